@@ -1,0 +1,198 @@
+//! Flags every tool shares, logging, exit codes, and the `main` of a tool.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use jiff::Timestamp;
+use serde::de::DeserializeOwned;
+
+use crate::runner::{self, Context, RunError, RunOptions, Stage, Summary};
+
+/// Exit codes, the same for every tool.
+pub mod exit {
+    /// Every record was processed.
+    pub const OK: u8 = 0;
+    /// Some records failed; each has an error record in its place (or in `--errors`).
+    pub const RECORDS_FAILED: u8 = 1;
+    /// Bad command line, configuration or auxiliary file (agents, data): nothing was processed.
+    pub const USAGE: u8 = 2;
+    /// The input could not be read at all (I/O error, or a JSON array that does not parse).
+    pub const INPUT: u8 = 3;
+    /// The output or the errors file could not be written.
+    pub const OUTPUT: u8 = 4;
+}
+
+/// The exit-code table for `--help` and the README.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  every record was processed
+  1  some records failed: each has an error record {\"error\": {kind, message, line, field, id}}
+     in its place, or in --errors FILE
+  2  bad command line, configuration file or auxiliary file; nothing was processed
+  3  the input could not be read at all (I/O error, or a JSON array that does not parse)
+  4  the output or the errors file could not be written
+A closed output (e.g. `| head -1`) stops the tool quietly with code 0.";
+
+/// Builds the `--help` epilogue: the tool's example, then the exit codes.
+pub fn after_help(example: &str) -> String {
+    format!("Example:\n{example}\n\nInput is one JSON object, a JSON array, or JSON Lines (streamed); output keeps the form.\n\n{EXIT_CODES_HELP}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Flags shared by every tool.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// YAML file replacing the embedded default configuration (start from --print-config).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Print the embedded default configuration (YAML) and exit.
+    #[arg(long)]
+    pub print_config: bool,
+
+    /// Fix the clock for everything time-based (SLA, ticket age, working hours), e.g. 2024-05-01T10:00:00Z.
+    #[arg(long, value_name = "RFC3339", global = true)]
+    pub now: Option<Timestamp>,
+
+    /// Write error records to FILE (JSON Lines) instead of in place on stdout.
+    #[arg(long, value_name = "FILE")]
+    pub errors: Option<PathBuf>,
+
+    /// Log format on stderr; the level comes from RUST_LOG (default: warn).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+
+    /// Records larger than this become `too_large` error records.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub max_record_bytes: usize,
+}
+
+impl CommonArgs {
+    /// The clock: `--now`, or the time the process started.
+    pub fn context(&self) -> Context {
+        Context {
+            now: self.now.unwrap_or_else(Timestamp::now),
+        }
+    }
+
+    /// Starts logging to stderr. Safe to call more than once.
+    pub fn init_logging(&self) {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(io::stderr);
+        let _ = match self.log_format {
+            LogFormat::Text => builder.with_ansi(io::IsTerminal::is_terminal(&io::stderr())).try_init(),
+            LogFormat::Json => builder.json().try_init(),
+        };
+    }
+
+    /// Loads the configuration: `--config`, or the embedded default.
+    pub fn load_config<C: DeserializeOwned>(&self, embedded: &str) -> Result<C, crate::config::ConfigError> {
+        crate::config::load(self.config.as_deref(), embedded)
+    }
+}
+
+/// Prints a usage-level error (bad flag value, config, auxiliary file) and gives code 2.
+pub fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(exit::USAGE)
+}
+
+/// The whole life of a ticket tool: logging, `--print-config`, configuration,
+/// then stdin to stdout. `build` turns the configuration into the stage to run.
+pub fn run_tool<C, S, F>(common: &CommonArgs, embedded_config: &str, build: F) -> ExitCode
+where
+    C: DeserializeOwned,
+    S: Stage,
+    F: FnOnce(C) -> anyhow::Result<S>,
+{
+    common.init_logging();
+    if common.print_config {
+        return match io::stdout().write_all(embedded_config.as_bytes()) {
+            Ok(()) => ExitCode::from(exit::OK),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+            Err(e) => {
+                eprintln!("error: cannot write output: {e}");
+                ExitCode::from(exit::OUTPUT)
+            }
+        };
+    }
+    let config: C = match common.load_config(embedded_config) {
+        Ok(c) => c,
+        Err(e) => return usage_error(format_args!("{e}\nhint: `--print-config` prints a valid configuration to start from")),
+    };
+    let stage = match build(config) {
+        Ok(s) => s,
+        Err(e) => return usage_error(format_args!("{e:#}")),
+    };
+    run_stdio(common, &stage)
+}
+
+/// Runs a stage from stdin to stdout with the shared flags, and maps the
+/// result to an exit code.
+pub fn run_stdio(common: &CommonArgs, stage: &dyn Stage) -> ExitCode {
+    let opts = RunOptions {
+        ctx: common.context(),
+        max_record_bytes: common.max_record_bytes,
+        threads: common.threads,
+    };
+    let mut errors_file = match &common.errors {
+        None => None,
+        Some(path) => match File::create(path) {
+            Ok(f) => Some(BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot create errors file {}: {e}", path.display());
+                return ExitCode::from(exit::OUTPUT);
+            }
+        },
+    };
+    let input = BufReader::with_capacity(256 << 10, io::stdin());
+    let mut output = BufWriter::with_capacity(256 << 10, io::stdout().lock());
+    let result = runner::run(
+        stage,
+        &opts,
+        input,
+        &mut output,
+        errors_file.as_mut().map(|f| f as &mut dyn Write),
+    );
+    exit_code(result)
+}
+
+fn exit_code(result: Result<Summary, RunError>) -> ExitCode {
+    match result {
+        Ok(summary) => {
+            tracing::info!(records = summary.records, failed = summary.failed, "done");
+            if summary.failed > 0 && !summary.output_closed {
+                eprintln!(
+                    "warning: {} of {} records failed; see the error records ({{\"error\": ...}})",
+                    summary.failed, summary.records
+                );
+                ExitCode::from(exit::RECORDS_FAILED)
+            } else {
+                ExitCode::from(exit::OK)
+            }
+        }
+        Err(e @ RunError::Input(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::INPUT)
+        }
+        Err(e @ RunError::Output(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::OUTPUT)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! YAML configuration: embedded defaults, replaced by a file, with errors that
+//! name the file, the line and the key.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}{location}: {key}{message}")]
+    Invalid {
+        origin: String,
+        location: String,
+        key: String,
+        message: String,
+    },
+}
+
+/// Parses YAML into `T`. `origin` names the source in errors (a file path, or
+/// "embedded default").
+pub fn parse_yaml<T: DeserializeOwned>(origin: &str, text: &str) -> Result<T, ConfigError> {
+    let deserializer = serde_yaml_ng::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let location = inner
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        let key = if path.is_empty() || path == "." {
+            String::new()
+        } else {
+            format!("key `{path}`: ")
+        };
+        ConfigError::Invalid {
+            origin: origin.to_string(),
+            location,
+            key,
+            message: inner.to_string(),
+        }
+    })
+}
+
+/// The embedded default, or the file at `path` when one is given.
+pub fn load<T: DeserializeOwned>(path: Option<&Path>, embedded: &str) -> Result<T, ConfigError> {
+    match path {
+        None => parse_yaml("embedded default config", embedded),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            parse_yaml(&path.display().to_string(), &text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Sla {
+        #[allow(dead_code)]
+        minutes: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Conf {
+        #[allow(dead_code)]
+        levels: Vec<Sla>,
+    }
+
+    #[test]
+    fn error_names_origin_line_and_key() {
+        let text = "levels:\n  - minutes: 10\n  - minutes: soon\n";
+        let err = parse_yaml::<Conf>("my.yaml", text).unwrap_err().to_string();
+        assert!(err.starts_with("my.yaml:3:"), "{err}");
+        assert!(err.contains("levels[1].minutes"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let text = "levels: []\nlevles: []\n";
+        let err = parse_yaml::<Conf>("c.yaml", text).unwrap_err().to_string();
+        assert!(err.contains("levles"), "{err}");
+        assert!(err.starts_with("c.yaml:2:"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_says_so() {
+        let err = load::<Conf>(Some(Path::new("/nonexistent/x.yaml")), "").unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/x.yaml"));
+    }
+}

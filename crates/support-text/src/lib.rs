@@ -1,0 +1,10 @@
+//! Text handling shared by the tools.
+pub mod lang;
+pub mod normalize;
+pub mod phrases;
+
+pub use lang::{detect_language, Language};
+pub use normalize::{fold, tokenize, Token};
+pub use phrases::{matched_text, PhraseMatch, PhraseSet};
+pub use normalize::TokenKind;
+pub use lang::Detection;

@@ -1,0 +1,149 @@
+//! Folding and tokenization: lower case, accents removed, so "Facturación",
+//! "facturacion" and "FACTURACION" all read the same.
+
+/// Lower-cases and strips diacritics (`Está` → `esta`, `ñ` → `n`, `’` → `'`).
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        fold_char_into(c, &mut out);
+    }
+    out
+}
+
+fn fold_char_into(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    for lower in c.to_lowercase() {
+        out.push(match lower {
+            'á' | 'à' | 'ä' | 'â' | 'ã' | 'å' => 'a',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' | 'õ' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' => 'u',
+            'ñ' => 'n',
+            'ç' => 'c',
+            '’' | '‘' | '´' | '`' => '\'',
+            other => other,
+        });
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Word,
+    /// A pictographic emoji or a text emoticon such as `:(`.
+    Emoji,
+}
+
+/// One word or emoji of a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Folded form: lower case, no accents (emoji as written).
+    pub norm: String,
+    pub kind: TokenKind,
+    /// Written in capitals (two letters or more), e.g. "NEVER".
+    pub shouted: bool,
+}
+
+const EMOTICONS: &[&str] = &[
+    ":)", ":-)", ":(", ":-(", ":D", ":-D", ";)", ";-)", ":/", ":-/", ":'(", ":P", ":p", "<3", ":|", "XD", "xD", "D:",
+];
+
+/// Splits text into words and emoji. URLs and @mentions are dropped; a
+/// hashtag counts as its word.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    for chunk in text.split_whitespace() {
+        if chunk.starts_with('@') || chunk.starts_with("http://") || chunk.starts_with("https://") || chunk.starts_with("www.") {
+            continue;
+        }
+        let trimmed = chunk.trim_matches(|c: char| c == ',' || c == '.' || c == '!' || c == '?');
+        if EMOTICONS.contains(&trimmed) {
+            tokens.push(Token {
+                norm: trimmed.to_string(),
+                kind: TokenKind::Emoji,
+                shouted: false,
+            });
+            continue;
+        }
+        split_chunk(chunk, &mut tokens);
+    }
+    tokens
+}
+
+fn split_chunk(chunk: &str, tokens: &mut Vec<Token>) {
+    let mut word = String::new();
+    let mut letters = 0usize;
+    let mut upper = 0usize;
+    let flush = |word: &mut String, letters: &mut usize, upper: &mut usize, tokens: &mut Vec<Token>| {
+        let w = word.trim_matches('\'');
+        if !w.is_empty() {
+            tokens.push(Token {
+                norm: w.to_string(),
+                kind: TokenKind::Word,
+                shouted: *letters >= 2 && *upper == *letters,
+            });
+        }
+        word.clear();
+        *letters = 0;
+        *upper = 0;
+    };
+    for c in chunk.chars() {
+        if c.is_alphanumeric() || (is_apostrophe(c) && !word.is_empty()) {
+            if c.is_alphabetic() {
+                letters += 1;
+                upper += usize::from(c.is_uppercase());
+            }
+            fold_char_into(c, &mut word);
+        } else {
+            flush(&mut word, &mut letters, &mut upper, tokens);
+            if is_emoji(c) {
+                tokens.push(Token {
+                    norm: c.to_string(),
+                    kind: TokenKind::Emoji,
+                    shouted: false,
+                });
+            }
+        }
+    }
+    flush(&mut word, &mut letters, &mut upper, tokens);
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '’')
+}
+
+fn is_emoji(c: char) -> bool {
+    matches!(c as u32, 0x1F300..=0x1FAFF | 0x2600..=0x27BF | 0x1F000..=0x1F2FF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norms(text: &str) -> Vec<String> {
+        tokenize(text).into_iter().map(|t| t.norm).collect()
+    }
+
+    #[test]
+    fn folds_accents_and_case() {
+        assert_eq!(fold("Facturación ÑANDÚ Está"), "facturacion nandu esta");
+    }
+
+    #[test]
+    fn tokenizes_words_emoji_and_drops_noise() {
+        assert_eq!(
+            norms("@iberia ¡NO funciona! 😡 #ayuda https://t.co/x don't :("),
+            ["no", "funciona", "😡", "ayuda", "don't", ":("]
+        );
+    }
+
+    #[test]
+    fn marks_shouting() {
+        let t = tokenize("This is NEVER OK a I");
+        let shouted: Vec<bool> = t.iter().map(|t| t.shouted).collect();
+        assert_eq!(shouted, [false, false, true, true, false, false]);
+    }
+}
