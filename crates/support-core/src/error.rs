@@ -54,13 +54,17 @@ impl RecordError {
         self
     }
 
-    /// Classifies a JSON parse failure of one record.
-    pub fn from_json(err: &serde_json::Error) -> Self {
+    /// Classifies why `bytes` failed to parse as JSON with `err`.
+    pub fn from_json(bytes: &[u8], err: &serde_json::Error) -> Self {
         let message = err.to_string();
+        if let Err(utf8) = std::str::from_utf8(bytes) {
+            return RecordError::new(
+                ErrorKind::InvalidUtf8,
+                format!("invalid UTF-8 at byte {}: convert the input to UTF-8", utf8.valid_up_to()),
+            );
+        }
         let kind = if message.starts_with("recursion limit exceeded") {
             ErrorKind::TooDeep
-        } else if message.contains("invalid unicode") || message.contains("UTF-8") {
-            ErrorKind::InvalidUtf8
         } else {
             ErrorKind::InvalidJson
         };

@@ -347,7 +347,7 @@ fn process_line(stage: &dyn Stage, ctx: &Context, line: RawLine) -> Outcome {
             ErrorKind::TooLarge,
             format!("record is {len} bytes, over the limit; raise --max-record-bytes to accept it"),
         )),
-        Ok(bytes) => serde_json::from_slice::<Value>(&bytes).map_err(|e| RecordError::from_json(&e)),
+        Ok(bytes) => serde_json::from_slice::<Value>(&bytes).map_err(|e| RecordError::from_json(&bytes, &e)),
     };
     match parsed {
         Ok(value) => process_value(stage, ctx, value, line.number),
@@ -530,7 +530,7 @@ mod tests {
         let (out, summary) = run_str(input, 1 << 20);
         let out = lines(&out);
         let kinds: Vec<&str> = out.iter().map(|v| v["error"]["kind"].as_str().unwrap_or("ok")).collect();
-        assert_eq!(kinds, ["ok", "invalid_json", "not_an_object", "no_text", "invalid_field", "invalid_json", "ok"]);
+        assert_eq!(kinds, ["ok", "invalid_json", "not_an_object", "no_text", "invalid_field", "invalid_utf8", "ok"]);
         let error_lines: Vec<u64> = out.iter().filter_map(|v| v["error"]["line"].as_u64()).collect();
         assert_eq!(error_lines, [2, 4, 5, 6, 7], "blank line 3 is skipped but counted");
         assert_eq!(out[4]["error"]["field"], "created_at");

@@ -151,6 +151,14 @@ impl<'a> Ticket<'a> {
         Ok(ticket)
     }
 
+    /// A ticket holding only a description, for scoring labelled texts.
+    pub fn from_text(text: &'a str) -> Self {
+        Ticket {
+            description: Some(text),
+            ..Ticket::default()
+        }
+    }
+
     /// The ticket's main text: `description`, or `body` when there is no description.
     pub fn main_text(&self) -> Option<TextField<'a>> {
         match (self.description, self.body) {

@@ -38,16 +38,26 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: SentimentConfig| Ok(Analyzer::new(c))),
+        None => cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: SentimentConfig| {
+            Ok(Analyzer::new(c))
+        }),
         Some(Command::Evaluate { data, text, label }) => {
             cli.common.init_logging();
             let config: SentimentConfig = match cli.common.load_config(DEFAULT_CONFIG) {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };
-            match support_sentiment::evaluate::evaluate_csv(&Analyzer::new(config), &data, &text, &label) {
+            match support_sentiment::evaluate::evaluate_csv(
+                &Analyzer::new(config),
+                &data,
+                &text,
+                &label,
+            ) {
                 Ok(report) => {
-                    println!("{}", serde_json::to_string_pretty(&report).expect("report serializes"));
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&report).expect("report serializes")
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => cli::usage_error(format_args!("{e:#}")),

@@ -3,6 +3,9 @@
 //! Two languages only, so a small closed vocabulary decides better on short
 //! tickets than a general detector, and in nanoseconds.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -59,19 +62,30 @@ const ENGLISH: &[&str] = &[
     "need", "want", "our", "us", "any", "all", "no", "now", "again", "working", "doesn't", "won't", "isn't",
 ];
 
+/// The function words that belong to one language only, built once: this
+/// runs for every token of every ticket, so a lookup, not a scan of both lists.
+fn function_words() -> &'static HashMap<&'static str, Language> {
+    static WORDS: OnceLock<HashMap<&'static str, Language>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let mut words = HashMap::new();
+        for (list, other, language) in [(SPANISH, ENGLISH, Language::Es), (ENGLISH, SPANISH, Language::En)] {
+            words.extend(list.iter().filter(|w| !other.contains(w)).map(|&w| (w, language)));
+        }
+        words
+    })
+}
+
 /// Decides between Spanish and English. With no evidence at all, returns
 /// `fallback` at confidence 0.5.
 pub fn detect_language(tokens: &[Token], raw: &str, fallback: Language) -> Detection {
     let mut es = 0.0f64;
     let mut en = 0.0f64;
+    let words = function_words();
     for token in tokens {
-        let w = token.norm.as_str();
-        let in_es = SPANISH.contains(&w);
-        let in_en = ENGLISH.contains(&w);
-        if in_es && !in_en {
-            es += 1.0;
-        } else if in_en && !in_es {
-            en += 1.0;
+        match words.get(token.norm.as_str()) {
+            Some(Language::Es) => es += 1.0,
+            Some(Language::En) => en += 1.0,
+            None => {}
         }
     }
     // Orthography only Spanish uses.

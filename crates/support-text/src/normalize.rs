@@ -54,7 +54,9 @@ const EMOTICONS: &[&str] = &[
 /// Splits text into words and emoji. URLs and @mentions are dropped; a
 /// hashtag counts as its word.
 pub fn tokenize(text: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
+    // One word buffer for the whole text: tokenizing runs on every ticket.
+    let mut word = String::new();
+    let mut tokens = Vec::with_capacity(text.len() / 6);
     for chunk in text.split_whitespace() {
         if chunk.starts_with('@') || chunk.starts_with("http://") || chunk.starts_with("https://") || chunk.starts_with("www.") {
             continue;
@@ -68,13 +70,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             });
             continue;
         }
-        split_chunk(chunk, &mut tokens);
+        split_chunk(chunk, &mut word, &mut tokens);
     }
     tokens
 }
 
-fn split_chunk(chunk: &str, tokens: &mut Vec<Token>) {
-    let mut word = String::new();
+fn split_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
     let mut letters = 0usize;
     let mut upper = 0usize;
     let flush = |word: &mut String, letters: &mut usize, upper: &mut usize, tokens: &mut Vec<Token>| {
@@ -96,9 +97,9 @@ fn split_chunk(chunk: &str, tokens: &mut Vec<Token>) {
                 letters += 1;
                 upper += usize::from(c.is_uppercase());
             }
-            fold_char_into(c, &mut word);
+            fold_char_into(c, word);
         } else {
-            flush(&mut word, &mut letters, &mut upper, tokens);
+            flush(word, &mut letters, &mut upper, tokens);
             if is_emoji(c) {
                 tokens.push(Token {
                     norm: c.to_string(),
@@ -108,7 +109,7 @@ fn split_chunk(chunk: &str, tokens: &mut Vec<Token>) {
             }
         }
     }
-    flush(&mut word, &mut letters, &mut upper, tokens);
+    flush(word, &mut letters, &mut upper, tokens);
 }
 
 fn is_apostrophe(c: char) -> bool {

@@ -42,9 +42,11 @@ pub struct PhraseSet {
 
 const PREFIX_KEY_CHARS: usize = 3;
 
-fn prefix_key(word: &str) -> Option<String> {
-    let key: String = word.chars().take(PREFIX_KEY_CHARS).collect();
-    (key.chars().count() == PREFIX_KEY_CHARS).then_some(key)
+/// The first `PREFIX_KEY_CHARS` characters of `word`, borrowed: this runs for
+/// every token scanned, so it must not allocate.
+fn prefix_key(word: &str) -> Option<&str> {
+    let (start, last) = word.char_indices().nth(PREFIX_KEY_CHARS - 1)?;
+    Some(&word[..start + last.len_utf8()])
 }
 
 impl PhraseSet {
@@ -71,7 +73,7 @@ impl PhraseSet {
                 Some(WordPattern::Exact(w)) => set.by_first_word.entry(w.clone()).or_default().push(index),
                 Some(WordPattern::Prefix(p)) => {
                     let key = prefix_key(p).expect("prefix has the key length");
-                    set.by_first_prefix.entry(key).or_default().push(index);
+                    set.by_first_prefix.entry(key.to_string()).or_default().push(index);
                 }
                 None => {}
             }
@@ -95,7 +97,7 @@ impl PhraseSet {
             let word = tokens[start].norm.as_str();
             let exact = self.by_first_word.get(word).into_iter().flatten();
             let prefixed = prefix_key(word)
-                .and_then(|k| self.by_first_prefix.get(&k))
+                .and_then(|k| self.by_first_prefix.get(k))
                 .into_iter()
                 .flatten();
             for &phrase in exact.chain(prefixed) {

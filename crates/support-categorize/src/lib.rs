@@ -1,0 +1,272 @@
+//! support-categorize: the category and intent of a ticket.
+//!
+//! An embedded model (trained on bitext_cs_20k, rebuilt by
+//! `scripts/train-default-model.sh`) gives a distribution over intents;
+//! intents are grouped into categories by the configuration; keyword rules in
+//! Spanish and English boost or force categories (the model knows no
+//! Spanish); an optional remote classifier replaces the local model while it
+//! answers well. Only labels of the model can come out.
+
+pub mod evaluate;
+mod rules;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context as _;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use support_core::{round3, Context, RecordError, Ticket, Tool};
+use support_model::{FeatureKind, Model};
+use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
+
+use rules::{RuleConfig, Rules};
+
+pub const DEFAULT_CONFIG: &str = include_str!("../defaults/categorize.yaml");
+/// The embedded model: intents of bitext_cs_20k (train split).
+pub const DEFAULT_MODEL: &[u8] = include_bytes!("../model/default.model");
+/// How the embedded model is named in outputs.
+pub const DEFAULT_MODEL_NAME: &str = "embedded:bitext_cs_20k-intents";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategorizeConfig {
+    /// Below this confidence the ticket gets `needs_review: true`.
+    pub review_threshold: f64,
+    /// Alternatives listed after the chosen category.
+    pub alternatives: usize,
+    /// Model features quoted in reasons.
+    pub reason_features: usize,
+    /// Category name → the model labels (intents) it groups.
+    pub categories: BTreeMap<String, Vec<String>>,
+    pub rules: Vec<RuleConfig>,
+    pub remote: RemoteSettings,
+}
+
+impl Default for CategorizeConfig {
+    fn default() -> Self {
+        support_core::config::embedded(DEFAULT_CONFIG)
+    }
+}
+
+/// The `category` key a ticket gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Category {
+    /// The category, e.g. `refund`.
+    pub name: String,
+    /// The model's label inside the category (the intent), e.g. `get_refund`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subcategory: Option<String>,
+    /// Probability of the category in [0, 1].
+    pub confidence: f64,
+    /// The next most likely categories.
+    pub alternatives: Vec<Alternative>,
+    /// The confidence is under the review threshold: a person should check.
+    pub needs_review: bool,
+    /// What decided: `model`, `remote`, `rules` (a forcing rule), or `model+rules` / `remote+rules`.
+    pub source: String,
+    /// Which model answered: the embedded one, a `--model` file, or the remote service.
+    pub model: String,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Alternative {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subcategory: Option<String>,
+    pub confidence: f64,
+}
+
+/// Probabilities over the model's labels, in the model's label order.
+type Distribution = Vec<f64>;
+
+pub struct Categorizer {
+    config: CategorizeConfig,
+    model: Model,
+    pub(crate) model_name: String,
+    /// Category of each model label, by label index.
+    category_of: Vec<usize>,
+    /// Category names, by category index.
+    category_names: Vec<String>,
+    /// Index of each model label.
+    label_index: std::collections::HashMap<String, usize>,
+    rules: Rules,
+    remote: Option<RemoteClassifier>,
+}
+
+impl Categorizer {
+    /// Builds from a config and a model; labels the config does not group
+    /// become categories of their own name.
+    pub fn new(config: CategorizeConfig, model: Model, model_name: String) -> anyhow::Result<Self> {
+        let mut category_names: Vec<String> = Vec::new();
+        let mut category_of = Vec::with_capacity(model.labels().len());
+        for label in model.labels() {
+            let name = config
+                .categories
+                .iter()
+                .find(|(_, labels)| labels.contains(label))
+                .map_or(label.as_str(), |(name, _)| name.as_str());
+            let index = match category_names.iter().position(|n| n == name) {
+                Some(i) => i,
+                None => {
+                    category_names.push(name.to_string());
+                    category_names.len() - 1
+                }
+            };
+            category_of.push(index);
+        }
+        let rules = Rules::compile(&config.rules, &category_names, model.labels())?;
+        let label_index = model.labels().iter().enumerate().map(|(i, l)| (l.clone(), i)).collect();
+        Ok(Categorizer {
+            config,
+            label_index,
+            model,
+            model_name,
+            category_of,
+            category_names,
+            rules,
+            remote: None,
+        })
+    }
+
+    /// The embedded model with the embedded configuration.
+    pub fn embedded(config: CategorizeConfig) -> anyhow::Result<Self> {
+        let model = Model::from_bytes(DEFAULT_MODEL).context("the embedded model is damaged")?;
+        Categorizer::new(config, model, DEFAULT_MODEL_NAME.to_string())
+    }
+
+    /// The model in `path` (from `support-categorize train`), or the embedded one.
+    pub fn load(config: CategorizeConfig, model_path: Option<&Path>) -> anyhow::Result<Self> {
+        match model_path {
+            None => Categorizer::embedded(config),
+            Some(path) => {
+                let bytes = std::fs::read(path).with_context(|| format!("cannot read model file {}", path.display()))?;
+                let model = Model::from_bytes(&bytes)
+                    .with_context(|| format!("{} is not a model made by `support-categorize train`", path.display()))?;
+                Categorizer::new(config, model, path.display().to_string())
+            }
+        }
+    }
+
+    /// Uses the classification service at `url` first, falling back to the local model.
+    pub fn with_remote(mut self, url: &str) -> Self {
+        let labels = self.model.labels().to_vec();
+        self.remote = Some(RemoteClassifier::new(url, self.config.remote.clone(), labels));
+        self
+    }
+
+    /// Rules of the configuration that name a category or intent this model
+    /// does not have, and so never apply.
+    pub fn skipped_rules(&self) -> &[String] {
+        &self.rules.skipped
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Categorizes one ticket.
+    pub fn categorize(&self, ticket: &Ticket<'_>) -> Category {
+        let text = ticket.customer_texts().map(|f| f.text).collect::<Vec<_>>().join("\n");
+        let mut reasons = Vec::new();
+        let (distribution, mut source, model_name) = self.base_distribution(ticket, &text, &mut reasons);
+        let tokens = support_text::tokenize(&text);
+        let mut decision = self.rules.apply(&tokens, &distribution, &self.category_of, self.category_names.len());
+        reasons.extend(std::mem::take(&mut decision.reasons));
+        if decision.forced {
+            source = "rules".to_string();
+        } else if decision.boosted {
+            source.push_str("+rules");
+        }
+
+        let mut ranked: Vec<(usize, f64)> = decision.category_scores.iter().copied().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let (best, confidence) = ranked[0];
+        let subcategory = |category: usize| decision.best_label_in(category).map(|l| self.model.labels()[l].clone());
+        let label = subcategory(best);
+        if let (Some(label), false) = (&label, decision.forced) {
+            let words: Vec<String> = self
+                .model
+                .explain(&text, label, self.config.reason_features * 4)
+                .unwrap_or_default()
+                .into_iter()
+                // Short single words ("the", "la", "no") carry weight in the model but explain nothing to a person.
+                .filter(|r| r.kind != FeatureKind::Word || r.feature.chars().count() >= 4)
+                .take(self.config.reason_features)
+                .map(|r| format!("'{}'", r.feature))
+                .collect();
+            if !words.is_empty() && source.starts_with("model") {
+                reasons.push(format!("model: {} pointed to {label}", words.join(", ")));
+            }
+        }
+        let needs_review = confidence < self.config.review_threshold;
+        if needs_review {
+            reasons.push(format!(
+                "confidence {:.2} is under the review threshold {:.2}",
+                confidence, self.config.review_threshold
+            ));
+        }
+        Category {
+            name: self.category_names[best].clone(),
+            subcategory: label.filter(|l| *l != self.category_names[best]),
+            confidence: round3(confidence),
+            alternatives: ranked
+                .iter()
+                .skip(1)
+                .take(self.config.alternatives)
+                .map(|&(c, p)| Alternative {
+                    name: self.category_names[c].clone(),
+                    subcategory: subcategory(c).filter(|l| *l != self.category_names[c]),
+                    confidence: round3(p),
+                })
+                .collect(),
+            needs_review,
+            source,
+            model: model_name,
+            reasons,
+        }
+    }
+
+    /// The remote service's distribution when it answers well, else the local model's.
+    fn base_distribution(&self, ticket: &Ticket<'_>, text: &str, reasons: &mut Vec<String>) -> (Distribution, String, String) {
+        if let Some(remote) = &self.remote {
+            let id = ticket.id.map(|id| id.to_string());
+            match remote.classify(id.as_deref(), text, ticket.language) {
+                Ok((answer, from)) => {
+                    let mut distribution: Distribution = vec![0.0; self.model.labels().len()];
+                    let index = |label: &str| self.label_index.get(label).copied();
+                    for (label, confidence) in std::iter::once((&answer.label, answer.confidence))
+                        .chain(answer.alternatives.iter().map(|a| (&a.label, a.confidence)))
+                    {
+                        if let Some(i) = index(label) {
+                            distribution[i] = distribution[i].max(confidence);
+                        }
+                    }
+                    let name = format!("remote:{}", answer.model.as_deref().unwrap_or(remote.url()));
+                    let via = if from == AnswerSource::Cache { " (cached answer)" } else { "" };
+                    reasons.push(format!("remote classifier answered {} at {:.2}{via}", answer.label, answer.confidence));
+                    return (distribution, "remote".to_string(), name);
+                }
+                Err(why) => reasons.push(format!("remote classifier unavailable ({why}); used the local model")),
+            }
+        }
+        let mut distribution = vec![0.0; self.model.labels().len()];
+        for ranked in self.model.predict(text).ranked {
+            distribution[self.label_index[ranked.label]] = f64::from(ranked.probability);
+        }
+        (distribution, "model".to_string(), self.model_name.clone())
+    }
+}
+
+impl Tool for Categorizer {
+    const KEY: &'static str = "category";
+    type Output = Category;
+
+    fn decide(&self, ticket: &Ticket<'_>, _ctx: &Context) -> Result<Category, RecordError> {
+        Ok(self.categorize(ticket))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,136 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use support_categorize::{evaluate, CategorizeConfig, Categorizer, DEFAULT_CONFIG};
+use support_core::cli::{self, CommonArgs};
+use support_model::{load_examples, train, TrainOptions};
+
+const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso","description":"Quiero que me devuelvan el dinero del pedido"}' | support-categorize
+  support-categorize train --data history.csv --text text --label category --out team.model
+  support-categorize evaluate --data ../shared/datasets/bitext_cs_20k/dev.csv --label intent --format table
+  cat tickets.jsonl | support-categorize --model team.model --ml-url http://127.0.0.1:8080/classify"#;
+
+/// Adds `category` to each ticket: name, subcategory (intent), confidence, alternatives,
+/// `needs_review`, and the words or rules that decided.
+#[derive(Parser)]
+#[command(name = "support-categorize", version, after_help = cli::after_help(EXAMPLE))]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Model file from `support-categorize train` (default: the embedded model).
+    #[arg(long, value_name = "MODEL", global = true)]
+    model: Option<PathBuf>,
+    /// Classification service to ask first (contract in schemas/remote-*.schema.json); the local model is the fallback.
+    #[arg(long, value_name = "URL", env = "SUPPORT_ML_URL")]
+    ml_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model from labelled CSV (with header) or JSON Lines and write it to --out.
+    Train {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Where to write the model.
+        #[arg(long, value_name = "MODEL")]
+        out: PathBuf,
+        /// Inverse regularization strength (as scikit-learn's C).
+        #[arg(long, default_value_t = TrainOptions::default().c)]
+        c: f32,
+    },
+    /// Evaluate on labelled data: accuracy, macro-F1, per-class figures, confusions, review threshold.
+    Evaluate {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Precision the review threshold must reach.
+        #[arg(long, default_value_t = 0.9)]
+        target_precision: f64,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+}
+
+#[derive(clap::Args)]
+struct DataArgs {
+    /// CSV with a header row, or JSON Lines (.jsonl).
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+    /// Column or field holding the text.
+    #[arg(long, default_value = "text")]
+    text: String,
+    /// Column or field holding the label.
+    #[arg(long, default_value = "label")]
+    label: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Table,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let build = |config: CategorizeConfig| {
+        let categorizer = Categorizer::load(config, cli.model.as_deref())?;
+        Ok(match &cli.ml_url {
+            Some(url) => categorizer.with_remote(url),
+            None => categorizer,
+        })
+    };
+    match &cli.command {
+        None => cli::run_tool(&cli.common, DEFAULT_CONFIG, build),
+        Some(Command::Train { data, out, c }) => {
+            cli.common.init_logging();
+            let examples = match load_examples(&data.data, &data.text, &data.label) {
+                Ok(e) => e,
+                Err(e) => return cli::usage_error(e),
+            };
+            let started = Instant::now();
+            let options = TrainOptions { c: *c, ..TrainOptions::default() };
+            let model = match train(&examples, &options) {
+                Ok(m) => m,
+                Err(e) => return cli::usage_error(e),
+            };
+            let bytes = model.to_bytes();
+            if let Err(e) = std::fs::write(out, &bytes) {
+                eprintln!("error: cannot write {}: {e}", out.display());
+                return ExitCode::from(cli::exit::OUTPUT);
+            }
+            let summary = serde_json::json!({
+                "model": out.display().to_string(),
+                "examples": examples.len(),
+                "labels": model.labels().len(),
+                "bytes": bytes.len(),
+                "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            });
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Some(Command::Evaluate { data, target_precision, format }) => {
+            cli.common.init_logging();
+            let config = match cli.common.load_config(DEFAULT_CONFIG) {
+                Ok(c) => c,
+                Err(e) => return cli::usage_error(e),
+            };
+            let categorizer = match build(config) {
+                Ok(c) => c,
+                Err(e) => return cli::usage_error(format_args!("{e:#}")),
+            };
+            let examples = match load_examples(&data.data, &data.text, &data.label) {
+                Ok(e) => e,
+                Err(e) => return cli::usage_error(e),
+            };
+            let evaluation = evaluate::evaluate(&categorizer, &examples, *target_precision);
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&evaluation).expect("report serializes")),
+                Format::Table => print!("{}", evaluate::table(&evaluation)),
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}

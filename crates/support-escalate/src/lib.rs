@@ -1,0 +1,659 @@
+//! Escalation of a support ticket: which triggers fired (SLA breached or at
+//! risk, a struggling bot, a customer asking for a person, worsening
+//! sentiment, legal or press threats, a VIP customer), the level they call
+//! for (none, L1, L2, manager), the actions to take and their deadlines.
+
+mod config;
+
+use std::fmt;
+
+use jiff::{SignedDuration, Timestamp};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use support_core::ticket::Message;
+use support_core::{round3, Context, FieldName, RecordError, Role, Ticket, Tool};
+use support_priority::{Level, Prioritizer, SentimentReading, Sla, SlaClock, SlaStatus};
+use support_sentiment::Trend;
+use support_text::{fold, matched_text, tokenize, PhraseSet};
+
+pub use config::{
+    BotConfidenceCheck, BotTurnsCheck, ConfidenceConfig, CriticalWords, Effect, EscalateConfig,
+    LevelAction, LevelActions, PhraseCheck, PlainCheck, Rule, SlaTriggers, VipCheck,
+    DEFAULT_CONFIG,
+};
+
+/// Escalation levels, lowest first.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub enum EscalationLevel {
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "L1", alias = "l1")]
+    L1,
+    #[serde(rename = "L2", alias = "l2")]
+    L2,
+    #[serde(rename = "manager")]
+    Manager,
+}
+
+impl fmt::Display for EscalationLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EscalationLevel::None => "none",
+            EscalationLevel::L1 => "L1",
+            EscalationLevel::L2 => "L2",
+            EscalationLevel::Manager => "manager",
+        })
+    }
+}
+
+/// What fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    FirstResponseSlaAtRisk,
+    FirstResponseSlaBreached,
+    ResolutionSlaAtRisk,
+    ResolutionSlaBreached,
+    /// The bot's confidence is below the threshold.
+    LowBotConfidence,
+    /// The last bot message admits it did not understand.
+    BotFallback,
+    /// The last bot message repeats an earlier one.
+    BotRepeating,
+    /// Many bot turns since the last agent message, without resolution.
+    BotTurns,
+    /// The customer asks for a person.
+    HumanRequested,
+    WorseningSentiment,
+    /// Legal, regulator, press or fraud words.
+    CriticalWords,
+    Vip,
+}
+
+/// The `escalation` key a ticket gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Escalation {
+    /// Whether to escalate now: some trigger calls for a level above none, and the ticket is not resolved.
+    pub escalate: bool,
+    /// none, L1, L2 or manager: the highest level the triggers and rules call for.
+    pub level: EscalationLevel,
+    /// Every check that fired.
+    pub triggers: Vec<Trigger>,
+    /// What to do: reassign, raise the priority, notify. Empty when not escalating.
+    pub actions: Vec<Action>,
+    /// By when: acknowledging the escalation, and the SLA clocks still running.
+    pub deadlines: Vec<Deadline>,
+    /// How sure the decision is, in [0, 1].
+    pub confidence: f64,
+    /// Readable sentences naming the triggers, rules and sources that decided.
+    pub reasons: Vec<String>,
+}
+
+/// One check that fired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Trigger {
+    pub kind: TriggerKind,
+    /// What exactly fired: the words and field, the value and threshold, the due time, ...
+    pub detail: String,
+    /// How strongly it supports escalating, in [0, 1].
+    pub weight: f64,
+    /// The level this trigger alone calls for.
+    pub level: EscalationLevel,
+}
+
+/// One thing to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Move the ticket to this queue.
+    Reassign { queue: String },
+    /// Raise the ticket's priority level.
+    RaisePriority { from: Level, to: Level },
+    /// Tell this person or team.
+    Notify { who: String },
+}
+
+/// A time by which something must happen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    #[schemars(with = "String", extend("format" = "date-time"))]
+    pub due: Timestamp,
+    /// How the time was set.
+    pub basis: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    /// Someone at the new level takes the ticket.
+    Acknowledge,
+    FirstResponse,
+    Resolution,
+}
+
+/// The part of a priority result escalation reads: lenient about the rest.
+#[derive(Deserialize)]
+struct PriorityView {
+    level: Level,
+    sla: Sla,
+}
+
+/// What a phrase of the customer phrase set signals.
+#[derive(Debug, Clone, Copy)]
+enum CustomerSignal {
+    HumanRequest,
+    /// Index into `config.critical_words`.
+    Critical(usize),
+}
+
+/// A trigger with the configured effect it came from.
+struct Fired<'c> {
+    trigger: Trigger,
+    effect: &'c Effect,
+}
+
+/// Decides the `escalation` key. Matchers are built once in [`Escalator::new`].
+pub struct Escalator {
+    config: EscalateConfig,
+    prioritizer: Prioritizer,
+    /// Human-request and critical phrases in one set, so the customer's text is scanned once.
+    customer_phrases: PhraseSet,
+    /// What each phrase of `customer_phrases` signals, by phrase number.
+    customer_signal_of: Vec<CustomerSignal>,
+    bot_fallback_phrases: PhraseSet,
+}
+
+impl Escalator {
+    pub fn new(config: EscalateConfig) -> Self {
+        let human = config
+            .human_request
+            .phrases
+            .iter()
+            .map(|p| (CustomerSignal::HumanRequest, p.as_str()));
+        let critical = config
+            .critical_words
+            .iter()
+            .enumerate()
+            .flat_map(|(i, group)| {
+                group
+                    .phrases
+                    .iter()
+                    .map(move |p| (CustomerSignal::Critical(i), p.as_str()))
+            });
+        let (customer_signal_of, phrases): (Vec<_>, Vec<_>) = human.chain(critical).unzip();
+        Escalator {
+            customer_phrases: PhraseSet::new(phrases),
+            customer_signal_of,
+            bot_fallback_phrases: PhraseSet::new(&config.bot_fallback.phrases),
+            prioritizer: Prioritizer::default(),
+            config,
+        }
+    }
+
+    /// The escalation of `ticket` as of `now`.
+    pub fn escalation(&self, ticket: &Ticket<'_>, now: Timestamp) -> Escalation {
+        let sentiment = self.prioritizer.read_sentiment(ticket);
+        let (priority, priority_source) = match ticket.prior::<PriorityView>("priority") {
+            Some(p) => (p, "from the earlier priority result"),
+            None => {
+                let computed = self.prioritizer.prioritize(ticket, &sentiment, now);
+                let view = PriorityView {
+                    level: computed.level,
+                    sla: computed.sla,
+                };
+                (view, "computed (no earlier priority result)")
+            }
+        };
+        let resolved = self.prioritizer.is_resolved(ticket);
+
+        let mut fired = Vec::new();
+        self.sla_triggers(&priority, now, &mut fired);
+        self.bot_triggers(ticket, resolved, &mut fired);
+        self.customer_word_triggers(ticket, &mut fired);
+        self.sentiment_trigger(&sentiment, &mut fired);
+        self.vip_trigger(ticket, &mut fired);
+
+        let kinds: Vec<TriggerKind> = fired.iter().map(|f| f.trigger.kind).collect();
+        let by_triggers = fired
+            .iter()
+            .map(|f| f.trigger.level)
+            .max()
+            .unwrap_or(EscalationLevel::None);
+        let rule = self
+            .config
+            .rules
+            .iter()
+            .filter(|rule| rule.applies(&kinds))
+            .max_by_key(|rule| rule.level)
+            .filter(|rule| rule.level > by_triggers);
+        let called_for = rule.map_or(by_triggers, |rule| rule.level);
+        let escalate = called_for > EscalationLevel::None && !resolved;
+
+        let mut reasons: Vec<String> = fired.iter().map(|f| trigger_reason(&f.trigger)).collect();
+        if let Some(rule) = rule {
+            reasons.push(format!(
+                "Rule \"{}\" raises the level to {}.",
+                rule.name, rule.level
+            ));
+        }
+        reasons.push(sla_source_reason(ticket, priority_source));
+
+        let level_action = self
+            .config
+            .levels
+            .for_level(called_for)
+            .filter(|_| escalate);
+        let (actions, deadlines) = match level_action {
+            Some(action) => {
+                let actions = self.actions(action, &priority, &fired);
+                reasons.push(decision_reason(called_for, &actions));
+                (actions, self.deadlines(action, called_for, &priority, now))
+            }
+            None => {
+                reasons.push(match (resolved, called_for) {
+                    (true, level) if level > EscalationLevel::None => {
+                        format!("No escalation: the ticket is resolved (it would be {level}).")
+                    }
+                    _ if fired.is_empty() => "No escalation: no trigger fired.".to_string(),
+                    _ => "No escalation: no trigger calls for a level above none.".to_string(),
+                });
+                (Vec::new(), Vec::new())
+            }
+        };
+
+        let confidence = self.confidence(&fired, escalate, &priority);
+        Escalation {
+            escalate,
+            level: if escalate {
+                called_for
+            } else {
+                EscalationLevel::None
+            },
+            triggers: fired.into_iter().map(|f| f.trigger).collect(),
+            actions,
+            deadlines,
+            confidence,
+            reasons,
+        }
+    }
+
+    /// Running SLA clocks breached or at risk, as of `now`. A clock that has
+    /// stopped (answered or resolved, even late) is history, not a reason to escalate.
+    fn sla_triggers<'c>(&'c self, priority: &PriorityView, now: Timestamp, fired: &mut Vec<Fired<'c>>) {
+        let sla = &self.config.sla;
+        let clocks = [
+            (
+                "first response",
+                &priority.sla.first_response,
+                (
+                    TriggerKind::FirstResponseSlaBreached,
+                    &sla.first_response_breached,
+                ),
+                (
+                    TriggerKind::FirstResponseSlaAtRisk,
+                    &sla.first_response_at_risk,
+                ),
+            ),
+            (
+                "resolution",
+                &priority.sla.resolution,
+                (TriggerKind::ResolutionSlaBreached, &sla.resolution_breached),
+                (TriggerKind::ResolutionSlaAtRisk, &sla.resolution_at_risk),
+            ),
+        ];
+        for (what, clock, breached, at_risk) in clocks {
+            let (Some(due), false) = (clock.due, clock.done) else {
+                continue;
+            };
+            let ((kind, effect), state) = match clock.status_at(now) {
+                Some(SlaStatus::Breached) => (breached, "breached"),
+                Some(SlaStatus::AtRisk) => (at_risk, "at risk"),
+                _ => continue,
+            };
+            let detail = format!(
+                "{what} due {due} ({} min for {} priority) is {state}",
+                clock.target_minutes, priority.level
+            );
+            fired.push(fire(kind, effect, detail));
+        }
+    }
+
+    /// Checks on the bot, while it is the one answering: once an agent has
+    /// replied after the bot's last message, the bot's struggles are moot.
+    fn bot_triggers<'c>(&'c self, ticket: &Ticket<'_>, resolved: bool, fired: &mut Vec<Fired<'c>>) {
+        let messages = &ticket.messages;
+        let last_bot = messages.iter().rposition(|m| m.role == Role::Bot);
+        let last_agent = messages.iter().rposition(|m| m.role == Role::Agent);
+        if last_agent.is_some() && last_agent > last_bot {
+            return;
+        }
+        let check = &self.config.bot_confidence;
+        if let Some((value, field)) = lowest_bot_confidence(ticket, last_bot) {
+            if value < check.below {
+                let detail = format!("bot confidence {value} ({field}) is below {}", check.below);
+                fired.push(fire(
+                    TriggerKind::LowBotConfidence,
+                    &check.escalation,
+                    detail,
+                ));
+            }
+        }
+        if let Some(last) = last_bot {
+            let last_field = FieldName::Message(last);
+            let tokens = tokenize(messages[last].content);
+            if let Some(m) = self.bot_fallback_phrases.find_all(&tokens).first() {
+                let detail = format!(
+                    "last bot message ({last_field}) says \"{}\"",
+                    matched_text(&tokens, m)
+                );
+                fired.push(fire(
+                    TriggerKind::BotFallback,
+                    &self.config.bot_fallback.escalation,
+                    detail,
+                ));
+            }
+            if let Some(earlier) = earlier_same_bot_message(messages, last) {
+                let detail = format!(
+                    "last bot message ({last_field}) repeats {}",
+                    FieldName::Message(earlier)
+                );
+                fired.push(fire(
+                    TriggerKind::BotRepeating,
+                    &self.config.bot_repeating.escalation,
+                    detail,
+                ));
+            }
+        }
+        let turns_check = &self.config.bot_turns;
+        let since_agent = last_agent.map_or(0, |i| i + 1);
+        let bot_turns = messages[since_agent..]
+            .iter()
+            .filter(|m| m.role == Role::Bot)
+            .count();
+        if !resolved && bot_turns >= turns_check.at_least {
+            let detail = format!(
+                "{bot_turns} bot turns without an agent and the ticket is not resolved (at least {})",
+                turns_check.at_least
+            );
+            fired.push(fire(TriggerKind::BotTurns, &turns_check.escalation, detail));
+        }
+    }
+
+    /// A request for a person, and each group of critical words, at their first occurrence.
+    fn customer_word_triggers<'c>(&'c self, ticket: &Ticket<'_>, fired: &mut Vec<Fired<'c>>) {
+        let mut human: Option<String> = None;
+        let mut critical: Vec<Option<String>> = vec![None; self.config.critical_words.len()];
+        for text in ticket.customer_texts() {
+            let tokens = tokenize(text.text);
+            for m in self.customer_phrases.find_all(&tokens) {
+                let slot = match self.customer_signal_of[m.phrase] {
+                    CustomerSignal::HumanRequest => &mut human,
+                    CustomerSignal::Critical(group) => &mut critical[group],
+                };
+                slot.get_or_insert_with(|| {
+                    format!("\"{}\" in {}", matched_text(&tokens, &m), text.field)
+                });
+            }
+        }
+        if let Some(found) = human {
+            let detail = format!("customer asks for a person: {found}");
+            fired.push(fire(
+                TriggerKind::HumanRequested,
+                &self.config.human_request.escalation,
+                detail,
+            ));
+        }
+        for (group, found) in self.config.critical_words.iter().zip(critical) {
+            if let Some(found) = found {
+                let detail = format!("{}: {found}", group.name);
+                fired.push(fire(TriggerKind::CriticalWords, &group.escalation, detail));
+            }
+        }
+    }
+
+    fn sentiment_trigger<'c>(&'c self, sentiment: &SentimentReading, fired: &mut Vec<Fired<'c>>) {
+        if sentiment.trend == Some(Trend::Worsening) {
+            let source = if sentiment.from_earlier_result {
+                "from the earlier sentiment result"
+            } else {
+                "computed"
+            };
+            let detail = format!("sentiment is worsening over the conversation ({source})");
+            fired.push(fire(
+                TriggerKind::WorseningSentiment,
+                &self.config.worsening_sentiment.escalation,
+                detail,
+            ));
+        }
+    }
+
+    fn vip_trigger<'c>(&'c self, ticket: &Ticket<'_>, fired: &mut Vec<Fired<'c>>) {
+        let vip = &self.config.vip;
+        if let Some(tier) = ticket.tier().filter(|tier| {
+            vip.tiers
+                .iter()
+                .any(|t| t.trim().eq_ignore_ascii_case(tier))
+        }) {
+            fired.push(fire(
+                TriggerKind::Vip,
+                &vip.escalation,
+                format!("customer tier {tier}"),
+            ));
+        }
+    }
+
+    /// Reassign, raise the priority (never lower it), then notify everyone
+    /// the level and the triggers name, each once.
+    fn actions(
+        &self,
+        level: &LevelAction,
+        priority: &PriorityView,
+        fired: &[Fired<'_>],
+    ) -> Vec<Action> {
+        let mut actions = vec![Action::Reassign {
+            queue: level.queue.clone(),
+        }];
+        if priority.level < level.raise_priority_to {
+            actions.push(Action::RaisePriority {
+                from: priority.level,
+                to: level.raise_priority_to,
+            });
+        }
+        let everyone = level
+            .notify
+            .iter()
+            .chain(fired.iter().flat_map(|f| &f.effect.notify));
+        for who in everyone {
+            let notify = Action::Notify { who: who.clone() };
+            if !actions.contains(&notify) {
+                actions.push(notify);
+            }
+        }
+        actions
+    }
+
+    /// Acknowledge within the level's minutes; keep each running SLA clock's
+    /// due time, or give a breached one a short grace from now.
+    fn deadlines(
+        &self,
+        action: &LevelAction,
+        level: EscalationLevel,
+        priority: &PriorityView,
+        now: Timestamp,
+    ) -> Vec<Deadline> {
+        // Saturates at the end of representable time rather than failing the record.
+        let after = |minutes: u32| {
+            now.checked_add(SignedDuration::from_mins(i64::from(minutes)))
+                .unwrap_or(Timestamp::MAX)
+        };
+        let mut deadlines = vec![Deadline {
+            kind: DeadlineKind::Acknowledge,
+            due: after(action.acknowledge_within_minutes),
+            basis: format!(
+                "{} min from now for a {level} escalation",
+                action.acknowledge_within_minutes
+            ),
+        }];
+        let grace = self.config.breached_sla_grace_minutes;
+        let clocks = [
+            (
+                DeadlineKind::FirstResponse,
+                "first response",
+                &priority.sla.first_response,
+            ),
+            (
+                DeadlineKind::Resolution,
+                "resolution",
+                &priority.sla.resolution,
+            ),
+        ];
+        for (kind, what, clock) in clocks {
+            if let Some((due, basis)) = clock_deadline(clock, what, now, grace, after) {
+                deadlines.push(Deadline { kind, due, basis });
+            }
+        }
+        deadlines
+    }
+
+    /// Escalating: the triggers' weights combined. Not escalating: `quiet`,
+    /// lowered by the weight of triggers that fired anyway and by an SLA that
+    /// could not be checked.
+    fn confidence(&self, fired: &[Fired<'_>], escalate: bool, priority: &PriorityView) -> f64 {
+        let none_fire = fired
+            .iter()
+            .map(|f| 1.0 - f.trigger.weight.clamp(0.0, 1.0))
+            .product::<f64>();
+        let c = &self.config.confidence;
+        let confidence = if escalate {
+            1.0 - none_fire
+        } else {
+            let sla_unknown = priority.sla.first_response.due.is_none();
+            (c.quiet
+                - if sla_unknown {
+                    c.unknown_sla_penalty
+                } else {
+                    0.0
+                })
+                * none_fire
+        };
+        round3(confidence.clamp(0.0, 1.0))
+    }
+}
+
+fn fire(kind: TriggerKind, effect: &Effect, detail: String) -> Fired<'_> {
+    Fired {
+        trigger: Trigger {
+            kind,
+            detail,
+            weight: effect.weight,
+            level: effect.level,
+        },
+        effect,
+    }
+}
+
+/// The lowest bot confidence the ticket gives, and the field it came from.
+fn lowest_bot_confidence(ticket: &Ticket<'_>, last_bot: Option<usize>) -> Option<(f64, String)> {
+    let top = ticket
+        .raw_field("bot_confidence")
+        .map(|v| (v, "bot_confidence".to_string()));
+    let metadata = ticket
+        .raw_field("metadata")
+        .and_then(|m| m.get("bot_confidence"))
+        .map(|v| (v, "metadata.bot_confidence".to_string()));
+    let last_message = last_bot.and_then(|i| {
+        let message = ticket.raw_field("messages")?.get(i)?;
+        Some((
+            message.get("confidence")?,
+            format!("messages[{i}].confidence"),
+        ))
+    });
+    top.into_iter()
+        .chain(metadata)
+        .chain(last_message)
+        .filter_map(|(value, field)| Value::as_f64(value).map(|v| (v, field)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// An earlier bot message with the same words as the one at `last`.
+fn earlier_same_bot_message(messages: &[Message<'_>], last: usize) -> Option<usize> {
+    let words = fold(messages[last].content.trim());
+    if words.is_empty() {
+        return None;
+    }
+    messages[..last]
+        .iter()
+        .rposition(|m| m.role == Role::Bot && fold(m.content.trim()) == words)
+}
+
+/// The deadline a running SLA clock sets, with its basis.
+fn clock_deadline(
+    clock: &SlaClock,
+    what: &str,
+    now: Timestamp,
+    grace: u32,
+    after: impl Fn(u32) -> Timestamp,
+) -> Option<(Timestamp, String)> {
+    let due = clock.due.filter(|_| !clock.done)?;
+    match clock.status_at(now)? {
+        SlaStatus::Breached => Some((
+            after(grace),
+            format!("{what} SLA breached at {due}: {grace} min from now"),
+        )),
+        SlaStatus::AtRisk | SlaStatus::OnTrack => Some((due, format!("{what} SLA due time"))),
+        SlaStatus::Met => None,
+    }
+}
+
+fn trigger_reason(trigger: &Trigger) -> String {
+    let mut sentence = trigger.detail.clone();
+    if let Some(first) = sentence.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    match trigger.level {
+        EscalationLevel::None => format!("{sentence} (does not escalate alone)."),
+        level => format!("{sentence} (calls for {level})."),
+    }
+}
+
+fn sla_source_reason(ticket: &Ticket<'_>, priority_source: &str) -> String {
+    if ticket.created_at.is_none() {
+        "No created_at: SLA clocks not checked.".to_string()
+    } else {
+        format!("SLA {priority_source}.")
+    }
+}
+
+fn decision_reason(level: EscalationLevel, actions: &[Action]) -> String {
+    let steps: Vec<String> = actions
+        .iter()
+        .map(|action| match action {
+            Action::Reassign { queue } => format!("reassign to {queue}"),
+            Action::RaisePriority { from, to } => format!("raise priority from {from} to {to}"),
+            Action::Notify { who } => format!("notify {who}"),
+        })
+        .collect();
+    format!("Escalate to {level}: {}.", steps.join(", "))
+}
+
+impl Default for Escalator {
+    fn default() -> Self {
+        Escalator::new(EscalateConfig::default())
+    }
+}
+
+impl Tool for Escalator {
+    const KEY: &'static str = "escalation";
+    type Output = Escalation;
+
+    fn decide(&self, ticket: &Ticket<'_>, ctx: &Context) -> Result<Escalation, RecordError> {
+        Ok(self.escalation(ticket, ctx.now))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,569 @@
+//! Priority of a support ticket: a level and a 0-100 score summed from
+//! weighted factors (impact words in Spanish and English, sentiment and
+//! frustration, customer tier, channel, age), and the SLA due times and
+//! status the level implies.
+
+mod config;
+mod sla;
+
+use std::collections::HashMap;
+use std::fmt;
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use support_core::ticket::Message;
+use support_core::{round3, Context, FieldName, RecordError, Role, Ticket, Tool};
+use support_sentiment::{Analyzer, Trend};
+use support_text::{matched_text, tokenize, PhraseSet};
+
+pub use config::{
+    AgeStep, ConfidenceConfig, ImpactConfig, ImpactGroup, LevelThresholds, PriorityConfig,
+    SentimentWeights, SlaConfig, SlaMinutes, SlaTargets, DEFAULT_CONFIG,
+};
+pub use sla::{Sla, SlaClock, SlaStatus};
+
+use sla::Done;
+
+/// Priority levels, lowest first.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Low,
+    Medium,
+    High,
+    Urgent,
+    Critical,
+}
+
+impl Level {
+    pub const ALL: [Level; 5] = [
+        Level::Low,
+        Level::Medium,
+        Level::High,
+        Level::Urgent,
+        Level::Critical,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+            Level::Urgent => "urgent",
+            Level::Critical => "critical",
+        }
+    }
+
+    /// The level above, if any.
+    pub fn next(self) -> Option<Level> {
+        Level::ALL.get(self as usize + 1).copied()
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The `priority` key a ticket gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Priority {
+    /// low, medium, high, urgent or critical: from the score, raised to the
+    /// floor of any impact that sets one.
+    pub level: Level,
+    /// 0-100: the sum of the factors' points, clamped.
+    pub score: f64,
+    /// Every contribution to the score, with its points and cause.
+    #[serde(default)]
+    pub factors: Vec<Factor>,
+    /// SLA targets of the level, their due times and status.
+    pub sla: Sla,
+    /// How sure the level is, in [0, 1]: lower near a level boundary and when signals are missing.
+    pub confidence: f64,
+    /// Readable sentences naming what decided the level and the SLA status.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
+
+/// One contribution to the score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Factor {
+    pub kind: FactorKind,
+    /// Points added (negative points lower the score).
+    pub points: f64,
+    /// What caused it: the words and the field they were in, the tier, the channel, ...
+    pub cause: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FactorKind {
+    Base,
+    Impact,
+    Negativity,
+    Frustration,
+    Tier,
+    Channel,
+    Age,
+}
+
+/// The sentiment figures priority weighs, and where they came from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SentimentReading {
+    /// Polarity in [-1, 1].
+    pub score: f64,
+    /// Emotional urgency in [0, 1].
+    pub frustration: f64,
+    pub trend: Option<Trend>,
+    /// Read from the ticket's `sentiment` key rather than computed here.
+    pub from_earlier_result: bool,
+}
+
+impl SentimentReading {
+    fn source(&self) -> &'static str {
+        if self.from_earlier_result {
+            "from the earlier sentiment result"
+        } else {
+            "computed"
+        }
+    }
+}
+
+/// The fields of an earlier `sentiment` result priority reads.
+#[derive(Deserialize)]
+struct EarlierSentiment {
+    score: f64,
+    frustration: f64,
+    #[serde(default)]
+    trend: Option<Trend>,
+}
+
+/// Decides the `priority` key. Matchers are built once in [`Prioritizer::new`].
+pub struct Prioritizer {
+    config: PriorityConfig,
+    impact_phrases: PhraseSet,
+    /// Impact group of each phrase of `impact_phrases`, by phrase number.
+    impact_group_of: Vec<usize>,
+    tiers: HashMap<String, f64>,
+    channels: HashMap<String, f64>,
+    analyzer: Analyzer,
+}
+
+/// The first place an impact group's words were found.
+struct ImpactHit {
+    group: usize,
+    field: FieldName,
+    words: String,
+}
+
+impl Prioritizer {
+    pub fn new(mut config: PriorityConfig) -> Self {
+        let (impact_group_of, phrases): (Vec<usize>, Vec<&str>) = config
+            .impact
+            .groups
+            .iter()
+            .enumerate()
+            .flat_map(|(group, g)| g.phrases.iter().map(move |p| (group, p.as_str())))
+            .unzip();
+        let impact_phrases = PhraseSet::new(phrases);
+        config.age.sort_by(|a, b| a.hours.total_cmp(&b.hours));
+        let lowercase_keys = |m: &HashMap<String, f64>| {
+            m.iter()
+                .map(|(k, &v)| (k.trim().to_lowercase(), v))
+                .collect()
+        };
+        Prioritizer {
+            tiers: lowercase_keys(&config.tiers),
+            channels: lowercase_keys(&config.channels),
+            impact_phrases,
+            impact_group_of,
+            config,
+            analyzer: Analyzer::default(),
+        }
+    }
+
+    /// The ticket's sentiment: its earlier `sentiment` result when readable, else computed.
+    pub fn read_sentiment(&self, ticket: &Ticket<'_>) -> SentimentReading {
+        match ticket.prior::<EarlierSentiment>("sentiment") {
+            Some(s) => SentimentReading {
+                score: s.score.clamp(-1.0, 1.0),
+                frustration: s.frustration.clamp(0.0, 1.0),
+                trend: s.trend,
+                from_earlier_result: true,
+            },
+            None => {
+                let s = self.analyzer.analyze(ticket);
+                SentimentReading {
+                    score: s.score,
+                    frustration: s.frustration,
+                    trend: s.trend,
+                    from_earlier_result: false,
+                }
+            }
+        }
+    }
+
+    /// Whether the ticket is resolved: `resolved_at`, or a closed status.
+    pub fn is_resolved(&self, ticket: &Ticket<'_>) -> bool {
+        ticket.resolved_at.is_some()
+            || ticket.status.is_some_and(|status| {
+                let status = status.trim();
+                self.config
+                    .closed_statuses
+                    .iter()
+                    .any(|closed| closed.eq_ignore_ascii_case(status))
+            })
+    }
+
+    /// The priority of `ticket` given its sentiment, as of `now`.
+    pub fn prioritize(
+        &self,
+        ticket: &Ticket<'_>,
+        sentiment: &SentimentReading,
+        now: Timestamp,
+    ) -> Priority {
+        let resolved = self.is_resolved(ticket);
+        let (tier, channel) = (ticket.tier(), ticket.channel());
+        let hits = self.impact_hits(ticket);
+        let mut factors = vec![Factor {
+            kind: FactorKind::Base,
+            points: self.config.base_points,
+            cause: "base points of every ticket".to_string(),
+        }];
+        factors.extend(self.impact_factors(&hits));
+        factors.extend(self.sentiment_factors(sentiment));
+        factors.extend(self.tier_factor(tier.as_deref()));
+        factors.extend(self.channel_factor(channel.as_deref()));
+        factors.extend(self.age_factor(ticket, resolved, now));
+        for factor in &mut factors {
+            factor.points = round3(factor.points);
+        }
+
+        let score = round3(
+            factors
+                .iter()
+                .map(|f| f.points)
+                .sum::<f64>()
+                .clamp(0.0, 100.0),
+        );
+        let by_score = self.config.levels.level_for(score);
+        let floor = hits
+            .iter()
+            .filter_map(|h| {
+                let group = &self.config.impact.groups[h.group];
+                group.min_level.map(|level| (level, group.name.as_str()))
+            })
+            .max_by_key(|&(level, _)| level);
+        let level = match floor {
+            Some((floor_level, _)) if floor_level > by_score => floor_level,
+            _ => by_score,
+        };
+
+        let mut reasons = vec![self.level_reason(score, by_score, level, floor)];
+        reasons.extend(
+            factors
+                .iter()
+                .skip(1)
+                .filter(|f| f.points != 0.0)
+                .map(|f| capitalize(format!("{} ({:+}).", f.cause, f.points))),
+        );
+        let sla = self.sla(ticket, level, resolved, now);
+        reasons.extend(sla_reasons(ticket, &sla, level));
+
+        let lifted_by_floor = level != by_score;
+        let missing_signals = [
+            ticket.created_at.is_none(),
+            channel.is_none(),
+            tier.is_none(),
+        ]
+        .into_iter()
+        .filter(|&missing| missing)
+        .count();
+        Priority {
+            level,
+            score,
+            confidence: self.confidence(score, level, lifted_by_floor, missing_signals),
+            factors,
+            sla,
+            reasons,
+        }
+    }
+
+    /// The first match of each impact group, in group order.
+    fn impact_hits(&self, ticket: &Ticket<'_>) -> Vec<ImpactHit> {
+        let mut first: Vec<Option<ImpactHit>> =
+            (0..self.config.impact.groups.len()).map(|_| None).collect();
+        for text in ticket.customer_texts() {
+            let tokens = tokenize(text.text);
+            for m in self.impact_phrases.find_all(&tokens) {
+                let group = self.impact_group_of[m.phrase];
+                first[group].get_or_insert_with(|| ImpactHit {
+                    group,
+                    field: text.field,
+                    words: matched_text(&tokens, &m),
+                });
+            }
+        }
+        first.into_iter().flatten().collect()
+    }
+
+    /// Strongest impact first, each adding its points until the cap is reached.
+    fn impact_factors(&self, hits: &[ImpactHit]) -> Vec<Factor> {
+        let groups = &self.config.impact.groups;
+        let mut strongest_first: Vec<&ImpactHit> = hits.iter().collect();
+        strongest_first.sort_by(|a, b| groups[b.group].points.total_cmp(&groups[a.group].points));
+        let mut room = self.config.impact.max_points;
+        strongest_first
+            .into_iter()
+            .map(|hit| {
+                let group = &groups[hit.group];
+                let points = group.points.min(room);
+                room -= points;
+                let capped = if points < group.points {
+                    ", capped"
+                } else {
+                    ""
+                };
+                Factor {
+                    kind: FactorKind::Impact,
+                    points,
+                    cause: format!("{}: \"{}\" in {}{capped}", group.name, hit.words, hit.field),
+                }
+            })
+            .collect()
+    }
+
+    fn sentiment_factors(&self, s: &SentimentReading) -> Vec<Factor> {
+        let weights = &self.config.sentiment;
+        let negativity = Factor {
+            kind: FactorKind::Negativity,
+            points: weights.negativity_points * (-s.score).max(0.0),
+            cause: format!(
+                "negative sentiment, score {} ({})",
+                round3(s.score),
+                s.source()
+            ),
+        };
+        let frustration = Factor {
+            kind: FactorKind::Frustration,
+            points: weights.frustration_points * s.frustration,
+            cause: format!("frustration {} ({})", round3(s.frustration), s.source()),
+        };
+        [negativity, frustration]
+            .into_iter()
+            .filter(|f| f.points != 0.0)
+            .collect()
+    }
+
+    fn tier_factor(&self, tier: Option<&str>) -> Option<Factor> {
+        let tier = tier?;
+        let points = *self.tiers.get(tier)?;
+        (points != 0.0).then(|| Factor {
+            kind: FactorKind::Tier,
+            points,
+            cause: format!("customer tier {tier}"),
+        })
+    }
+
+    fn channel_factor(&self, channel: Option<&str>) -> Option<Factor> {
+        let channel = channel?;
+        let points = *self.channels.get(channel)?;
+        (points != 0.0).then(|| Factor {
+            kind: FactorKind::Channel,
+            points,
+            cause: format!("{channel} channel"),
+        })
+    }
+
+    /// A resolved ticket no longer waits, so its age adds nothing.
+    fn age_factor(&self, ticket: &Ticket<'_>, resolved: bool, now: Timestamp) -> Option<Factor> {
+        if resolved {
+            return None;
+        }
+        let hours = now.duration_since(ticket.created_at?).as_secs_f64() / 3600.0;
+        let step = self
+            .config
+            .age
+            .iter()
+            .rev()
+            .find(|step| hours >= step.hours)?;
+        Some(Factor {
+            kind: FactorKind::Age,
+            points: step.points,
+            cause: format!("open for {} h (step from {} h)", hours.floor(), step.hours),
+        })
+    }
+
+    fn level_reason(
+        &self,
+        score: f64,
+        by_score: Level,
+        level: Level,
+        floor: Option<(Level, &str)>,
+    ) -> String {
+        match floor {
+            Some((floor_level, impact)) if level != by_score => format!(
+                "Level {level}: score {score} of 100 is {by_score} ({}), but {impact} sets a floor of {floor_level}.",
+                self.band(by_score)
+            ),
+            _ => format!("Level {level}: score {score} of 100 ({}).", self.band(level)),
+        }
+    }
+
+    /// Where a level starts, e.g. "high from 45", or "below medium at 25" for low.
+    fn band(&self, level: Level) -> String {
+        let levels = &self.config.levels;
+        match levels.lower_bound(level) {
+            Some(bound) => format!("{level} from {bound}"),
+            None => format!("below {} at {}", Level::Medium, levels.medium),
+        }
+    }
+
+    fn sla(&self, ticket: &Ticket<'_>, level: Level, resolved: bool, now: Timestamp) -> Sla {
+        let targets = self.config.sla.targets.for_level(level);
+        let resolution_done = match ticket.resolved_at {
+            Some(at) => Done::At(at),
+            None if resolved => Done::NoLaterThan(now),
+            None => Done::No,
+        };
+        let first_response_done = match ticket
+            .first_response_at
+            .or_else(|| first_reply_time(&ticket.messages))
+        {
+            Some(at) => Done::At(at),
+            // An undated reply still answered the ticket, at some point.
+            None if has_reply(&ticket.messages) => Done::NoLaterThan(now),
+            // A resolved ticket was answered by its resolution at the latest.
+            None => match resolution_done {
+                Done::At(at) | Done::NoLaterThan(at) => Done::NoLaterThan(at),
+                Done::No => Done::No,
+            },
+        };
+        let fraction = self.config.sla.at_risk_fraction;
+        Sla {
+            first_response: sla::clock(
+                targets.first_response,
+                ticket.created_at,
+                first_response_done,
+                now,
+                fraction,
+            ),
+            resolution: sla::clock(
+                targets.resolution,
+                ticket.created_at,
+                resolution_done,
+                now,
+                fraction,
+            ),
+        }
+    }
+
+    /// `missing_signals`: how many of created_at, channel and tier the ticket lacks.
+    fn confidence(
+        &self,
+        score: f64,
+        level: Level,
+        lifted_by_floor: bool,
+        missing_signals: usize,
+    ) -> f64 {
+        let c = &self.config.confidence;
+        let clearness = if lifted_by_floor {
+            1.0
+        } else {
+            (self.config.levels.margin(score, level) / c.boundary_margin).clamp(0.0, 1.0)
+        };
+        round3(
+            (c.min + (c.max - c.min) * clearness
+                - c.missing_signal_penalty * missing_signals as f64)
+                .clamp(0.0, 1.0),
+        )
+    }
+}
+
+fn is_reply(message: &Message<'_>) -> bool {
+    matches!(message.role, Role::Agent | Role::Bot)
+}
+
+fn has_reply(messages: &[Message<'_>]) -> bool {
+    messages.iter().any(is_reply)
+}
+
+/// The earliest dated agent or bot message: the first response when the
+/// ticket does not give `first_response_at`.
+fn first_reply_time(messages: &[Message<'_>]) -> Option<Timestamp> {
+    messages
+        .iter()
+        .filter(|m| is_reply(m))
+        .filter_map(|m| m.timestamp)
+        .min()
+}
+
+fn sla_reasons(ticket: &Ticket<'_>, sla: &Sla, level: Level) -> Vec<String> {
+    if ticket.created_at.is_none() {
+        return vec![format!(
+            "No created_at: SLA due times cannot be computed (targets for {level}: first response {}, resolution {}).",
+            duration_words(sla.first_response.target_minutes),
+            duration_words(sla.resolution.target_minutes)
+        )];
+    }
+    [
+        ("First response", &sla.first_response),
+        ("Resolution", &sla.resolution),
+    ]
+    .into_iter()
+    .map(|(what, clock)| {
+        let due = clock
+            .due
+            .map_or("beyond the representable range".to_string(), |d| {
+                d.to_string()
+            });
+        let status = clock.status.map_or(
+            "done at an unknown time that may be after it, so met or not cannot be told",
+            SlaStatus::describe,
+        );
+        format!(
+            "{what} due {due} ({} for {level}): {status}.",
+            duration_words(clock.target_minutes)
+        )
+    })
+    .collect()
+}
+
+/// `90` → "90 min", `120` → "2 h", `2880` → "2 d".
+fn duration_words(minutes: u32) -> String {
+    match minutes {
+        m if m > 0 && m % 1440 == 0 => format!("{} d", m / 1440),
+        m if m > 0 && m % 60 == 0 => format!("{} h", m / 60),
+        m => format!("{m} min"),
+    }
+}
+
+/// Upper-cases the first letter when it is ASCII (causes start with a lower-case word).
+fn capitalize(mut s: String) -> String {
+    if let Some(first) = s.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    s
+}
+
+impl Default for Prioritizer {
+    fn default() -> Self {
+        Prioritizer::new(PriorityConfig::default())
+    }
+}
+
+impl Tool for Prioritizer {
+    const KEY: &'static str = "priority";
+    type Output = Priority;
+
+    fn decide(&self, ticket: &Ticket<'_>, ctx: &Context) -> Result<Priority, RecordError> {
+        Ok(self.prioritize(ticket, &self.read_sentiment(ticket), ctx.now))
+    }
+}
+
+#[cfg(test)]
+mod tests;

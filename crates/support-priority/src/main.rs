@@ -1,0 +1,26 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use support_core::cli::{self, CommonArgs};
+use support_priority::{Prioritizer, PriorityConfig, DEFAULT_CONFIG};
+
+const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"Caída del servicio","description":"No funciona nada desde esta mañana","channel":"phone","customer":{"tier":"vip"},"created_at":"2026-11-24T08:45:00Z"}' \
+    | support-priority --now 2026-11-24T09:00:00Z
+  support-sentiment < examples/tickets.jsonl | support-priority | support-escalate"#;
+
+/// Adds `priority` to each ticket: a level (low, medium, high, urgent, critical) and a
+/// 0-100 score from impact words, sentiment, customer tier, channel and age, with the
+/// factors behind it, the SLA due times and their status, reasons and a confidence.
+#[derive(Parser)]
+#[command(name = "support-priority", version, after_help = cli::after_help(EXAMPLE))]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: PriorityConfig| {
+        Ok(Prioritizer::new(c))
+    })
+}

@@ -1,0 +1,25 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use support_core::cli::{self, CommonArgs};
+use support_tags::{Tagger, TagsConfig, DEFAULT_CONFIG};
+
+const EXAMPLE: &str = r#"  echo '{"subject":"Factura duplicada","description":"Quiero un reembolso urgente"}' | support-tags
+  support-sentiment < tickets.jsonl | support-priority | support-tags | support-route"#;
+
+/// Adds `tags` to each ticket: tags from Spanish/English keyword rules and custom
+/// rules, plus tags derived from sentiment, priority, category, customer tier and
+/// channel, each with its confidence and source (rule, words, field).
+#[derive(Parser)]
+#[command(name = "support-tags", version, after_help = cli::after_help(EXAMPLE))]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: TagsConfig| {
+        Ok(Tagger::new(c))
+    })
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Compares support-model with scikit-learn on the same train/dev files:
+# TF-IDF (word 1-2 grams + char_wb 2-5 grams, sublinear tf) +
+# LogisticRegression(C=10), against our hashed TF-IDF + L-BFGS logistic
+# regression. Prints accuracy, macro-F1 and training time of both, then the
+# cost of classifying one text in a fresh process (spawn to exit): Python
+# unpickling the sklearn pipeline vs our example binary loading its model file.
+#
+# Usage: scripts/compare-sklearn.sh [DATASETS_DIR]   (default: ../shared/datasets)
+# Creates target/sklearn-venv (pip install scikit-learn) on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+datasets=${1:-../shared/datasets}
+venv=target/sklearn-venv
+work=target/compare-sklearn
+mkdir -p "$work"
+
+if ! "$venv/bin/python" -c 'import sklearn' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet scikit-learn
+fi
+cargo build --release --quiet -p support-model --examples
+
+"$venv/bin/python" - "$datasets" "$work" <<'PY'
+import csv, json, pickle, statistics, subprocess, sys, time, warnings
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.pipeline import make_pipeline, make_union
+
+# LogisticRegression keeps its default max_iter=100 (ours also stops at 100
+# iterations at most); on the Spanish tweets it warns that it has not converged.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+datasets, work = sys.argv[1], sys.argv[2]
+RUNS = 15  # single-prediction processes per side; the median is shown
+CASES = [
+    # name, text column, label column, a text to classify alone
+    ("banking77", "text", "label", "I still have not received my new card, when will it arrive?"),
+    ("airline_sentiment_es", "text", "label", "@Iberia llevo dos horas esperando mi maleta, qué vergüenza"),
+]
+
+def load(path, text, label):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [r[text] for r in rows], [r[label] for r in rows]
+
+def median_process_ms(command):
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        times.append((time.perf_counter() - started) * 1e3)
+    return statistics.median(times)
+
+PREDICT_ONE = "import pickle, sys; m = pickle.load(open(sys.argv[1], 'rb')); print(m.predict([sys.argv[2]])[0])"
+rows = []
+for name, text_col, label_col, sample in CASES:
+    train_file, dev_file = f"{datasets}/{name}/train.csv", f"{datasets}/{name}/dev.csv"
+    x_train, y_train = load(train_file, text_col, label_col)
+    x_dev, y_dev = load(dev_file, text_col, label_col)
+    pipeline = make_pipeline(
+        make_union(
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+        ),
+        LogisticRegression(C=10),
+    )
+    started = time.perf_counter()
+    pipeline.fit(x_train, y_train)
+    sk_train = time.perf_counter() - started
+    predicted = pipeline.predict(x_dev)
+    sk_model = f"{work}/{name}.pkl"
+    with open(sk_model, "wb") as f:
+        pickle.dump(pipeline, f)
+    sk = dict(accuracy=accuracy_score(y_dev, predicted), macro_f1=f1_score(y_dev, predicted, average="macro"),
+              train_seconds=sk_train, one_ms=median_process_ms([sys.executable, "-c", PREDICT_ONE, sk_model, sample]))
+
+    our_model = f"{work}/{name}.model"
+    result = subprocess.run(["target/release/examples/train_eval", "--train", train_file, "--dev", dev_file,
+                             "--text", text_col, "--label", label_col, "--save", our_model, "--json"],
+                            check=True, capture_output=True, text=True)
+    ours = json.loads(result.stdout)
+    ours["one_ms"] = median_process_ms(["target/release/examples/predict", "--model", our_model, "--text", sample])
+    rows.append((name, len(x_train), len(x_dev), sk, ours))
+
+print(f"scikit-learn {sklearn.__version__}; single prediction = median of {RUNS} fresh processes (spawn to exit)")
+header = f"{'dataset':<22}{'side':<14}{'accuracy':>9}{'macro-F1':>10}{'train s':>9}{'1 text ms':>11}{'model KB':>10}{'µs/text':>9}"
+print(header)
+print("-" * len(header))
+for name, n_train, n_dev, sk, ours in rows:
+    print(f"{name:<22}{'scikit-learn':<14}{sk['accuracy']:>9.4f}{sk['macro_f1']:>10.4f}{sk['train_seconds']:>9.2f}{sk['one_ms']:>11.1f}{'':>10}{'':>9}")
+    print(f"{'':<22}{'support-model':<14}{ours['accuracy']:>9.4f}{ours['macro_f1']:>10.4f}{ours['train_seconds']:>9.2f}"
+          f"{ours['one_ms']:>11.1f}{ours['model_bytes'] / 1024:>10.0f}{ours['predict_us']:>9.1f}")
+    print(f"{'':<22}({n_train} train / {n_dev} dev; training {sk['train_seconds'] / ours['train_seconds']:.1f}x faster, "
+          f"one text {sk['one_ms'] / ours['one_ms']:.0f}x faster)")
+PY

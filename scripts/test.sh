@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The one test command: formatting, lints, then unit and integration tests of
+# every crate (the integration tests run the real binaries). CI runs this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== format"
+cargo fmt --all --check
+
+echo "== lint"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== unit and integration tests"
+cargo test --workspace

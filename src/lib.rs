@@ -1,0 +1,1 @@
+//! Placeholder until all tool crates exist.

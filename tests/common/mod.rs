@@ -1,0 +1,101 @@
+//! Running the built tools as processes, the way shells and engines do.
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+/// The path of a built binary of the workspace (same profile as the tests).
+pub fn bin(name: &str) -> PathBuf {
+    let mut dir = std::env::current_exe().expect("test executable path");
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; run the tests with `cargo test --workspace` (or build it first)",
+        path.display()
+    );
+    path
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn stdout_str(&self) -> &str {
+        std::str::from_utf8(&self.stdout).expect("stdout is UTF-8")
+    }
+
+    /// Every stdout line parsed as JSON (fails on any line that is not).
+    pub fn json_lines(&self) -> Vec<Value> {
+        self.stdout_str()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l:.200}")))
+            .collect()
+    }
+
+    /// Fails if the process panicked or printed a backtrace.
+    pub fn assert_no_panic(&self) {
+        assert!(
+            !self.stderr.contains("panicked") && !self.stderr.contains("backtrace") && !self.stderr.contains("overflow"),
+            "stderr shows a crash:\n{}",
+            self.stderr
+        );
+        assert!(self.code >= 0, "killed by a signal");
+    }
+}
+
+/// Runs `name args` with `stdin`, feeding it from a thread so big inputs cannot deadlock.
+pub fn run(name: &str, args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = Command::new(bin(name))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tool");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for tool");
+    feeder.join().expect("feeder thread");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs the tools one after another, each reading the previous one's output, as `a | b | c` does.
+pub fn pipe(tools: &[&str], args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let mut data = stdin.to_vec();
+    for tool in tools {
+        let r = run(tool, args, &data);
+        r.assert_no_panic();
+        assert_eq!(r.code, 0, "{tool} failed: {}", r.stderr);
+        data = r.stdout;
+    }
+    data
+}
+
+pub fn examples_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+pub fn example_tickets() -> Vec<u8> {
+    std::fs::read(examples_dir().join("tickets.jsonl")).expect("examples/tickets.jsonl")
+}
+
+/// The fixed clock the examples are written against.
+pub const NOW: &str = "2026-11-24T09:00:00Z";
