@@ -4,7 +4,8 @@
 # LogisticRegression(C=10), against our hashed TF-IDF + L-BFGS logistic
 # regression. Prints accuracy, macro-F1 and training time of both, then the
 # cost of classifying one text in a fresh process (spawn to exit): Python
-# unpickling the sklearn pipeline vs our example binary loading its model file.
+# unpickling the sklearn pipeline vs `support-categorize --model` on one ticket.
+# Both sides of ours go through the real tool: `train`, `evaluate`, and a ticket on stdin.
 #
 # Usage: scripts/compare-sklearn.sh [DATASETS_DIR]   (default: ../shared/datasets)
 # Creates target/sklearn-venv (pip install scikit-learn) on first use.
@@ -19,7 +20,7 @@ if ! "$venv/bin/python" -c 'import sklearn' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet scikit-learn
 fi
-cargo build --release --quiet -p support-model --examples
+cargo build --release --quiet -p support-categorize
 
 "$venv/bin/python" - "$datasets" "$work" <<'PY'
 import csv, json, pickle, statistics, subprocess, sys, time, warnings
@@ -46,13 +47,16 @@ def load(path, text, label):
         rows = list(csv.DictReader(f))
     return [r[text] for r in rows], [r[label] for r in rows]
 
-def median_process_ms(command):
+def median_ms(run_once):
     times = []
     for _ in range(RUNS):
         started = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        run_once()
         times.append((time.perf_counter() - started) * 1e3)
     return statistics.median(times)
+
+def median_process_ms(command):
+    return median_ms(lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL))
 
 PREDICT_ONE = "import pickle, sys; m = pickle.load(open(sys.argv[1], 'rb')); print(m.predict([sys.argv[2]])[0])"
 rows = []
@@ -78,21 +82,29 @@ for name, text_col, label_col, sample in CASES:
               train_seconds=sk_train, one_ms=median_process_ms([sys.executable, "-c", PREDICT_ONE, sk_model, sample]))
 
     our_model = f"{work}/{name}.model"
-    result = subprocess.run(["target/release/examples/train_eval", "--train", train_file, "--dev", dev_file,
-                             "--text", text_col, "--label", label_col, "--save", our_model, "--json"],
-                            check=True, capture_output=True, text=True)
-    ours = json.loads(result.stdout)
-    ours["one_ms"] = median_process_ms(["target/release/examples/predict", "--model", our_model, "--text", sample])
+    tool = "target/release/support-categorize"
+    trained = json.loads(subprocess.run([tool, "train", "--data", train_file, "--text", text_col, "--label", label_col,
+                                         "--out", our_model], check=True, capture_output=True, text=True).stdout)
+    evaluated = json.loads(subprocess.run([tool, "evaluate", "--model", our_model, "--data", dev_file, "--text", text_col,
+                                           "--label", label_col], check=True, capture_output=True, text=True).stdout)
+    ticket = f"{work}/{name}.ticket.json"
+    with open(ticket, "w", encoding="utf-8") as f:
+        json.dump({"id": "one", "description": sample}, f)
+    def one_ticket():
+        with open(ticket, "rb") as stdin:
+            subprocess.run([tool, "--model", our_model], stdin=stdin, check=True, stdout=subprocess.DEVNULL)
+    ours = dict(accuracy=evaluated["accuracy"], macro_f1=evaluated["macro_f1"], train_seconds=trained["seconds"],
+                model_bytes=trained["bytes"], one_ms=median_ms(one_ticket))
     rows.append((name, len(x_train), len(x_dev), sk, ours))
 
 print(f"scikit-learn {sklearn.__version__}; single prediction = median of {RUNS} fresh processes (spawn to exit)")
-header = f"{'dataset':<22}{'side':<14}{'accuracy':>9}{'macro-F1':>10}{'train s':>9}{'1 text ms':>11}{'model KB':>10}{'µs/text':>9}"
+header = f"{'dataset':<22}{'side':<20}{'accuracy':>9}{'macro-F1':>10}{'train s':>9}{'1 ticket ms':>12}{'model KB':>10}"
 print(header)
 print("-" * len(header))
 for name, n_train, n_dev, sk, ours in rows:
-    print(f"{name:<22}{'scikit-learn':<14}{sk['accuracy']:>9.4f}{sk['macro_f1']:>10.4f}{sk['train_seconds']:>9.2f}{sk['one_ms']:>11.1f}{'':>10}{'':>9}")
-    print(f"{'':<22}{'support-model':<14}{ours['accuracy']:>9.4f}{ours['macro_f1']:>10.4f}{ours['train_seconds']:>9.2f}"
-          f"{ours['one_ms']:>11.1f}{ours['model_bytes'] / 1024:>10.0f}{ours['predict_us']:>9.1f}")
+    print(f"{name:<22}{'scikit-learn':<20}{sk['accuracy']:>9.4f}{sk['macro_f1']:>10.4f}{sk['train_seconds']:>9.2f}{sk['one_ms']:>12.1f}")
+    print(f"{'':<22}{'support-categorize':<20}{ours['accuracy']:>9.4f}{ours['macro_f1']:>10.4f}{ours['train_seconds']:>9.2f}"
+          f"{ours['one_ms']:>12.1f}{ours['model_bytes'] / 1024:>10.0f}")
     print(f"{'':<22}({n_train} train / {n_dev} dev; training {sk['train_seconds'] / ours['train_seconds']:.1f}x faster, "
           f"one text {sk['one_ms'] / ours['one_ms']:.0f}x faster)")
 PY

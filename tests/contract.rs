@@ -12,17 +12,27 @@ use support_suite::TOOLS;
 
 const GOOD: &str = r#"{"id":"G","subject":"No puedo acceder a mi cuenta","description":"Error al entrar, ayuda por favor"}"#;
 
+/// Every binary that reads tickets, with a key it adds (support-triage adds all of them).
 fn each_tool(check: impl Fn(&str, &str)) {
     for (tool, key, _) in TOOLS {
         check(tool, key);
     }
+    check("support-triage", "escalation");
 }
 
 #[test]
 fn bad_records_get_error_records_in_place_and_the_stream_goes_on() {
     let deep = format!("{}1{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
     let mut input = Vec::new();
-    for line in [GOOD, "{not json", "", "[1,2]", r#"{"id":"E","subject":" ","description":""}"#, r#"{"id":"F","subject":"x","customer":{"tier":7}}"#, &deep] {
+    for line in [
+        GOOD,
+        "{not json",
+        "",
+        "[1,2]",
+        r#"{"id":"E","subject":" ","description":""}"#,
+        r#"{"id":"F","subject":"x","customer":{"tier":7}}"#,
+        &deep,
+    ] {
         input.extend_from_slice(line.as_bytes());
         input.push(b'\n');
     }
@@ -35,18 +45,46 @@ fn bad_records_get_error_records_in_place_and_the_stream_goes_on() {
         let out = r.json_lines();
         let kinds: Vec<&str> = out
             .iter()
-            .map(|v| v["error"]["kind"].as_str().unwrap_or_else(|| if v.get(key).is_some() { "ok" } else { "missing" }))
+            .map(|v| {
+                v["error"]["kind"].as_str().unwrap_or_else(|| {
+                    if v.get(key).is_some() {
+                        "ok"
+                    } else {
+                        "missing"
+                    }
+                })
+            })
             .collect();
         assert_eq!(
             kinds,
-            ["ok", "invalid_json", "not_an_object", "no_text", "invalid_field", "too_deep", "invalid_utf8", "ok"],
+            [
+                "ok",
+                "invalid_json",
+                "not_an_object",
+                "no_text",
+                "invalid_field",
+                "too_deep",
+                "invalid_utf8",
+                "ok"
+            ],
             "{tool}"
         );
-        let lines: Vec<u64> = out.iter().filter_map(|v| v["error"]["line"].as_u64()).collect();
-        assert_eq!(lines, [2, 4, 5, 6, 7, 8], "{tool}: error records name their input line");
+        let lines: Vec<u64> = out
+            .iter()
+            .filter_map(|v| v["error"]["line"].as_u64())
+            .collect();
+        assert_eq!(
+            lines,
+            [2, 4, 5, 6, 7, 8],
+            "{tool}: error records name their input line"
+        );
         assert_eq!(out[3]["error"]["id"], "E", "{tool}");
         assert_eq!(out[4]["error"]["field"], "customer.tier", "{tool}");
-        assert!(r.stderr.contains("6 of 8 records failed"), "{tool}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("6 of 8 records failed"),
+            "{tool}: {}",
+            r.stderr
+        );
     });
 }
 
@@ -54,7 +92,11 @@ fn bad_records_get_error_records_in_place_and_the_stream_goes_on() {
 fn errors_file_takes_the_error_records() {
     let dir = tempfile::tempdir().unwrap();
     let errors = dir.path().join("errors.jsonl");
-    let r = run("support-sentiment", &["--errors", errors.to_str().unwrap()], format!("{GOOD}\n{{}}\n{GOOD}\n").as_bytes());
+    let r = run(
+        "support-sentiment",
+        &["--errors", errors.to_str().unwrap()],
+        format!("{GOOD}\n{{}}\n{GOOD}\n").as_bytes(),
+    );
     assert_eq!(r.code, 1);
     assert_eq!(r.json_lines().len(), 2);
     let errs = std::fs::read_to_string(&errors).unwrap();
@@ -91,17 +133,25 @@ fn a_50_mb_line_is_refused_without_losing_the_next_one() {
 #[test]
 fn input_forms_are_kept_object_array_and_lines() {
     each_tool(|tool, key| {
-        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<Value>(GOOD).unwrap()).unwrap();
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<Value>(GOOD).unwrap()).unwrap();
         let r = run(tool, &["--now", NOW], pretty.as_bytes());
         assert_eq!(r.code, 0, "{tool}: {}", r.stderr);
         let one: Value = serde_json::from_slice(&r.stdout).unwrap();
-        assert!(one.is_object() && one.get(key).is_some(), "{tool}: object in, object out");
+        assert!(
+            one.is_object() && one.get(key).is_some(),
+            "{tool}: object in, object out"
+        );
 
         let array = format!("[{GOOD}, {GOOD}]");
         let r = run(tool, &["--now", NOW], array.as_bytes());
         assert_eq!(r.code, 0, "{tool}");
         let many: Value = serde_json::from_slice(&r.stdout).unwrap();
-        assert_eq!(many.as_array().map(Vec::len), Some(2), "{tool}: array in, array out");
+        assert_eq!(
+            many.as_array().map(Vec::len),
+            Some(2),
+            "{tool}: array in, array out"
+        );
         assert!(many[1].get(key).is_some());
     });
 }
@@ -130,13 +180,21 @@ fn closed_output_stops_quietly() {
             let _ = stdin.write_all(data.as_bytes());
         });
         let mut first = [0u8; 64];
-        child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut first)
+            .unwrap();
         drop(child.stdout.take()); // like `| head -1`
         let out = child.wait_with_output().unwrap();
         feeder.join().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{tool}: {stderr}");
-        assert!(!stderr.contains("panicked") && !stderr.contains("error"), "{tool}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("error"),
+            "{tool}: {stderr}"
+        );
     });
 }
 
@@ -149,7 +207,11 @@ fn printed_config_is_a_valid_config_and_changes_nothing() {
         assert_eq!(printed.code, 0, "{tool}");
         let path = dir.path().join(format!("{tool}.yaml"));
         std::fs::write(&path, &printed.stdout).unwrap();
-        let with_file = run(tool, &["--now", NOW, "--config", path.to_str().unwrap()], &input);
+        let with_file = run(
+            tool,
+            &["--now", NOW, "--config", path.to_str().unwrap()],
+            &input,
+        );
         let with_default = run(tool, &["--now", NOW], &input);
         assert_eq!(with_file.code, 0, "{tool}: {}", with_file.stderr);
         assert_eq!(with_file.stdout, with_default.stdout, "{tool}");
@@ -171,7 +233,11 @@ fn config_errors_name_file_line_and_key() {
         assert_eq!(r.code, 2, "{tool}");
         assert!(r.stdout.is_empty(), "{tool}: nothing processed");
         let expected = format!("{}:{line}:", path.display());
-        assert!(r.stderr.contains(&expected), "{tool}: {} should contain {expected}", r.stderr);
+        assert!(
+            r.stderr.contains(&expected),
+            "{tool}: {} should contain {expected}",
+            r.stderr
+        );
         assert!(r.stderr.contains("no_such_setting"), "{tool}: {}", r.stderr);
     });
 }
@@ -179,9 +245,17 @@ fn config_errors_name_file_line_and_key() {
 #[test]
 fn missing_config_file_and_bad_now_are_usage_errors() {
     each_tool(|tool, _| {
-        let r = run(tool, &["--config", "/nonexistent/cfg.yaml"], GOOD.as_bytes());
+        let r = run(
+            tool,
+            &["--config", "/nonexistent/cfg.yaml"],
+            GOOD.as_bytes(),
+        );
         assert_eq!(r.code, 2, "{tool}");
-        assert!(r.stderr.contains("/nonexistent/cfg.yaml"), "{tool}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("/nonexistent/cfg.yaml"),
+            "{tool}: {}",
+            r.stderr
+        );
         let r = run(tool, &["--now", "yesterday"], GOOD.as_bytes());
         assert_eq!(r.code, 2, "{tool}");
     });
@@ -194,7 +268,10 @@ fn same_input_and_clock_give_the_same_output() {
         let a = run(tool, &["--now", NOW, "--threads", "1"], &input);
         let b = run(tool, &["--now", NOW, "--threads", "2"], &input);
         assert_eq!(a.code, 0, "{tool}: {}", a.stderr);
-        assert_eq!(a.stdout, b.stdout, "{tool}: parallelism must not change output or order");
+        assert_eq!(
+            a.stdout, b.stdout,
+            "{tool}: parallelism must not change output or order"
+        );
     });
 }
 
@@ -205,7 +282,10 @@ fn help_shows_an_example_and_the_exit_codes() {
         assert_eq!(r.code, 0);
         let help = r.stdout_str();
         assert!(help.contains("Example:") && help.contains(tool), "{tool}");
-        assert!(help.contains("Exit codes:") && help.contains("  3  "), "{tool}");
+        assert!(
+            help.contains("Exit codes:") && help.contains("  3  "),
+            "{tool}"
+        );
     });
 }
 
@@ -213,7 +293,11 @@ fn help_shows_an_example_and_the_exit_codes() {
 fn logs_go_to_stderr_as_json_when_asked() {
     let r = run("support-priority", &["--log-format", "json"], b"{}\n");
     assert_eq!(r.code, 1);
-    let log_line = r.stderr.lines().find(|l| l.starts_with('{')).expect("a JSON log line");
+    let log_line = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("a JSON log line");
     let log: Value = serde_json::from_str(log_line).unwrap();
     assert_eq!(log["level"], "WARN");
     assert_eq!(r.json_lines()[0]["error"]["kind"], json!("no_text"));

@@ -13,14 +13,23 @@ fn schemas_dir() -> PathBuf {
 }
 
 fn load(name: &str) -> jsonschema::Validator {
-    let text = std::fs::read_to_string(schemas_dir().join(name)).unwrap_or_else(|e| panic!("schemas/{name}: {e}"));
+    let text = std::fs::read_to_string(schemas_dir().join(name))
+        .unwrap_or_else(|e| panic!("schemas/{name}: {e}"));
     let schema: Value = serde_json::from_str(&text).unwrap();
-    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schemas/{name} is not a valid schema: {e}"))
+    jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("schemas/{name} is not a valid schema: {e}"))
 }
 
 fn assert_valid(validator: &jsonschema::Validator, value: &Value, what: &str) {
-    let errors: Vec<String> = validator.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{what} does not match its schema:\n{}", errors.join("\n"));
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match its schema:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]
@@ -44,26 +53,44 @@ fn schema_files_match_the_rust_types() {
 #[test]
 fn example_tickets_match_the_ticket_schema() {
     let ticket = load("ticket.schema.json");
-    for line in String::from_utf8(common::example_tickets()).unwrap().lines() {
-        assert_valid(&ticket, &serde_json::from_str(line).unwrap(), "an example ticket");
+    for line in String::from_utf8(common::example_tickets())
+        .unwrap()
+        .lines()
+    {
+        assert_valid(
+            &ticket,
+            &serde_json::from_str(line).unwrap(),
+            "an example ticket",
+        );
     }
 }
 
 #[test]
 fn ticket_schema_rejects_a_wrong_type() {
     let ticket = load("ticket.schema.json");
-    let bad: Value = serde_json::json!({"subject": "x", "messages": [{"role": "robot", "content": "hi"}]});
-    assert!(!ticket.is_valid(&bad), "an unknown message role must not validate");
+    let bad: Value =
+        serde_json::json!({"subject": "x", "messages": [{"role": "robot", "content": "hi"}]});
+    assert!(
+        !ticket.is_valid(&bad),
+        "an unknown message role must not validate"
+    );
 }
 
 #[test]
 fn real_outputs_of_every_tool_match_their_schemas() {
     let input = common::example_tickets();
     let tools: Vec<&str> = TOOLS.iter().map(|(tool, _, _)| *tool).collect();
-    let out = common::pipe(&tools, &["--now", common::NOW], &input);
+    let out = common::pipe(&tools, &input);
     let ticket = load("ticket.schema.json");
-    let validators: Vec<(&str, jsonschema::Validator)> = TOOLS.iter().map(|(_, key, file)| (*key, load(file))).collect();
-    let lines: Vec<Value> = std::str::from_utf8(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let validators: Vec<(&str, jsonschema::Validator)> = TOOLS
+        .iter()
+        .map(|(_, key, file)| (*key, load(file)))
+        .collect();
+    let lines: Vec<Value> = std::str::from_utf8(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 24);
     for record in &lines {
         assert_valid(&ticket, record, "a triaged ticket");

@@ -38,14 +38,19 @@ impl Run {
     pub fn json_lines(&self) -> Vec<Value> {
         self.stdout_str()
             .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l:.200}")))
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l:.200}"))
+            })
             .collect()
     }
 
     /// Fails if the process panicked or printed a backtrace.
     pub fn assert_no_panic(&self) {
         assert!(
-            !self.stderr.contains("panicked") && !self.stderr.contains("backtrace") && !self.stderr.contains("overflow"),
+            !self.stderr.contains("panicked")
+                && !self.stderr.contains("backtrace")
+                && !self.stderr.contains("overflow"),
             "stderr shows a crash:\n{}",
             self.stderr
         );
@@ -77,11 +82,25 @@ pub fn run(name: &str, args: &[&str], stdin: &[u8]) -> Run {
     }
 }
 
-/// Runs the tools one after another, each reading the previous one's output, as `a | b | c` does.
-pub fn pipe(tools: &[&str], args: &[&str], stdin: &[u8]) -> Vec<u8> {
+/// The arguments a tool gets in the end-to-end runs: the fixed clock, and the
+/// example agents for the tools that route.
+pub fn tool_args(tool: &str) -> Vec<String> {
+    let mut args = vec!["--now".to_string(), NOW.to_string()];
+    if tool == "support-route" || tool == "support-triage" {
+        args.push("--agents".into());
+        args.push(examples_dir().join("agents.yaml").display().to_string());
+    }
+    args
+}
+
+/// Runs the tools one after another, each reading the previous one's output,
+/// as `a | b | c` does, each with its `tool_args`.
+pub fn pipe(tools: &[&str], stdin: &[u8]) -> Vec<u8> {
     let mut data = stdin.to_vec();
     for tool in tools {
-        let r = run(tool, args, &data);
+        let args = tool_args(tool);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run(tool, &args, &data);
         r.assert_no_panic();
         assert_eq!(r.code, 0, "{tool} failed: {}", r.stderr);
         data = r.stdout;

@@ -117,7 +117,12 @@ impl Categorizer {
             category_of.push(index);
         }
         let rules = Rules::compile(&config.rules, &category_names, model.labels())?;
-        let label_index = model.labels().iter().enumerate().map(|(i, l)| (l.clone(), i)).collect();
+        let label_index = model
+            .labels()
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), i))
+            .collect();
         Ok(Categorizer {
             config,
             label_index,
@@ -141,9 +146,14 @@ impl Categorizer {
         match model_path {
             None => Categorizer::embedded(config),
             Some(path) => {
-                let bytes = std::fs::read(path).with_context(|| format!("cannot read model file {}", path.display()))?;
-                let model = Model::from_bytes(&bytes)
-                    .with_context(|| format!("{} is not a model made by `support-categorize train`", path.display()))?;
+                let bytes = std::fs::read(path)
+                    .with_context(|| format!("cannot read model file {}", path.display()))?;
+                let model = Model::from_bytes(&bytes).with_context(|| {
+                    format!(
+                        "{} is not a model made by `support-categorize train`",
+                        path.display()
+                    )
+                })?;
                 Categorizer::new(config, model, path.display().to_string())
             }
         }
@@ -152,7 +162,11 @@ impl Categorizer {
     /// Uses the classification service at `url` first, falling back to the local model.
     pub fn with_remote(mut self, url: &str) -> Self {
         let labels = self.model.labels().to_vec();
-        self.remote = Some(RemoteClassifier::new(url, self.config.remote.clone(), labels));
+        self.remote = Some(RemoteClassifier::new(
+            url,
+            self.config.remote.clone(),
+            labels,
+        ));
         self
     }
 
@@ -168,11 +182,21 @@ impl Categorizer {
 
     /// Categorizes one ticket.
     pub fn categorize(&self, ticket: &Ticket<'_>) -> Category {
-        let text = ticket.customer_texts().map(|f| f.text).collect::<Vec<_>>().join("\n");
+        let text = ticket
+            .customer_texts()
+            .map(|f| f.text)
+            .collect::<Vec<_>>()
+            .join("\n");
         let mut reasons = Vec::new();
-        let (distribution, mut source, model_name) = self.base_distribution(ticket, &text, &mut reasons);
+        let (distribution, mut source, model_name) =
+            self.base_distribution(ticket, &text, &mut reasons);
         let tokens = support_text::tokenize(&text);
-        let mut decision = self.rules.apply(&tokens, &distribution, &self.category_of, self.category_names.len());
+        let mut decision = self.rules.apply(
+            &tokens,
+            &distribution,
+            &self.category_of,
+            self.category_names.len(),
+        );
         reasons.extend(std::mem::take(&mut decision.reasons));
         if decision.forced {
             source = "rules".to_string();
@@ -180,10 +204,19 @@ impl Categorizer {
             source.push_str("+rules");
         }
 
-        let mut ranked: Vec<(usize, f64)> = decision.category_scores.iter().copied().enumerate().collect();
+        let mut ranked: Vec<(usize, f64)> = decision
+            .category_scores
+            .iter()
+            .copied()
+            .enumerate()
+            .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let (best, confidence) = ranked[0];
-        let subcategory = |category: usize| decision.best_label_in(category).map(|l| self.model.labels()[l].clone());
+        let subcategory = |category: usize| {
+            decision
+                .best_label_in(category)
+                .map(|l| self.model.labels()[l].clone())
+        };
         let label = subcategory(best);
         if let (Some(label), false) = (&label, decision.forced) {
             let words: Vec<String> = self
@@ -229,7 +262,12 @@ impl Categorizer {
     }
 
     /// The remote service's distribution when it answers well, else the local model's.
-    fn base_distribution(&self, ticket: &Ticket<'_>, text: &str, reasons: &mut Vec<String>) -> (Distribution, String, String) {
+    fn base_distribution(
+        &self,
+        ticket: &Ticket<'_>,
+        text: &str,
+        reasons: &mut Vec<String>,
+    ) -> (Distribution, String, String) {
         if let Some(remote) = &self.remote {
             let id = ticket.id.map(|id| id.to_string());
             match remote.classify(id.as_deref(), text, ticket.language) {
@@ -243,12 +281,22 @@ impl Categorizer {
                             distribution[i] = distribution[i].max(confidence);
                         }
                     }
-                    let name = format!("remote:{}", answer.model.as_deref().unwrap_or(remote.url()));
-                    let via = if from == AnswerSource::Cache { " (cached answer)" } else { "" };
-                    reasons.push(format!("remote classifier answered {} at {:.2}{via}", answer.label, answer.confidence));
+                    let name =
+                        format!("remote:{}", answer.model.as_deref().unwrap_or(remote.url()));
+                    let via = if from == AnswerSource::Cache {
+                        " (cached answer)"
+                    } else {
+                        ""
+                    };
+                    reasons.push(format!(
+                        "remote classifier answered {} at {:.2}{via}",
+                        answer.label, answer.confidence
+                    ));
                     return (distribution, "remote".to_string(), name);
                 }
-                Err(why) => reasons.push(format!("remote classifier unavailable ({why}); used the local model")),
+                Err(why) => reasons.push(format!(
+                    "remote classifier unavailable ({why}); used the local model"
+                )),
             }
         }
         let mut distribution = vec![0.0; self.model.labels().len()];

@@ -91,7 +91,10 @@ fn main() -> ExitCode {
                 Err(e) => return cli::usage_error(e),
             };
             let started = Instant::now();
-            let options = TrainOptions { c: *c, ..TrainOptions::default() };
+            let options = TrainOptions {
+                c: *c,
+                ..TrainOptions::default()
+            };
             let model = match train(&examples, &options) {
                 Ok(m) => m,
                 Err(e) => return cli::usage_error(e),
@@ -111,7 +114,11 @@ fn main() -> ExitCode {
             println!("{summary}");
             ExitCode::SUCCESS
         }
-        Some(Command::Evaluate { data, target_precision, format }) => {
+        Some(Command::Evaluate {
+            data,
+            target_precision,
+            format,
+        }) => {
             cli.common.init_logging();
             let config = match cli.common.load_config(DEFAULT_CONFIG) {
                 Ok(c) => c,
@@ -127,7 +134,10 @@ fn main() -> ExitCode {
             };
             let evaluation = evaluate::evaluate(&categorizer, &examples, *target_precision);
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&evaluation).expect("report serializes")),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&evaluation).expect("report serializes")
+                ),
                 Format::Table => print!("{}", evaluate::table(&evaluation)),
             }
             ExitCode::SUCCESS

@@ -58,7 +58,11 @@ impl Decision<'_> {
     pub fn best_label_in(&self, category: usize) -> Option<usize> {
         (0..self.label_scores.len())
             .filter(|&l| self.category_of[l] == category)
-            .max_by(|&a, &b| self.label_scores[a].total_cmp(&self.label_scores[b]).then(b.cmp(&a)))
+            .max_by(|&a, &b| {
+                self.label_scores[a]
+                    .total_cmp(&self.label_scores[b])
+                    .then(b.cmp(&a))
+            })
     }
 }
 
@@ -67,13 +71,20 @@ impl Rules {
     /// naming something the model cannot output is skipped (with a warning),
     /// so a custom model keeps working with the default rules and no label
     /// outside the model's set can come out.
-    pub fn compile(configs: &[RuleConfig], categories: &[String], labels: &[String]) -> anyhow::Result<Rules> {
+    pub fn compile(
+        configs: &[RuleConfig],
+        categories: &[String],
+        labels: &[String],
+    ) -> anyhow::Result<Rules> {
         let mut rules = Vec::new();
         let mut phrases = Vec::new();
         let mut rule_of_phrase = Vec::new();
         let mut skipped = Vec::new();
         for config in configs {
-            if !config.weight.is_finite() || config.weight < 0.0 || (config.action == Action::Force && config.weight > 1.0) {
+            if !config.weight.is_finite()
+                || config.weight < 0.0
+                || (config.action == Action::Force && config.weight > 1.0)
+            {
                 anyhow::bail!(
                     "rule `{}`: weight {} must be non-negative (and at most 1 for `force`)",
                     config.name,
@@ -81,7 +92,10 @@ impl Rules {
                 );
             }
             let category = categories.iter().position(|c| *c == config.category);
-            let label = config.intent.as_ref().map(|i| labels.iter().position(|l| l == i));
+            let label = config
+                .intent
+                .as_ref()
+                .map(|i| labels.iter().position(|l| l == i));
             let (Some(category), None | Some(Some(_))) = (category, label) else {
                 tracing::warn!(rule = %config.name, "rule skipped: the model has no category `{}` or intent {:?}", config.category, config.intent);
                 skipped.push(config.name.clone());
@@ -108,7 +122,13 @@ impl Rules {
     }
 
     /// Applies the matching rules to a distribution over model labels.
-    pub fn apply<'a>(&self, tokens: &[Token], distribution: &[f64], category_of: &'a [usize], categories: usize) -> Decision<'a> {
+    pub fn apply<'a>(
+        &self,
+        tokens: &[Token],
+        distribution: &[f64],
+        category_of: &'a [usize],
+        categories: usize,
+    ) -> Decision<'a> {
         let mut category_scores = vec![0.0; categories];
         for (label, p) in distribution.iter().enumerate() {
             category_scores[category_of[label]] += p;
@@ -135,7 +155,11 @@ impl Rules {
             if words.is_empty() {
                 continue;
             }
-            let quoted = words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(", ");
+            let quoted = words
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
             match rule.action {
                 Action::Boost => {
                     // More distinct phrases of a rule are more evidence, with diminishing returns.
@@ -145,19 +169,29 @@ impl Rules {
                         decision.label_scores[label] += boost;
                     }
                     decision.boosted = true;
-                    decision.reasons.push(format!("rule {}: {quoted} (boost +{boost})", rule.name));
+                    decision
+                        .reasons
+                        .push(format!("rule {}: {quoted} (boost +{boost})", rule.name));
                 }
                 Action::Force => {
                     if force.is_none_or(|f| rule.weight > f.weight) {
                         force = Some(rule);
                     }
-                    decision.reasons.push(format!("rule {}: {quoted} (force)", rule.name));
+                    decision
+                        .reasons
+                        .push(format!("rule {}: {quoted} (force)", rule.name));
                 }
             }
         }
         normalize(&mut decision.category_scores);
         if let Some(rule) = force {
-            let others: f64 = decision.category_scores.iter().enumerate().filter(|(c, _)| *c != rule.category).map(|(_, p)| p).sum();
+            let others: f64 = decision
+                .category_scores
+                .iter()
+                .enumerate()
+                .filter(|(c, _)| *c != rule.category)
+                .map(|(_, p)| p)
+                .sum();
             let kept = decision.category_scores[rule.category].max(rule.weight);
             for (c, p) in decision.category_scores.iter_mut().enumerate() {
                 *p = if c == rule.category {

@@ -15,7 +15,11 @@ fn embedded() -> Categorizer {
 #[test]
 fn every_default_rule_applies_to_the_embedded_model() {
     let c = embedded();
-    assert!(c.rules.skipped.is_empty(), "rules naming unknown categories: {:?}", c.rules.skipped);
+    assert!(
+        c.rules.skipped.is_empty(),
+        "rules naming unknown categories: {:?}",
+        c.rules.skipped
+    );
     assert_eq!(c.category_names.len(), 11);
 }
 
@@ -23,36 +27,73 @@ fn every_default_rule_applies_to_the_embedded_model() {
 fn spanish_tickets_reach_the_right_category_through_rules() {
     let c = embedded();
     let cases = [
-        ("Quiero que me devuelvan el dinero, necesito el reembolso ya", "refund"),
-        ("Todavia no me ha llegado el pedido que hice hace dos semanas", "order"),
+        (
+            "Quiero que me devuelvan el dinero, necesito el reembolso ya",
+            "refund",
+        ),
+        (
+            "Todavia no me ha llegado el pedido que hice hace dos semanas",
+            "order",
+        ),
         ("Necesito una copia de la factura de octubre", "invoice"),
-        ("Olvidé mi contraseña y no puedo entrar a mi cuenta", "account"),
-        ("olvide mi contrasena y no puedo entrar a mi cuenta", "account"),
-        ("Me he mudado y quiero cambiar la dirección de envío", "shipping_address"),
-        ("¿Hay penalización si cancelo antes de tiempo? ¿Cuánto cuesta cancelar?", "cancellation_fee"),
+        (
+            "Olvidé mi contraseña y no puedo entrar a mi cuenta",
+            "account",
+        ),
+        (
+            "olvide mi contrasena y no puedo entrar a mi cuenta",
+            "account",
+        ),
+        (
+            "Me he mudado y quiero cambiar la dirección de envío",
+            "shipping_address",
+        ),
+        (
+            "¿Hay penalización si cancelo antes de tiempo? ¿Cuánto cuesta cancelar?",
+            "cancellation_fee",
+        ),
         ("Quiero darme de baja del boletín de noticias", "newsletter"),
         ("Quiero hablar con un agente humano, por favor", "contact"),
         ("Quiero poner una queja por el pésimo servicio", "feedback"),
-        ("¿Qué opciones de envío tienen y cuál es el plazo de entrega?", "delivery"),
-        ("Me han cobrado dos veces, el pago salió duplicado en la tarjeta", "payment"),
+        (
+            "¿Qué opciones de envío tienen y cuál es el plazo de entrega?",
+            "delivery",
+        ),
+        (
+            "Me han cobrado dos veces, el pago salió duplicado en la tarjeta",
+            "payment",
+        ),
     ];
     for (text, expected) in cases {
         let category = categorize_with(&c, text);
         assert_eq!(category.name, expected, "{text}: {category:?}");
-        assert!(category.reasons.iter().any(|r| r.starts_with("rule ")), "{text}: reasons name the rule");
+        assert!(
+            category.reasons.iter().any(|r| r.starts_with("rule ")),
+            "{text}: reasons name the rule"
+        );
     }
 }
 
 #[test]
 fn english_tickets_are_decided_by_the_model_with_its_words() {
     let c = embedded();
-    let category = categorize_with(&c, "I was charged twice for my order and the payment failed");
+    let category = categorize_with(
+        &c,
+        "I was charged twice for my order and the payment failed",
+    );
     assert_eq!(category.name, "payment");
     let category = categorize_with(&c, "how do I track the package I ordered last week");
     assert_eq!(category.name, "order");
     assert_eq!(category.subcategory.as_deref(), Some("track_order"));
-    assert!(category.reasons.iter().any(|r| r.starts_with("model: ")), "{:?}", category.reasons);
-    assert!(category.alternatives.len() == 3 && category.alternatives[0].confidence <= category.confidence);
+    assert!(
+        category.reasons.iter().any(|r| r.starts_with("model: ")),
+        "{:?}",
+        category.reasons
+    );
+    assert!(
+        category.alternatives.len() == 3
+            && category.alternatives[0].confidence <= category.confidence
+    );
 }
 
 #[test]
@@ -60,7 +101,11 @@ fn only_the_models_categories_can_come_out() {
     let c = embedded();
     for text in ["asdf qwerty", "La app va lenta", "🙂", "x"] {
         let category = categorize_with(&c, text);
-        assert!(c.category_names.contains(&category.name), "{text}: {}", category.name);
+        assert!(
+            c.category_names.contains(&category.name),
+            "{text}: {}",
+            category.name
+        );
         let sub = category.subcategory.unwrap();
         assert!(c.model().labels().contains(&sub));
     }
@@ -82,7 +127,10 @@ fn a_force_rule_decides_and_unknown_categories_are_skipped() {
     let c = Categorizer::embedded(config_with(rules, 0.5)).unwrap();
     assert_eq!(c.rules.skipped, ["ghost"]);
     let category = categorize_with(&c, "My abogado will call about the refund");
-    assert_eq!((category.name.as_str(), category.subcategory.as_deref()), ("feedback", Some("complaint")));
+    assert_eq!(
+        (category.name.as_str(), category.subcategory.as_deref()),
+        ("feedback", Some("complaint"))
+    );
     assert_eq!(category.confidence, 0.97);
     assert_eq!(category.source, "rules");
 }
@@ -92,7 +140,10 @@ fn low_confidence_needs_review() {
     let c = Categorizer::embedded(config_with("[]", 0.999)).unwrap();
     let category = categorize_with(&c, "La app va muy lenta al cargar los informes");
     assert!(category.needs_review);
-    assert!(category.reasons.iter().any(|r| r.contains("review threshold")));
+    assert!(category
+        .reasons
+        .iter()
+        .any(|r| r.contains("review threshold")));
     let relaxed = Categorizer::embedded(config_with("[]", 0.0)).unwrap();
     assert!(!categorize_with(&relaxed, "La app va muy lenta").needs_review);
 }
@@ -106,7 +157,10 @@ fn a_model_trained_on_categories_gives_categories_without_subcategory() {
         ("la aplicacion se cierra", "technical"),
     ]
     .into_iter()
-    .map(|(t, l)| Example { text: t.into(), label: l.into() })
+    .map(|(t, l)| Example {
+        text: t.into(),
+        label: l.into(),
+    })
     .collect();
     let model = train(&examples, &TrainOptions::default()).unwrap();
     let c = Categorizer::new(config_with("[]", 0.5), model, "team.model".into()).unwrap();
@@ -133,7 +187,9 @@ fn remote_answers_are_used_and_failures_fall_back_with_the_reason() {
         Behavior::Status(503),
         Behavior::Answer(r#"{"label":"horoscope","confidence":0.99}"#.into()),
     ]);
-    let c = Categorizer::embedded(remote_config(dir.path())).unwrap().with_remote(&server.url);
+    let c = Categorizer::embedded(remote_config(dir.path()))
+        .unwrap()
+        .with_remote(&server.url);
     let first = categorize_with(&c, "I would like to know about my invoice");
     assert_eq!(first.name, "refund");
     assert_eq!(first.model, "remote:bert-v2");
@@ -141,9 +197,17 @@ fn remote_answers_are_used_and_failures_fall_back_with_the_reason() {
 
     let second = categorize_with(&c, "I would like to know about my invoice");
     assert_eq!(second.name, "invoice", "the local model answers");
-    assert!(second.reasons[0].contains("remote classifier unavailable (service answered HTTP 503)"), "{:?}", second.reasons);
+    assert!(
+        second.reasons[0].contains("remote classifier unavailable (service answered HTTP 503)"),
+        "{:?}",
+        second.reasons
+    );
 
     let third = categorize_with(&c, "I would like to know about my invoice");
     assert_eq!(third.name, "invoice");
-    assert!(third.reasons[0].contains("horoscope"), "{:?}", third.reasons);
+    assert!(
+        third.reasons[0].contains("horoscope"),
+        "{:?}",
+        third.reasons
+    );
 }

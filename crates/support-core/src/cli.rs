@@ -95,13 +95,18 @@ impl CommonArgs {
             .with_env_filter(filter)
             .with_writer(io::stderr);
         let _ = match self.log_format {
-            LogFormat::Text => builder.with_ansi(io::IsTerminal::is_terminal(&io::stderr())).try_init(),
+            LogFormat::Text => builder
+                .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
+                .try_init(),
             LogFormat::Json => builder.json().try_init(),
         };
     }
 
     /// Loads the configuration: `--config`, or the embedded default.
-    pub fn load_config<C: DeserializeOwned>(&self, embedded: &str) -> Result<C, crate::config::ConfigError> {
+    pub fn load_config<C: DeserializeOwned>(
+        &self,
+        embedded: &str,
+    ) -> Result<C, crate::config::ConfigError> {
         crate::config::load(self.config.as_deref(), embedded)
     }
 }
@@ -133,7 +138,11 @@ where
     }
     let config: C = match common.load_config(embedded_config) {
         Ok(c) => c,
-        Err(e) => return usage_error(format_args!("{e}\nhint: `--print-config` prints a valid configuration to start from")),
+        Err(e) => {
+            return usage_error(format_args!(
+                "{e}\nhint: `--print-config` prints a valid configuration to start from"
+            ))
+        }
     };
     let stage = match build(config) {
         Ok(s) => s,

@@ -50,7 +50,8 @@ pub fn parse_yaml<T: DeserializeOwned>(origin: &str, text: &str) -> Result<T, Co
 /// Parses a configuration embedded in the binary. Its validity is checked by
 /// each tool's tests, so failure here is a build defect, not a user error.
 pub fn embedded<T: DeserializeOwned>(yaml: &str) -> T {
-    parse_yaml("embedded default config", yaml).unwrap_or_else(|e| panic!("embedded config is invalid: {e}"))
+    parse_yaml("embedded default config", yaml)
+        .unwrap_or_else(|e| panic!("embedded config is invalid: {e}"))
 }
 
 /// The embedded default, or the file at `path` when one is given.

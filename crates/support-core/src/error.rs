@@ -60,7 +60,10 @@ impl RecordError {
         if let Err(utf8) = std::str::from_utf8(bytes) {
             return RecordError::new(
                 ErrorKind::InvalidUtf8,
-                format!("invalid UTF-8 at byte {}: convert the input to UTF-8", utf8.valid_up_to()),
+                format!(
+                    "invalid UTF-8 at byte {}: convert the input to UTF-8",
+                    utf8.valid_up_to()
+                ),
             );
         }
         let kind = if message.starts_with("recursion limit exceeded") {
@@ -74,7 +77,10 @@ impl RecordError {
 
 /// `{"error": {...}}`: what the output carries in place of a record that failed.
 #[derive(Debug, Serialize, JsonSchema)]
-#[schemars(title = "ErrorRecord", description = "Takes the place of a record that could not be processed.")]
+#[schemars(
+    title = "ErrorRecord",
+    description = "Takes the place of a record that could not be processed."
+)]
 pub struct ErrorRecord<'a> {
     pub error: ErrorDetail<'a>,
 }

@@ -12,7 +12,7 @@ pub mod schema;
 pub mod ticket;
 
 pub use error::{ErrorKind, RecordError};
-pub use runner::{Context, Stage, Tool};
+pub use runner::{Context, Pipeline, Stage, Tool};
 pub use ticket::{FieldName, Role, TextField, Ticket};
 
 /// Rounds a score for output: three decimals are what a person reads, and

@@ -45,10 +45,31 @@ impl<T: Tool> Stage for T {
             ticket.require_text()?;
             self.decide(&ticket, ctx)?
         };
-        let value = serde_json::to_value(output)
-            .map_err(|e| RecordError::new(ErrorKind::Failed, format!("cannot encode result: {e}")))?;
+        let value = serde_json::to_value(output).map_err(|e| {
+            RecordError::new(ErrorKind::Failed, format!("cannot encode result: {e}"))
+        })?;
         record.insert(T::KEY.to_string(), value);
         Ok(())
+    }
+}
+
+/// Stages applied in order to each record, as one stage: the whole chain in
+/// one process. A record failing at any stage becomes one error record.
+pub struct Pipeline {
+    stages: Vec<Box<dyn Stage + Send>>,
+}
+
+impl Pipeline {
+    pub fn new(stages: Vec<Box<dyn Stage + Send>>) -> Self {
+        Pipeline { stages }
+    }
+}
+
+impl Stage for Pipeline {
+    fn apply(&self, record: &mut Map<String, Value>, ctx: &Context) -> Result<(), RecordError> {
+        self.stages
+            .iter()
+            .try_for_each(|stage| stage.apply(record, ctx))
     }
 }
 
@@ -151,12 +172,18 @@ fn run_object_or_lines<R: BufRead + Send>(
         .map_err(|e| RunError::Input(e.to_string()))?;
     let first_line = match first_line {
         None => return Ok(()),
-        Some(LineRead::TooLarge(len)) => RawLine { number: 1, content: Err(len) },
+        Some(LineRead::TooLarge(len)) => RawLine {
+            number: 1,
+            content: Err(len),
+        },
         Some(LineRead::Complete) => {
             let incomplete = serde_json::from_slice::<serde::de::IgnoredAny>(&first)
                 .is_err_and(|e| e.classify() == serde_json::error::Category::Eof);
             if !incomplete {
-                RawLine { number: 1, content: Ok(first) }
+                RawLine {
+                    number: 1,
+                    content: Ok(first),
+                }
             } else {
                 return run_document(stage, opts, first, input, sink, pool);
             }
@@ -187,7 +214,14 @@ fn run_document<R: BufRead + Send>(
             return sink.write_document(outcome);
         }
     }
-    run_lines(stage, opts, None, Cursor::new(text).chain(input), sink, pool)
+    run_lines(
+        stage,
+        opts,
+        None,
+        Cursor::new(text).chain(input),
+        sink,
+        pool,
+    )
 }
 
 fn run_array(
@@ -200,8 +234,11 @@ fn run_array(
     input
         .read_to_end(&mut text)
         .map_err(|e| RunError::Input(e.to_string()))?;
-    let items: Vec<Value> = serde_json::from_slice(&text)
-        .map_err(|e| RunError::Input(format!("input starts with `[` but is not a JSON array: {e}")))?;
+    let items: Vec<Value> = serde_json::from_slice(&text).map_err(|e| {
+        RunError::Input(format!(
+            "input starts with `[` but is not a JSON array: {e}"
+        ))
+    })?;
     drop(text);
     let outcomes: Vec<Outcome> = items
         .into_par_iter()
@@ -225,12 +262,13 @@ fn run_lines<R: BufRead + Send>(
             let mut line_no = u64::from(first.is_some());
             let mut first = first;
             loop {
-                let batch = read_batch(&mut input, &mut line_no, opts.max_record_bytes).map(|mut batch| {
-                    if let Some(first) = first.take() {
-                        batch.insert(0, first);
-                    }
-                    batch
-                });
+                let batch =
+                    read_batch(&mut input, &mut line_no, opts.max_record_bytes).map(|mut batch| {
+                        if let Some(first) = first.take() {
+                            batch.insert(0, first);
+                        }
+                        batch
+                    });
                 let done = !matches!(&batch, Ok(b) if !b.is_empty());
                 if batches_tx.send(batch).is_err() || done {
                     return;
@@ -269,7 +307,11 @@ enum LineRead {
 
 /// Reads one line into `buf` (without the newline), keeping at most `max`
 /// bytes; the rest of an oversized line is skipped, never held.
-fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<LineRead>> {
+fn read_line(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<LineRead>> {
     let mut total = 0usize;
     let mut seen_any = false;
     loop {
@@ -347,7 +389,9 @@ fn process_line(stage: &dyn Stage, ctx: &Context, line: RawLine) -> Outcome {
             ErrorKind::TooLarge,
             format!("record is {len} bytes, over the limit; raise --max-record-bytes to accept it"),
         )),
-        Ok(bytes) => serde_json::from_slice::<Value>(&bytes).map_err(|e| RecordError::from_json(&bytes, &e)),
+        Ok(bytes) => {
+            serde_json::from_slice::<Value>(&bytes).map_err(|e| RecordError::from_json(&bytes, &e))
+        }
     };
     match parsed {
         Ok(value) => process_value(stage, ctx, value, line.number),
@@ -359,16 +403,28 @@ fn process_value(stage: &dyn Stage, ctx: &Context, value: Value, number: u64) ->
     let Value::Object(mut record) = value else {
         let err = RecordError::new(
             ErrorKind::NotAnObject,
-            format!("expected a JSON object (a ticket), found {}", json_type(&value)),
+            format!(
+                "expected a JSON object (a ticket), found {}",
+                json_type(&value)
+            ),
         );
         return error_outcome(&err, number, None);
     };
     let result = panic::catch_unwind(AssertUnwindSafe(|| stage.apply(&mut record, ctx)))
-        .unwrap_or_else(|_| Err(RecordError::new(ErrorKind::Failed, "internal error while processing this record")));
+        .unwrap_or_else(|_| {
+            Err(RecordError::new(
+                ErrorKind::Failed,
+                "internal error while processing this record",
+            ))
+        });
     match result {
         Ok(()) => match serde_json::to_vec(&record) {
             Ok(bytes) => Outcome::Record(bytes),
-            Err(e) => error_outcome(&RecordError::new(ErrorKind::Failed, e.to_string()), number, None),
+            Err(e) => error_outcome(
+                &RecordError::new(ErrorKind::Failed, e.to_string()),
+                number,
+                None,
+            ),
         },
         Err(err) => error_outcome(&err, number, record.get("id").and_then(id_string)),
     }
@@ -377,7 +433,11 @@ fn process_value(stage: &dyn Stage, ctx: &Context, value: Value, number: u64) ->
 fn error_outcome(err: &RecordError, line: u64, id: Option<String>) -> Outcome {
     tracing::warn!(line, kind = ?err.kind, field = err.field.as_deref(), "{}", err.message);
     let record = ErrorRecord {
-        error: ErrorDetail { error: err, line, id },
+        error: ErrorDetail {
+            error: err,
+            line,
+            id,
+        },
     };
     Outcome::Error(serde_json::to_vec(&record).expect("error records always serialize"))
 }
@@ -438,7 +498,8 @@ impl Sink<'_> {
             }
         };
         let value: Value = serde_json::from_slice(&bytes).expect("our own output is valid JSON");
-        serde_json::to_writer_pretty(&mut *self.output, &value).map_err(|e| RunError::Output(e.into()))?;
+        serde_json::to_writer_pretty(&mut *self.output, &value)
+            .map_err(|e| RunError::Output(e.into()))?;
         self.output.write_all(b"\n").map_err(RunError::Output)
     }
 
@@ -458,9 +519,12 @@ impl Sink<'_> {
                     bytes
                 }
             };
-            items.push(serde_json::from_slice::<Value>(&bytes).expect("our own output is valid JSON"));
+            items.push(
+                serde_json::from_slice::<Value>(&bytes).expect("our own output is valid JSON"),
+            );
         }
-        serde_json::to_writer_pretty(&mut *self.output, &items).map_err(|e| RunError::Output(e.into()))?;
+        serde_json::to_writer_pretty(&mut *self.output, &items)
+            .map_err(|e| RunError::Output(e.into()))?;
         self.output.write_all(b"\n").map_err(RunError::Output)
     }
 
@@ -490,7 +554,9 @@ mod tests {
 
     fn opts(max: usize) -> RunOptions {
         RunOptions {
-            ctx: Context { now: Timestamp::UNIX_EPOCH },
+            ctx: Context {
+                now: Timestamp::UNIX_EPOCH,
+            },
             max_record_bytes: max,
             threads: 2,
         }
@@ -503,7 +569,37 @@ mod tests {
     }
 
     fn lines(s: &str) -> Vec<Value> {
-        s.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        s.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Adds `second`, reading what `Echo` added before it.
+    struct Second;
+    impl Tool for Second {
+        const KEY: &'static str = "second";
+        type Output = Value;
+        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<Value, RecordError> {
+            Ok(json!(t.prior::<Value>("echo").is_some()))
+        }
+    }
+
+    #[test]
+    fn a_pipeline_applies_its_stages_in_order() {
+        let pipeline = Pipeline::new(vec![Box::new(Echo), Box::new(Second)]);
+        let mut out = Vec::new();
+        run(
+            &pipeline,
+            &opts(1 << 20),
+            &b"{\"subject\":\"a\"}\n{}\n"[..],
+            &mut out,
+            None,
+        )
+        .unwrap();
+        let out = lines(std::str::from_utf8(&out).unwrap());
+        assert_eq!(out[0]["echo"]["subject"], "a");
+        assert_eq!(out[0]["second"], true);
+        assert_eq!(out[1]["error"]["kind"], "no_text");
     }
 
     #[test]
@@ -514,7 +610,14 @@ mod tests {
         let (out, summary) = run_str(input.as_bytes(), 1 << 20);
         let out = lines(&out);
         assert_eq!(out.len(), 5000);
-        assert_eq!(summary, Summary { records: 5000, failed: 0, output_closed: false });
+        assert_eq!(
+            summary,
+            Summary {
+                records: 5000,
+                failed: 0,
+                output_closed: false
+            }
+        );
         for (i, v) in out.iter().enumerate() {
             assert_eq!(v["id"], i);
             assert_eq!(v["echo"]["subject"], format!("s{i}"));
@@ -529,10 +632,31 @@ mod tests {
         let input = b"{\"subject\":\"a\"}\nnot json\n\n[1]\n{\"subject\":\"\"}\n{\"id\":\"t5\",\"subject\":\"b\",\"created_at\":5}\n\xff\xfe\n{\"subject\":\"c\"}";
         let (out, summary) = run_str(input, 1 << 20);
         let out = lines(&out);
-        let kinds: Vec<&str> = out.iter().map(|v| v["error"]["kind"].as_str().unwrap_or("ok")).collect();
-        assert_eq!(kinds, ["ok", "invalid_json", "not_an_object", "no_text", "invalid_field", "invalid_utf8", "ok"]);
-        let error_lines: Vec<u64> = out.iter().filter_map(|v| v["error"]["line"].as_u64()).collect();
-        assert_eq!(error_lines, [2, 4, 5, 6, 7], "blank line 3 is skipped but counted");
+        let kinds: Vec<&str> = out
+            .iter()
+            .map(|v| v["error"]["kind"].as_str().unwrap_or("ok"))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "ok",
+                "invalid_json",
+                "not_an_object",
+                "no_text",
+                "invalid_field",
+                "invalid_utf8",
+                "ok"
+            ]
+        );
+        let error_lines: Vec<u64> = out
+            .iter()
+            .filter_map(|v| v["error"]["line"].as_u64())
+            .collect();
+        assert_eq!(
+            error_lines,
+            [2, 4, 5, 6, 7],
+            "blank line 3 is skipped but counted"
+        );
         assert_eq!(out[4]["error"]["field"], "created_at");
         assert_eq!(out[4]["error"]["id"], "t5");
         assert_eq!(summary.failed, 5);
@@ -540,7 +664,10 @@ mod tests {
 
     #[test]
     fn oversized_line_is_reported_not_held() {
-        let big = format!("{{\"subject\":\"{}\"}}\n{{\"subject\":\"ok\"}}\n", "x".repeat(5000));
+        let big = format!(
+            "{{\"subject\":\"{}\"}}\n{{\"subject\":\"ok\"}}\n",
+            "x".repeat(5000)
+        );
         let (out, summary) = run_str(big.as_bytes(), 1000);
         let out = lines(&out);
         assert_eq!(out[0]["error"]["kind"], "too_large");
@@ -550,7 +677,11 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_an_error_record() {
-        let deep = format!("{}1{}\n{{\"subject\":\"ok\"}}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+        let deep = format!(
+            "{}1{}\n{{\"subject\":\"ok\"}}",
+            "{\"a\":".repeat(10_000),
+            "}".repeat(10_000)
+        );
         let (out, _) = run_str(deep.as_bytes(), 1 << 20);
         let out = lines(&out);
         assert_eq!(out[0]["error"]["kind"], "too_deep");
@@ -589,7 +720,14 @@ mod tests {
     #[test]
     fn broken_array_is_an_input_error() {
         let mut out = Vec::new();
-        let err = run(&Echo, &opts(1 << 20), &b"[{\"subject\": 1"[..], &mut out, None).unwrap_err();
+        let err = run(
+            &Echo,
+            &opts(1 << 20),
+            &b"[{\"subject\": 1"[..],
+            &mut out,
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(err, RunError::Input(_)));
     }
 
@@ -610,7 +748,10 @@ mod tests {
         let input = &b"{\"subject\":\"a\"}\n{}\n"[..];
         let summary = run(&Echo, &opts(1 << 20), input, &mut out, Some(&mut errs)).unwrap();
         assert_eq!(lines(std::str::from_utf8(&out).unwrap()).len(), 1);
-        assert_eq!(lines(std::str::from_utf8(&errs).unwrap())[0]["error"]["line"], 2);
+        assert_eq!(
+            lines(std::str::from_utf8(&errs).unwrap())[0]["error"]["line"],
+            2
+        );
         assert_eq!(summary.failed, 1);
     }
 

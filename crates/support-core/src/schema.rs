@@ -12,6 +12,9 @@ pub fn schema_of<T: JsonSchema>() -> Value {
 pub fn shared_schemas() -> Vec<(&'static str, Value)> {
     vec![
         ("ticket.schema.json", schema_of::<crate::Ticket<'static>>()),
-        ("error-record.schema.json", schema_of::<crate::error::ErrorRecord<'static>>()),
+        (
+            "error-record.schema.json",
+            schema_of::<crate::error::ErrorRecord<'static>>(),
+        ),
     ]
 }

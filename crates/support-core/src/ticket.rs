@@ -14,7 +14,10 @@ use crate::error::RecordError;
 
 /// A support ticket as every tool reads it. Fields not listed here pass through untouched.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
-#[schemars(title = "Ticket", description = "A support ticket. Unknown fields are allowed and passed through untouched; tools add their result under their own key.")]
+#[schemars(
+    title = "Ticket",
+    description = "A support ticket. Unknown fields are allowed and passed through untouched; tools add their result under their own key."
+)]
 pub struct Ticket<'a> {
     /// Ticket identifier (string or integer).
     #[serde(default, borrow)]
@@ -143,10 +146,11 @@ impl<'a> Ticket<'a> {
     /// Reads the typed view of a JSON object. A field of the wrong type is an
     /// `invalid_field` error naming its path (e.g. `customer.tier`).
     pub fn from_map(map: &'a Map<String, Value>) -> Result<Self, RecordError> {
-        let mut ticket: Ticket<'a> = serde_path_to_error::deserialize(MapRef(map)).map_err(|e| {
-            let field = e.path().to_string();
-            RecordError::invalid_field(&field, e.into_inner().to_string())
-        })?;
+        let mut ticket: Ticket<'a> =
+            serde_path_to_error::deserialize(MapRef(map)).map_err(|e| {
+                let field = e.path().to_string();
+                RecordError::invalid_field(&field, e.into_inner().to_string())
+            })?;
         ticket.raw = Some(map);
         Ok(ticket)
     }
@@ -249,7 +253,10 @@ struct MapRef<'a>(&'a Map<String, Value>);
 impl<'de> serde::Deserializer<'de> for MapRef<'de> {
     type Error = serde_json::Error;
 
-    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
         use serde::de::IntoDeserializer;
         let entries = self.0.iter().map(|(k, v)| (k.as_str(), v));
         visitor.visit_map(serde::de::value::MapDeserializer::new(
@@ -311,7 +318,9 @@ mod tests {
 
     #[test]
     fn blank_ticket_has_no_text() {
-        let m = map(json!({"subject": "  ", "description": "", "messages": [{"role": "agent", "content": "hi"}]}));
+        let m = map(
+            json!({"subject": "  ", "description": "", "messages": [{"role": "agent", "content": "hi"}]}),
+        );
         let err = Ticket::from_map(&m).unwrap().require_text().unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::NoText);
     }

@@ -217,20 +217,7 @@ impl Escalator {
         self.sentiment_trigger(&sentiment, &mut fired);
         self.vip_trigger(ticket, &mut fired);
 
-        let kinds: Vec<TriggerKind> = fired.iter().map(|f| f.trigger.kind).collect();
-        let by_triggers = fired
-            .iter()
-            .map(|f| f.trigger.level)
-            .max()
-            .unwrap_or(EscalationLevel::None);
-        let rule = self
-            .config
-            .rules
-            .iter()
-            .filter(|rule| rule.applies(&kinds))
-            .max_by_key(|rule| rule.level)
-            .filter(|rule| rule.level > by_triggers);
-        let called_for = rule.map_or(by_triggers, |rule| rule.level);
+        let (called_for, rule) = self.called_for(&fired);
         let escalate = called_for > EscalationLevel::None && !resolved;
 
         let mut reasons: Vec<String> = fired.iter().map(|f| trigger_reason(&f.trigger)).collect();
@@ -240,7 +227,7 @@ impl Escalator {
                 rule.name, rule.level
             ));
         }
-        reasons.push(sla_source_reason(ticket, priority_source));
+        reasons.push(sla_source_reason(&priority.sla, priority_source));
 
         let level_action = self
             .config
@@ -281,9 +268,33 @@ impl Escalator {
         }
     }
 
+    /// The highest level the triggers call for, and the rule that raised it
+    /// above them, if one did.
+    fn called_for(&self, fired: &[Fired<'_>]) -> (EscalationLevel, Option<&Rule>) {
+        let kinds: Vec<TriggerKind> = fired.iter().map(|f| f.trigger.kind).collect();
+        let by_triggers = fired
+            .iter()
+            .map(|f| f.trigger.level)
+            .max()
+            .unwrap_or(EscalationLevel::None);
+        let rule = self
+            .config
+            .rules
+            .iter()
+            .filter(|rule| rule.applies(&kinds))
+            .max_by_key(|rule| rule.level)
+            .filter(|rule| rule.level > by_triggers);
+        (rule.map_or(by_triggers, |rule| rule.level), rule)
+    }
+
     /// Running SLA clocks breached or at risk, as of `now`. A clock that has
     /// stopped (answered or resolved, even late) is history, not a reason to escalate.
-    fn sla_triggers<'c>(&'c self, priority: &PriorityView, now: Timestamp, fired: &mut Vec<Fired<'c>>) {
+    fn sla_triggers<'c>(
+        &'c self,
+        priority: &PriorityView,
+        now: Timestamp,
+        fired: &mut Vec<Fired<'c>>,
+    ) {
         let sla = &self.config.sla;
         let clocks = [
             (
@@ -306,7 +317,7 @@ impl Escalator {
             ),
         ];
         for (what, clock, breached, at_risk) in clocks {
-            let (Some(due), false) = (clock.due, clock.done) else {
+            let Some(due) = clock.due.filter(|_| !clock.done) else {
                 continue;
             };
             let ((kind, effect), state) = match clock.status_at(now) {
@@ -376,7 +387,7 @@ impl Escalator {
             .count();
         if !resolved && bot_turns >= turns_check.at_least {
             let detail = format!(
-                "{bot_turns} bot turns without an agent and the ticket is not resolved (at least {})",
+                "{bot_turns} bot turns without an agent reply and the ticket is not resolved (limit {})",
                 turns_check.at_least
             );
             fired.push(fire(TriggerKind::BotTurns, &turns_check.escalation, detail));
@@ -523,22 +534,23 @@ impl Escalator {
     /// lowered by the weight of triggers that fired anyway and by an SLA that
     /// could not be checked.
     fn confidence(&self, fired: &[Fired<'_>], escalate: bool, priority: &PriorityView) -> f64 {
-        let none_fire = fired
+        // The chance that no trigger is right, treating them as independent.
+        let all_wrong = fired
             .iter()
             .map(|f| 1.0 - f.trigger.weight.clamp(0.0, 1.0))
             .product::<f64>();
         let c = &self.config.confidence;
         let confidence = if escalate {
-            1.0 - none_fire
+            1.0 - all_wrong
         } else {
-            let sla_unknown = priority.sla.first_response.due.is_none();
-            (c.quiet
-                - if sla_unknown {
-                    c.unknown_sla_penalty
-                } else {
-                    0.0
-                })
-                * none_fire
+            let sla = &priority.sla;
+            let sla_unknown = sla.first_response.due.is_none() && sla.resolution.due.is_none();
+            let penalty = if sla_unknown {
+                c.unknown_sla_penalty
+            } else {
+                0.0
+            };
+            (c.quiet - penalty) * all_wrong
         };
         round3(confidence.clamp(0.0, 1.0))
     }
@@ -620,9 +632,9 @@ fn trigger_reason(trigger: &Trigger) -> String {
     }
 }
 
-fn sla_source_reason(ticket: &Ticket<'_>, priority_source: &str) -> String {
-    if ticket.created_at.is_none() {
-        "No created_at: SLA clocks not checked.".to_string()
+fn sla_source_reason(sla: &Sla, priority_source: &str) -> String {
+    if sla.first_response.due.is_none() && sla.resolution.due.is_none() {
+        "No SLA due times (no created_at): SLA clocks not checked.".to_string()
     } else {
         format!("SLA {priority_source}.")
     }

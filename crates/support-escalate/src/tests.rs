@@ -561,7 +561,7 @@ fn missing_created_at_skips_the_sla_and_lowers_confidence() {
     assert!(e.triggers.is_empty());
     assert!(e
         .reasons
-        .contains(&"No created_at: SLA clocks not checked.".to_string()));
+        .contains(&"No SLA due times (no created_at): SLA clocks not checked.".to_string()));
     assert_eq!(e.confidence, 0.7, "0.85 less 0.15 for the unknown SLA");
 }
 

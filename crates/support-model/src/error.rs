@@ -9,7 +9,7 @@ pub enum ModelError {
     UnsupportedVersion { found: u32, supported: u32 },
     #[error("model file is truncated (needed {needed} more bytes at offset {offset})")]
     Truncated { offset: usize, needed: usize },
-    #[error("model file is corrupt: checksum mismatch")]
+    #[error("model file is corrupt or truncated (checksum mismatch)")]
     ChecksumMismatch,
     #[error("model file is corrupt: {0}")]
     Invalid(String),

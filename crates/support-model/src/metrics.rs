@@ -63,6 +63,53 @@ pub struct Report {
     pub operating_points: Vec<OperatingPoint>,
 }
 
+impl Report {
+    /// The report as a plain-text table for people.
+    pub fn table(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let _ = writeln!(out, "examples  {}", self.count);
+        let _ = writeln!(out, "accuracy  {:.4}", self.accuracy);
+        let _ = writeln!(out, "macro F1  {:.4}\n", self.macro_f1);
+        let width = self
+            .per_class
+            .iter()
+            .map(|c| c.label.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let _ = writeln!(
+            out,
+            "{:<width$}  precision  recall     f1  support",
+            "class"
+        );
+        for c in &self.per_class {
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:>9.3}  {:>6.3}  {:>5.3}  {:>7}",
+                c.label, c.precision, c.recall, c.f1, c.support
+            );
+        }
+        if !self.confusions.is_empty() {
+            let _ = writeln!(out, "\nmost confused (truth -> predicted)");
+            for c in self.confusions.iter().take(10) {
+                let _ = writeln!(out, "  {:>4}  {} -> {}", c.count, c.truth, c.predicted);
+            }
+        }
+        for p in &self.operating_points {
+            let _ = writeln!(
+                out,
+                "\nthreshold {:.3} reaches precision {:.3} (target {:.2}) on {:.1}% of items",
+                p.threshold,
+                p.precision,
+                p.target_precision,
+                p.coverage * 100.0
+            );
+        }
+        out
+    }
+}
+
 /// Scores `items`, adding an operating point for each of `target_precisions`
 /// that can be reached.
 pub fn evaluate(items: &[Scored<'_>], target_precisions: &[f64]) -> Report {

@@ -168,6 +168,7 @@ impl Model {
             previous = Some(bucket);
             row_of_bucket[bucket as usize] = row as u32;
         }
+        // Word buckets are the lower half, so word rows come first.
         let first_char_row = buckets.partition_point(|&b| b < settings.char_block_start()) as u32;
         Ok(Model {
             settings,

@@ -50,8 +50,8 @@ impl Default for TrainOptions {
 /// Training data as sparse TF-IDF rows, both by text (CSR) and by feature (CSC).
 struct Matrix {
     classes: usize,
-    /// Model row of each training feature.
-    model_row: Vec<u32>,
+    /// Row (in bucket order) of each training feature.
+    order: Vec<u32>,
     /// Class of each text.
     targets: Vec<u32>,
     text_start: Vec<usize>,
@@ -149,9 +149,10 @@ pub fn train(examples: &[Example], options: &TrainOptions) -> Result<Model, Trai
     );
 
     let (weights, bias) = minimize(&matrix, options);
-    let mut model_weights = vec![0f32; weights.len()];
+    // Back from training order (frequent first) to model rows (bucket order).
     let k = labels.len();
-    for (f, &row) in matrix.model_row.iter().enumerate() {
+    let mut model_weights = vec![0f32; weights.len()];
+    for (f, &row) in matrix.order.iter().enumerate() {
         let row = row as usize;
         model_weights[row * k..(row + 1) * k].copy_from_slice(&weights[f * k..(f + 1) * k]);
     }
@@ -214,16 +215,23 @@ fn build_matrix(
         text_values.extend(v.values);
         text_start.push(text_features.len());
     }
-    // Number the features by decreasing frequency: the few rows most texts
-    // use then sit together in cache, which halves the time of a pass.
+    // Train with features numbered by decreasing frequency: the few rows
+    // most texts use then sit together in cache, which halves the time of a
+    // pass. (For prediction the same order gained only 6%, less than the
+    // larger file it would need, so models keep bucket order.)
     let mut frequency = vec![0u32; idf.len()];
     for &row in &text_features {
         frequency[row as usize] += 1;
     }
-    let mut model_row: Vec<u32> = (0..idf.len() as u32).collect();
-    model_row.sort_by_key(|&row| std::cmp::Reverse(frequency[row as usize]));
+    let mut order: Vec<u32> = (0..idf.len() as u32).collect();
+    order.sort_by_key(|&row| {
+        (
+            row >= first_char_row,
+            std::cmp::Reverse(frequency[row as usize]),
+        )
+    });
     let mut position = vec![0u32; idf.len()];
-    for (f, &row) in model_row.iter().enumerate() {
+    for (f, &row) in order.iter().enumerate() {
         position[row as usize] = f as u32;
     }
     text_features
@@ -250,7 +258,7 @@ fn build_matrix(
     }
     Matrix {
         classes,
-        model_row,
+        order,
         targets,
         text_start,
         text_features,

@@ -267,8 +267,7 @@ impl Prioritizer {
         reasons.extend(
             factors
                 .iter()
-                .skip(1)
-                .filter(|f| f.points != 0.0)
+                .filter(|f| f.kind != FactorKind::Base && f.points != 0.0)
                 .map(|f| capitalize(format!("{} ({:+}).", f.cause, f.points))),
         );
         let sla = self.sla(ticket, level, resolved, now);

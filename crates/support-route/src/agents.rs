@@ -248,14 +248,14 @@ impl Shift {
 }
 
 impl WorkingHours {
-    /// The agent's local time at `now`, and the shift covering it if any.
-    pub fn shift_at(&self, now: Timestamp) -> (DateTime, Option<&Shift>) {
+    /// The agent's local time at `now`, and the index of the shift covering it if any.
+    pub fn shift_at(&self, now: Timestamp) -> (DateTime, Option<usize>) {
         let local = self.time_zone.tz.to_datetime(now);
         let minute = local.hour() as u16 * 60 + local.minute() as u16;
         let shift = self
             .shifts
             .iter()
-            .find(|s| s.covers(local.weekday(), minute));
+            .position(|s| s.covers(local.weekday(), minute));
         (local, shift)
     }
 }

@@ -223,7 +223,8 @@ pub struct Router {
     /// Skills of the queues and of the agents: a ticket topic that is one of
     /// these is a skill to look for in agents.
     known_skills: HashSet<String>,
-    roster: Option<Roster>,
+    /// The agents file, when one was given.
+    profiles: Option<Vec<Profile>>,
     candidates: usize,
     weights: Weights,
 }
@@ -245,7 +246,7 @@ impl Router {
             [w.skill, w.capacity, w.satisfaction]
                 .iter()
                 .all(|x| *x >= 0.0)
-                && w.skill + w.capacity + w.satisfaction > 0.0,
+                && w.total() > 0.0,
             "configuration: agents.weights must be zero or more, and not all zero"
         );
         ensure!(
@@ -291,6 +292,7 @@ impl Router {
             check_agent_queues(roster, &queue_skills)?;
             known_skills.extend(roster.agents.iter().flat_map(|a| a.skills.iter().cloned()));
         }
+        let profiles = roster.map(|r| r.agents.into_iter().map(|a| Profile::new(a, w)).collect());
 
         Ok(Router {
             rules,
@@ -299,7 +301,7 @@ impl Router {
             fallback_language: config.fallback_language,
             queue_skills,
             known_skills,
-            roster,
+            profiles,
             candidates: config.agents.candidates,
             weights: w,
         })
@@ -342,13 +344,13 @@ impl Router {
             }
         };
 
-        let (agent, candidates) = match &self.roster {
+        let (agent, candidates) = match &self.profiles {
             None => {
                 reasons.push("queue only: no agents file given (--agents)".to_string());
                 (None, Vec::new())
             }
-            Some(roster) => {
-                let (candidates, reason) = self.rank_agents(roster, queue, &facts, ctx);
+            Some(profiles) => {
+                let (candidates, reason) = self.rank_agents(profiles, queue, &facts, ctx);
                 reasons.push(reason);
                 (candidates.first().map(|c| c.id.clone()), candidates)
             }
@@ -419,7 +421,7 @@ impl Router {
     /// The available agents of `queue`, best first, and the reason for the choice.
     fn rank_agents(
         &self,
-        roster: &Roster,
+        profiles: &[Profile],
         queue: &str,
         facts: &Facts<'_>,
         ctx: &Context,
@@ -427,9 +429,11 @@ impl Router {
         let queue_skills = &self.queue_skills[queue];
         let wanted = self.wanted_skills(queue_skills, facts);
         let language = facts.language.code.as_str();
+        let skill_weight = self.weights.skill / self.weights.total();
         let mut rejected = Rejections::default();
         let mut available: Vec<Available<'_>> = Vec::new();
-        for agent in &roster.agents {
+        for profile in profiles {
+            let agent = &profile.agent;
             if !serves(agent, queue, queue_skills) {
                 rejected.queue += 1;
             } else if !agent.languages.iter().any(|l| l == language) {
@@ -438,10 +442,19 @@ impl Router {
                 rejected.capacity += 1;
             } else {
                 let (local, shift) = agent.hours.shift_at(ctx.now);
-                match shift {
-                    None => rejected.shift += 1,
-                    Some(shift) => available.push(self.score(agent, &wanted, local, shift)),
-                }
+                let Some(shift) = shift else {
+                    rejected.shift += 1;
+                    continue;
+                };
+                let skill = wanted.iter().filter(|w| agent.skills.contains(w)).count() as f64
+                    / wanted.len() as f64;
+                available.push(Available {
+                    profile,
+                    // Rounded before ranking, so agents that look tied are tied (then by id).
+                    score: round3(profile.base_score + skill_weight * skill),
+                    local,
+                    shift,
+                });
             }
         }
         if available.is_empty() {
@@ -449,7 +462,7 @@ impl Router {
                 Vec::new(),
                 format!(
                     "queue only: none of the {} agents fits ({})",
-                    roster.agents.len(),
+                    profiles.len(),
                     rejected.describe(queue, language)
                 ),
             );
@@ -457,11 +470,11 @@ impl Router {
         available.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
-                .then_with(|| a.agent.id.cmp(&b.agent.id))
+                .then_with(|| a.profile.agent.id.cmp(&b.profile.agent.id))
         });
         let reason = format!(
             "agent {}: best of {} available (score {})",
-            available[0].agent.id,
+            available[0].profile.agent.id,
             available.len(),
             available[0].score
         );
@@ -488,29 +501,57 @@ impl Router {
         }
         wanted
     }
+}
 
-    fn score<'r>(
-        &self,
-        agent: &'r Agent,
-        wanted: &[String],
-        local: jiff::civil::DateTime,
-        shift: &'r agents::Shift,
-    ) -> Available<'r> {
-        let skill =
-            wanted.iter().filter(|w| agent.skills.contains(w)).count() as f64 / wanted.len() as f64;
-        let free = f64::from(agent.capacity - agent.load) / f64::from(agent.capacity);
+impl Weights {
+    fn total(self) -> f64 {
+        self.skill + self.capacity + self.satisfaction
+    }
+}
+
+/// An agent with what does not depend on the ticket worked out once: load
+/// and hours are fixed for the run, so are these parts of score and reasons.
+struct Profile {
+    agent: Agent,
+    /// The free-capacity and satisfaction parts of the score.
+    base_score: f64,
+    capacity_reason: String,
+    satisfaction_reason: String,
+    /// Per shift, e.g. "09:00-17:00 Europe/Madrid".
+    shift_labels: Vec<String>,
+}
+
+impl Profile {
+    fn new(agent: Agent, weights: Weights) -> Profile {
+        // A full agent is never available; the guard only keeps the score a number.
+        let free = if agent.capacity == 0 {
+            0.0
+        } else {
+            f64::from(agent.capacity.saturating_sub(agent.load)) / f64::from(agent.capacity)
+        };
+        // An agent without a rating counts as the middle of the 1-5 scale.
         let satisfaction = agent.satisfaction.map_or(0.5, |s| (s.get() - 1.0) / 4.0);
-        let w = self.weights;
-        // Rounded before ranking, so agents that look tied are tied (then by id).
-        let score = round3(
-            (w.skill * skill + w.capacity * free + w.satisfaction * satisfaction)
-                / (w.skill + w.capacity + w.satisfaction),
-        );
-        Available {
+        let satisfaction_reason = match agent.satisfaction {
+            Some(s) => format!("satisfaction {} of 5", s.get()),
+            None => "no satisfaction score (counted as 3 of 5)".to_string(),
+        };
+        let zone = &agent.hours.time_zone.name;
+        Profile {
+            base_score: (weights.capacity * free + weights.satisfaction * satisfaction)
+                / weights.total(),
+            capacity_reason: format!(
+                "free capacity {} of {}",
+                agent.capacity.saturating_sub(agent.load),
+                agent.capacity
+            ),
+            satisfaction_reason,
+            shift_labels: agent
+                .hours
+                .shifts
+                .iter()
+                .map(|s| format!("{}-{} {zone}", s.start, s.end))
+                .collect(),
             agent,
-            score,
-            local,
-            shift,
         }
     }
 }
@@ -527,48 +568,48 @@ fn serves(agent: &Agent, queue: &str, queue_skills: &[String]) -> bool {
 
 /// An agent who can take the ticket now, with its score.
 struct Available<'r> {
-    agent: &'r Agent,
+    profile: &'r Profile,
     score: f64,
     local: jiff::civil::DateTime,
-    shift: &'r agents::Shift,
+    /// Index of the shift the agent is on.
+    shift: usize,
 }
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 impl Available<'_> {
     fn candidate(&self, wanted: &[String], language: &str) -> AgentCandidate {
-        let agent = self.agent;
+        let profile = self.profile;
+        let agent = &profile.agent;
         let (has, lacks): (Vec<&str>, Vec<&str>) = wanted
             .iter()
             .map(String::as_str)
             .partition(|w| agent.skills.iter().any(|s| s == w));
-        let listed = [("has", &has), ("lacks", &lacks)]
-            .into_iter()
-            .filter(|(_, skills)| !skills.is_empty())
-            .map(|(label, skills)| format!("{label} {}", skills.join(", ")))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let skills = format!("skills {} of {} wanted ({listed})", has.len(), wanted.len());
-        let satisfaction = match agent.satisfaction {
-            Some(s) => format!("satisfaction {} of 5", s.get()),
-            None => "no satisfaction score (counted as 3 of 5)".to_string(),
-        };
+        let mut skills = format!("skills {} of {} wanted (", has.len(), wanted.len());
+        if !has.is_empty() {
+            skills.push_str("has ");
+            skills.push_str(&has.join(", "));
+        }
+        if !lacks.is_empty() {
+            skills.push_str(if has.is_empty() { "lacks " } else { "; lacks " });
+            skills.push_str(&lacks.join(", "));
+        }
+        skills.push(')');
+        let local = self.local;
+        let weekday = WEEKDAYS[local.weekday().to_monday_zero_offset() as usize];
         AgentCandidate {
             id: agent.id.clone(),
             name: agent.name.clone(),
             score: self.score,
             reasons: vec![
                 skills,
+                profile.capacity_reason.clone(),
+                profile.satisfaction_reason.clone(),
                 format!(
-                    "free capacity {} of {}",
-                    agent.capacity - agent.load,
-                    agent.capacity
-                ),
-                satisfaction,
-                format!(
-                    "speaks {language}; on shift {}-{} {}, now {} local",
-                    self.shift.start,
-                    self.shift.end,
-                    agent.hours.time_zone.name,
-                    self.local.strftime("%a %H:%M")
+                    "speaks {language}; on shift {}, now {weekday} {:02}:{:02} local",
+                    profile.shift_labels[self.shift],
+                    local.hour(),
+                    local.minute()
                 ),
             ],
         }

@@ -29,6 +29,50 @@ impl Default for SentimentConfig {
     }
 }
 
+impl SentimentConfig {
+    /// Refuses values the scoring cannot use (they would give NaN or
+    /// out-of-range outputs), naming the key.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        fn check(key: &str, value: f64, ok: bool, expected: &str) -> anyhow::Result<()> {
+            anyhow::ensure!(ok, "config key `{key}` is {value}; it must be {expected}");
+            Ok(())
+        }
+        let band = self.scoring.neutral_band;
+        check(
+            "scoring.neutral_band",
+            band,
+            0.0 < band && band < 1.0,
+            "between 0 and 1 (exclusive)",
+        )?;
+        let normalization = self.scoring.normalization;
+        check(
+            "scoring.normalization",
+            normalization,
+            normalization > 0.0,
+            "above 0",
+        )?;
+        let dead_band = self.trend.dead_band;
+        check("trend.dead_band", dead_band, dead_band >= 0.0, "0 or more")?;
+        let w = &self.frustration.weights;
+        for (name, weight) in [
+            ("repeated_contact", w.repeated_contact),
+            ("threat", w.threat),
+            ("insult", w.insult),
+            ("shouting", w.shouting),
+            ("exclamations", w.exclamations),
+        ] {
+            let key = format!("frustration.weights.{name}");
+            check(
+                &key,
+                weight,
+                (0.0..=1.0).contains(&weight),
+                "between 0 and 1",
+            )?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScoringConfig {

@@ -26,9 +26,11 @@ pub(crate) struct Document<'a> {
 
 impl<'a> Document<'a> {
     pub fn new(texts: &[TextField<'a>]) -> Self {
+        // About one token per five bytes of text: sized once, not grown clause by clause.
+        let expected_tokens = texts.iter().map(|t| t.text.len()).sum::<usize>() / 5 + 8;
         let mut doc = Document {
-            tokens: Vec::with_capacity(64),
-            clause_of: Vec::with_capacity(64),
+            tokens: Vec::with_capacity(expected_tokens),
+            clause_of: Vec::with_capacity(expected_tokens),
             questions: Vec::with_capacity(8),
             segments: Vec::with_capacity(texts.len()),
         };
@@ -60,13 +62,18 @@ impl<'a> Document<'a> {
     /// The folded words of tokens `range`, as reasons quote them.
     pub fn quote(&self, range: Range<usize>) -> String {
         let mut out = String::new();
-        for token in &self.tokens[range] {
-            if !out.is_empty() {
+        self.write_quote(range, &mut out);
+        out
+    }
+
+    /// Appends the folded words of tokens `range`, space-separated.
+    pub fn write_quote(&self, range: Range<usize>, out: &mut String) {
+        for (i, token) in self.tokens[range].iter().enumerate() {
+            if i > 0 {
                 out.push(' ');
             }
             out.push_str(&token.norm);
         }
-        out
     }
 }
 

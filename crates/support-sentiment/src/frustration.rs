@@ -87,6 +87,10 @@ fn shouted_words(doc: &Document, min_letters: usize) -> (usize, Vec<String>) {
 fn exclamation_runs(doc: &Document, min_run: usize) -> Vec<String> {
     let mut runs = Vec::new();
     for segment in &doc.segments {
+        // Most texts have no exclamation mark at all: skip the character walk.
+        if !segment.text.contains(['!', '¡']) {
+            continue;
+        }
         let mut run = 0;
         let mut start = 0;
         for (i, c) in segment

@@ -11,11 +11,11 @@ pub mod evaluate;
 mod frustration;
 mod lexicon;
 mod polarity;
+mod reasons;
 mod trend;
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::fmt::Write as _;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,7 @@ pub use config::{
 };
 use document::Document;
 use lexicon::{CompiledLexicon, Hits};
-use polarity::{normalize, Evidence, EvidenceKind};
+use polarity::{confidence, normalize};
 
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/sentiment.yaml");
 
@@ -131,10 +131,9 @@ pub struct Analyzer {
     en: CompiledLexicon,
 }
 
-/// At most this many distinct phrases are quoted per polarity in reasons.
-const MAX_QUOTED: usize = 8;
-
 impl Analyzer {
+    /// Compiles the lexicons. Configuration read from a user should pass
+    /// [`SentimentConfig::validate`] first.
     pub fn new(config: SentimentConfig) -> Self {
         Analyzer {
             es: CompiledLexicon::new(&config.languages.es),
@@ -174,7 +173,7 @@ impl Analyzer {
         let message_scores: Vec<f64> = messages.iter().map(|m| m.score).collect();
         let trend = trend::trend(&message_scores, self.config.trend.dead_band);
 
-        let mut reasons = polarity_reasons(&doc, &polarity.evidence, label);
+        let mut reasons = reasons::polarity(&doc, &polarity.evidence, label);
         reasons.extend(frustration.reasons);
         if let Some((trend, change)) = trend {
             reasons.push(format!(
@@ -284,144 +283,6 @@ impl Tool for Analyzer {
     }
 }
 
-/// How sure the label is. A polar label is surer the further the score is
-/// past the neutral band, the more evidence there is and the more it agrees;
-/// a neutral label is surer the closer the score is to 0. Nothing polar at
-/// all gives a neutral label at 0.5: absence of cues is weak evidence. The
-/// scale was checked against accuracy on labelled data: lexicon labels are
-/// right less often than their margins alone suggest, so 0.95 is the ceiling.
-fn confidence(score: f64, label: Label, band: f64, evidence: &[Evidence]) -> f64 {
-    let positive: f64 = evidence.iter().map(|e| e.value.max(0.0)).sum();
-    let negative: f64 = evidence.iter().map(|e| (-e.value).max(0.0)).sum();
-    let total = positive + negative;
-    if label == Label::Neutral {
-        if total == 0.0 {
-            return 0.5;
-        }
-        let closeness = 1.0 - score.abs() / band;
-        return 0.3 + 0.2 * closeness;
-    }
-    let margin = ((score.abs() - band) / (1.0 - band)).clamp(0.0, 1.0);
-    let agreement = (positive - negative).abs() / total;
-    let amount = 1.0 - (-total / 3.0).exp();
-    0.3 + 0.65 * (margin + agreement + amount) / 3.0
-}
-
-/// "negative: 'no funciona' (negated 'funciona'), 'horrible', 😡", the
-/// dominant polarity first. Written straight into one string per polarity:
-/// this runs for every ticket.
-fn polarity_reasons(doc: &Document, evidence: &[Evidence], label: Label) -> Vec<String> {
-    if evidence.is_empty() {
-        return vec!["neutral: no polar words or emoji".to_string()];
-    }
-    let mut sides = [("negative", false), ("positive", true)];
-    if label == Label::Positive {
-        sides.reverse();
-    }
-    let mut reasons = Vec::with_capacity(2);
-    // Distinct quotes of one side and how often each occurs.
-    let mut distinct: Vec<(&Evidence, usize)> = Vec::new();
-    for (name, positive) in sides {
-        distinct.clear();
-        for e in evidence.iter().filter(|e| (e.value > 0.0) == positive) {
-            match distinct
-                .iter_mut()
-                .find(|(seen, _)| same_quote(doc, seen, e))
-            {
-                Some((_, count)) => *count += 1,
-                None => distinct.push((e, 1)),
-            }
-        }
-        if distinct.is_empty() {
-            continue;
-        }
-        let mut reason = format!("{name}: ");
-        for (i, (e, count)) in distinct.iter().take(MAX_QUOTED).enumerate() {
-            if i > 0 {
-                reason.push_str(", ");
-            }
-            describe(doc, e, &mut reason);
-            if *count > 1 {
-                let _ = write!(reason, " ×{count}");
-            }
-        }
-        if distinct.len() > MAX_QUOTED {
-            let _ = write!(reason, ", and {} more", distinct.len() - MAX_QUOTED);
-        }
-        reasons.push(reason);
-    }
-    reasons
-}
-
-/// The note a modifier leaves in a quote.
-fn modifier_note(modifier: f64) -> Option<&'static str> {
-    if modifier > 1.0 {
-        Some("intensified")
-    } else if modifier < 1.0 {
-        Some("softened")
-    } else {
-        None
-    }
-}
-
-/// Whether two pieces of evidence read the same in reasons.
-fn same_quote(doc: &Document, a: &Evidence, b: &Evidence) -> bool {
-    let same_words = |x: &std::ops::Range<usize>, y: &std::ops::Range<usize>| {
-        x.len() == y.len()
-            && doc.tokens[x.clone()]
-                .iter()
-                .zip(&doc.tokens[y.clone()])
-                .all(|(s, t)| s.norm == t.norm)
-    };
-    a.kind == b.kind
-        && a.negated == b.negated
-        && modifier_note(a.modifier) == modifier_note(b.modifier)
-        && same_words(&a.span, &b.span)
-        && same_words(&a.word, &b.word)
-}
-
-/// Appends `'no funciona' (negated 'funciona')`, `'muy lento' (intensified)`,
-/// `'no' (negation)` or `😡`.
-fn describe(doc: &Document, e: &Evidence, out: &mut String) {
-    let write_words = |range: std::ops::Range<usize>, out: &mut String| {
-        for (i, token) in doc.tokens[range].iter().enumerate() {
-            if i > 0 {
-                out.push(' ');
-            }
-            out.push_str(&token.norm);
-        }
-    };
-    if e.kind == EvidenceKind::Emoji {
-        write_words(e.word.clone(), out);
-        return;
-    }
-    out.push('\'');
-    write_words(e.span.clone(), out);
-    out.push('\'');
-    let mut notes = 0;
-    let mut note = |out: &mut String| {
-        out.push_str(if notes == 0 { " (" } else { ", " });
-        notes += 1;
-    };
-    if e.kind == EvidenceKind::BareNegation {
-        note(out);
-        out.push_str("negation");
-    }
-    if e.negated {
-        note(out);
-        out.push_str("negated '");
-        write_words(e.word.clone(), out);
-        out.push('\'');
-    }
-    if let Some(text) = modifier_note(e.modifier) {
-        note(out);
-        out.push_str(text);
-    }
-    if notes > 0 {
-        out.push(')');
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,10 +315,43 @@ mod tests {
     }
 
     #[test]
-    fn embedded_config_parses() {
+    fn embedded_config_parses_and_is_valid() {
         let config = SentimentConfig::default();
+        config.validate().unwrap();
         assert!(config.languages.es.positive.contains_key("gracias"));
         assert!(config.languages.en.negators.iter().any(|n| n == "not"));
+    }
+
+    #[test]
+    fn unusable_config_values_are_refused_by_key() {
+        let mut config = SentimentConfig::default();
+        config.scoring.neutral_band = 1.0;
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("`scoring.neutral_band` is 1"), "{err}");
+        let mut config = SentimentConfig::default();
+        config.frustration.weights.threat = 1.5;
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("frustration.weights.threat"));
+    }
+
+    #[test]
+    fn config_errors_name_the_bad_key() {
+        let bad = DEFAULT_CONFIG.replace("emoji: {", "emoji: {\n  \"ab\": 1.0,");
+        let err = support_core::config::parse_yaml::<SentimentConfig>("test.yaml", &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`ab` is not a single emoji or emoticon"),
+            "{err}"
+        );
+        let twice = DEFAULT_CONFIG.replace("thank: 2.0,", "thank: 2.0, thank: 1.0,");
+        let err = support_core::config::parse_yaml::<SentimentConfig>("test.yaml", &twice)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`thank` is listed twice"), "{err}");
     }
 
     #[test]
@@ -477,8 +371,16 @@ mod tests {
         assert_eq!(analyze("The service is not good").label, Label::Negative);
         // Negative concord: "nada" repeats the negation of "funciona", it does not flip "horas".
         let concord = analyze("La web no carga y no funciona nada desde hace horas");
-        assert!(!reasons(&concord).contains("positive"), "{}", reasons(&concord));
-        assert!(reasons(&concord).contains("'no funciona' (negated 'funciona')"), "{}", reasons(&concord));
+        assert!(
+            !reasons(&concord).contains("positive"),
+            "{}",
+            reasons(&concord)
+        );
+        assert!(
+            reasons(&concord).contains("'no funciona' (negated 'funciona')"),
+            "{}",
+            reasons(&concord)
+        );
     }
 
     #[test]

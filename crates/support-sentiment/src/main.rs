@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use support_core::cli::{self, CommonArgs};
 use support_sentiment::{Analyzer, SentimentConfig, DEFAULT_CONFIG};
 
@@ -32,35 +32,54 @@ enum Command {
         /// Column holding the label.
         #[arg(long, default_value = "label")]
         label: String,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Table,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: SentimentConfig| {
+            c.validate()?;
             Ok(Analyzer::new(c))
         }),
-        Some(Command::Evaluate { data, text, label }) => {
+        Some(Command::Evaluate {
+            data,
+            text,
+            label,
+            format,
+        }) => {
             cli.common.init_logging();
             let config: SentimentConfig = match cli.common.load_config(DEFAULT_CONFIG) {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };
-            match support_sentiment::evaluate::evaluate_csv(
-                &Analyzer::new(config),
-                &data,
-                &text,
-                &label,
-            ) {
+            if let Err(e) = config.validate() {
+                return cli::usage_error(e);
+            }
+            let examples = match support_model::load_examples(&data, &text, &label) {
+                Ok(e) => e,
+                Err(e) => return cli::usage_error(e),
+            };
+            match support_sentiment::evaluate::evaluate(&Analyzer::new(config), &examples) {
                 Ok(report) => {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&report).expect("report serializes")
-                    );
+                    match format {
+                        Format::Json => println!(
+                            "{}",
+                            serde_json::to_string_pretty(&report).expect("report serializes")
+                        ),
+                        Format::Table => print!("{}", report.table()),
+                    }
                     ExitCode::SUCCESS
                 }
-                Err(e) => cli::usage_error(format_args!("{e:#}")),
+                Err(e) => cli::usage_error(format_args!("{}: {e:#}", data.display())),
             }
         }
     }

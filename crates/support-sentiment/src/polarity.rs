@@ -10,6 +10,7 @@ use support_text::TokenKind;
 use crate::config::ScoringConfig;
 use crate::document::{Document, Segment};
 use crate::lexicon::{Cue, Hit};
+use crate::Label;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum EvidenceKind {
@@ -49,6 +50,30 @@ pub(crate) fn normalize(sum: f64, normalization: f64) -> f64 {
     }
 }
 
+/// How sure the label is. A polar label is surer the further the score is
+/// past the neutral band, the more evidence there is and the more it agrees;
+/// a neutral label is surer the closer the score is to 0. Nothing polar at
+/// all gives a neutral label at 0.5: absence of cues is weak evidence. The
+/// scale was checked against accuracy on labelled data: lexicon labels are
+/// right less often than their margins alone suggest, so 0.95 is the ceiling.
+pub(crate) fn confidence(score: f64, label: Label, band: f64, evidence: &[Evidence]) -> f64 {
+    let positive: f64 = evidence.iter().map(|e| e.value.max(0.0)).sum();
+    let negative: f64 = evidence.iter().map(|e| (-e.value).max(0.0)).sum();
+    let total = positive + negative;
+    if label == Label::Neutral {
+        if total == 0.0 {
+            return 0.5;
+        }
+        let closeness = 1.0 - score.abs() / band;
+        return 0.3 + 0.2 * closeness;
+    }
+    let margin = ((score.abs() - band) / (1.0 - band)).clamp(0.0, 1.0);
+    let agreement = (positive - negative).abs() / total;
+    let amount = 1.0 - (-total / 3.0).exp();
+    0.3 + 0.65 * (margin + agreement + amount) / 3.0
+}
+
+/// The evidence of every segment and each segment's sum.
 pub(crate) fn score(
     doc: &Document,
     hits: &[Hit],
@@ -136,11 +161,13 @@ fn score_phrases(
         let word = hit.start..hit.end();
         let weight = match hit.cue {
             Cue::Negator => {
-                if negated_until.is_some_and(|end| end == word.start && doc.same_clause(end - 1, word.end)) {
+                if negated_until
+                    .is_some_and(|end| end == word.start && doc.same_clause(end - 1, word.end))
+                {
                     continue;
                 }
                 negator = match negator.take() {
-                    // Negative concord ("no funciona nada", "not ... nothing"): one negation.
+                    // Two negators close together are one negation ("no está nada mal").
                     Some(pending)
                         if doc.same_clause(pending.start, word.end)
                             && word.start - pending.end <= scoring.negation_window =>

@@ -11,7 +11,9 @@ use std::fmt::Write as _;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use support_core::{round3, Context, FieldName, RecordError, Ticket, Tool};
-use support_text::{detect_language, matched_text, tokenize, Language, PhraseSet, Token};
+use support_text::{
+    detect_language, matched_text, tokenize, Language, PhraseMatch, PhraseSet, Token,
+};
 
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/tags.yaml");
 
@@ -359,8 +361,9 @@ impl Tagger {
         let mut reasons: Vec<String> = kept.iter().map(Candidate::reason).collect();
         reasons.extend(left_out.iter().map(|c| {
             format!(
-                "left out {}: below min_confidence {}",
+                "left out {} (confidence {} below min_confidence {})",
                 c.reason(),
+                c.tag.confidence,
                 self.min_confidence
             )
         }));
@@ -392,48 +395,7 @@ impl Tagger {
         let mut texts: Vec<&str> = Vec::new();
         for text in ticket.customer_texts() {
             let tokens = tokenize(text.text);
-            let kind = TextKind::of(text.field);
-            let matches = self.phrases.find_all(&tokens);
-            let excluded: Vec<(usize, std::ops::Range<usize>)> = matches
-                .iter()
-                .filter(|m| self.phrase_rule[m.phrase].excludes)
-                .map(|m| (self.phrase_rule[m.phrase].rule, m.start..m.start + m.len))
-                .collect();
-            for m in &matches {
-                let PhraseOwner {
-                    rule: index,
-                    excludes,
-                } = self.phrase_rule[m.phrase];
-                let rule = &self.rules[index];
-                let cancelled = || {
-                    excluded.iter().any(|(r, span)| {
-                        *r == index && span.start < m.start + m.len && m.start < span.end
-                    })
-                };
-                if excludes
-                    || (!rule.fields.is_empty() && !rule.fields.contains(&kind))
-                    || cancelled()
-                {
-                    continue;
-                }
-                let hit = hits[index].get_or_insert_with(RuleHit::default);
-                // A match overlapping one of the same rule ("me han cobrado",
-                // "cobrado") is the same piece of evidence.
-                if hit
-                    .covered
-                    .is_some_and(|(field, end)| field == text.field && m.start < end)
-                {
-                    continue;
-                }
-                hit.covered = Some((text.field, m.start + m.len));
-                let word = matched_text(&tokens, m);
-                if !hit.words.contains(&word) {
-                    hit.words.push(word);
-                }
-                if !hit.fields.contains(&text.field) {
-                    hit.fields.push(text.field);
-                }
-            }
+            self.scan(text.field, &tokens, &mut hits);
             if self.needs_language {
                 all_tokens.extend(tokens);
                 texts.push(text.text);
@@ -560,6 +522,57 @@ impl Tagger {
             }
         }
     }
+
+    /// Records in `hits` what every rule finds in one field's tokens.
+    fn scan(&self, field: FieldName, tokens: &[Token], hits: &mut [Option<RuleHit>]) {
+        let kind = TextKind::of(field);
+        let matches = self.phrases.find_all(tokens);
+        let excluded: Vec<(usize, std::ops::Range<usize>)> = matches
+            .iter()
+            .filter(|m| self.phrase_rule[m.phrase].excludes)
+            .map(|m| (self.phrase_rule[m.phrase].rule, m.start..m.start + m.len))
+            .collect();
+        for m in &matches {
+            let PhraseOwner {
+                rule: index,
+                excludes,
+            } = self.phrase_rule[m.phrase];
+            let rule = &self.rules[index];
+            let cancelled = || {
+                excluded.iter().any(|(r, span)| {
+                    *r == index && span.start < m.start + m.len && m.start < span.end
+                })
+            };
+            if excludes || (!rule.fields.is_empty() && !rule.fields.contains(&kind)) || cancelled()
+            {
+                continue;
+            }
+            hits[index]
+                .get_or_insert_with(RuleHit::default)
+                .add(field, tokens, m);
+        }
+    }
+}
+
+impl RuleHit {
+    fn add(&mut self, field: FieldName, tokens: &[Token], m: &PhraseMatch) {
+        // A match overlapping one of the same rule ("me han cobrado",
+        // "cobrado") is the same piece of evidence.
+        if self
+            .covered
+            .is_some_and(|(f, end)| f == field && m.start < end)
+        {
+            return;
+        }
+        self.covered = Some((field, m.start + m.len));
+        let word = matched_text(tokens, m);
+        if !self.words.contains(&word) {
+            self.words.push(word);
+        }
+        if !self.fields.contains(&field) {
+            self.fields.push(field);
+        }
+    }
 }
 
 impl Default for Tagger {
@@ -655,11 +668,13 @@ impl Candidate {
         self.also.extend(other.also);
     }
 
+    /// "name: detail; also ...". The confidence is the tag's own field.
     fn reason(&self) -> String {
-        let mut reason = format!(
-            "{} ({}): {}",
-            self.tag.name, self.tag.confidence, self.detail
-        );
+        let extra: usize = self.also.iter().map(|a| a.len() + 7).sum();
+        let mut reason = String::with_capacity(self.tag.name.len() + 2 + self.detail.len() + extra);
+        reason.push_str(&self.tag.name);
+        reason.push_str(": ");
+        reason.push_str(&self.detail);
         for other in &self.also {
             reason.push_str("; also ");
             reason.push_str(other);
@@ -851,7 +866,11 @@ mod tests {
         let bug = find(&tags, "bug");
         assert_eq!(bug.confidence, 0.8);
         assert_eq!(bug.source.words, ["crashes", "error"]);
-        let reason = tags.reasons.iter().find(|r| r.starts_with("bug ")).unwrap();
+        let reason = tags
+            .reasons
+            .iter()
+            .find(|r| r.starts_with("bug: "))
+            .unwrap();
         assert!(
             reason.contains("; also keyword rule `bug` matched \"error\""),
             "{reason}"
@@ -1011,7 +1030,8 @@ mod tests {
         assert!(tags.tags.is_empty());
         assert_eq!(tags.confidence, 0.8);
         assert!(
-            tags.reasons[0].starts_with("left out maybe (0.2)"),
+            tags.reasons[0]
+                == "left out maybe: custom rule `maybe` matched \"perhaps\" in subject (confidence 0.2 below min_confidence 0.3)",
             "{:?}",
             tags.reasons
         );

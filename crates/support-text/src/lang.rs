@@ -47,19 +47,23 @@ pub struct Detection {
 
 // Function words frequent in one language and rare in the other (folded).
 const SPANISH: &[&str] = &[
-    "de", "la", "que", "el", "en", "y", "los", "se", "del", "las", "un", "por", "con", "una", "su", "para", "es", "al",
-    "lo", "como", "mas", "pero", "sus", "le", "ya", "este", "si", "porque", "esta", "entre", "cuando", "muy", "sin",
-    "sobre", "tambien", "me", "hasta", "hay", "donde", "desde", "todo", "nos", "todos", "les", "ni", "otro", "eso",
-    "esto", "mi", "mis", "tu", "te", "yo", "nada", "hola", "gracias", "puedo", "tengo", "necesito", "quiero", "estoy",
-    "pedido", "cuenta", "factura", "ayuda", "favor", "funciona", "vez", "dias", "hace", "aun", "todavia", "ahora",
-    "pago", "cobro", "servicio", "buenos", "buenas", "saludos", "usted", "ustedes", "nadie", "siempre", "nunca",
+    "de", "la", "que", "el", "en", "y", "los", "se", "del", "las", "un", "por", "con", "una", "su",
+    "para", "es", "al", "lo", "como", "mas", "pero", "sus", "le", "ya", "este", "si", "porque",
+    "esta", "entre", "cuando", "muy", "sin", "sobre", "tambien", "me", "hasta", "hay", "donde",
+    "desde", "todo", "nos", "todos", "les", "ni", "otro", "eso", "esto", "mi", "mis", "tu", "te",
+    "yo", "nada", "hola", "gracias", "puedo", "tengo", "necesito", "quiero", "estoy", "pedido",
+    "cuenta", "factura", "ayuda", "favor", "funciona", "vez", "dias", "hace", "aun", "todavia",
+    "ahora", "pago", "cobro", "servicio", "buenos", "buenas", "saludos", "usted", "ustedes",
+    "nadie", "siempre", "nunca",
 ];
 const ENGLISH: &[&str] = &[
-    "the", "and", "to", "of", "in", "is", "it", "you", "that", "i", "for", "on", "was", "with", "my", "this", "have",
-    "be", "are", "not", "but", "at", "can", "your", "do", "me", "we", "they", "what", "from", "or", "an", "will",
-    "would", "there", "been", "has", "had", "just", "get", "please", "thanks", "thank", "hi", "hello", "order", "account",
-    "help", "still", "why", "how", "when", "did", "does", "don't", "can't", "i'm", "it's", "again", "time", "days",
-    "need", "want", "our", "us", "any", "all", "no", "now", "again", "working", "doesn't", "won't", "isn't",
+    "the", "and", "to", "of", "in", "is", "it", "you", "that", "i", "for", "on", "was", "with",
+    "my", "this", "have", "be", "are", "not", "but", "at", "can", "your", "do", "me", "we", "they",
+    "what", "from", "or", "an", "will", "would", "there", "been", "has", "had", "just", "get",
+    "please", "thanks", "thank", "hi", "hello", "order", "account", "help", "still", "why", "how",
+    "when", "did", "does", "don't", "can't", "i'm", "it's", "again", "time", "days", "need",
+    "want", "our", "us", "any", "all", "no", "now", "again", "working", "doesn't", "won't",
+    "isn't",
 ];
 
 /// The function words that belong to one language only, built once: this
@@ -68,8 +72,15 @@ fn function_words() -> &'static HashMap<&'static str, Language> {
     static WORDS: OnceLock<HashMap<&'static str, Language>> = OnceLock::new();
     WORDS.get_or_init(|| {
         let mut words = HashMap::new();
-        for (list, other, language) in [(SPANISH, ENGLISH, Language::Es), (ENGLISH, SPANISH, Language::En)] {
-            words.extend(list.iter().filter(|w| !other.contains(w)).map(|&w| (w, language)));
+        for (list, other, language) in [
+            (SPANISH, ENGLISH, Language::Es),
+            (ENGLISH, SPANISH, Language::En),
+        ] {
+            words.extend(
+                list.iter()
+                    .filter(|w| !other.contains(w))
+                    .map(|&w| (w, language)),
+            );
         }
         words
     })
@@ -89,17 +100,29 @@ pub fn detect_language(tokens: &[Token], raw: &str, fallback: Language) -> Detec
         }
     }
     // Orthography only Spanish uses.
-    es += 1.5 * raw.chars().filter(|c| matches!(c, 'ñ' | 'Ñ' | '¿' | '¡' | 'á' | 'é' | 'í' | 'ó' | 'ú')).count().min(4) as f64;
+    es += 1.5
+        * raw
+            .chars()
+            .filter(|c| matches!(c, 'ñ' | 'Ñ' | '¿' | '¡' | 'á' | 'é' | 'í' | 'ó' | 'ú'))
+            .count()
+            .min(4) as f64;
     if es == en {
         return Detection {
             language: fallback,
             confidence: 0.5,
         };
     }
-    let (language, winner) = if es > en { (Language::Es, es) } else { (Language::En, en) };
+    let (language, winner) = if es > en {
+        (Language::Es, es)
+    } else {
+        (Language::En, en)
+    };
     // Laplace-smoothed share of the evidence.
     let confidence = (winner + 1.0) / (es + en + 2.0);
-    Detection { language, confidence }
+    Detection {
+        language,
+        confidence,
+    }
 }
 
 #[cfg(test)]
@@ -113,7 +136,10 @@ mod tests {
 
     #[test]
     fn detects_spanish_even_without_accents() {
-        assert_eq!(detect("no puedo entrar a mi cuenta desde ayer").language, Language::Es);
+        assert_eq!(
+            detect("no puedo entrar a mi cuenta desde ayer").language,
+            Language::Es
+        );
         assert_eq!(detect("¿Dónde está mi pedido?").language, Language::Es);
     }
 

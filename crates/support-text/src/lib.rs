@@ -3,8 +3,8 @@ pub mod lang;
 pub mod normalize;
 pub mod phrases;
 
+pub use lang::Detection;
 pub use lang::{detect_language, Language};
+pub use normalize::TokenKind;
 pub use normalize::{fold, tokenize, Token};
 pub use phrases::{matched_text, PhraseMatch, PhraseSet};
-pub use normalize::TokenKind;
-pub use lang::Detection;

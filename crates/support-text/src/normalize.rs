@@ -48,7 +48,8 @@ pub struct Token {
 }
 
 const EMOTICONS: &[&str] = &[
-    ":)", ":-)", ":(", ":-(", ":D", ":-D", ";)", ";-)", ":/", ":-/", ":'(", ":P", ":p", "<3", ":|", "XD", "xD", "D:",
+    ":)", ":-)", ":(", ":-(", ":D", ":-D", ";)", ";-)", ":/", ":-/", ":'(", ":P", ":p", "<3", ":|",
+    "XD", "xD", "D:",
 ];
 
 /// Splits text into words and emoji. URLs and @mentions are dropped; a
@@ -58,7 +59,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let mut word = String::new();
     let mut tokens = Vec::with_capacity(text.len() / 6);
     for chunk in text.split_whitespace() {
-        if chunk.starts_with('@') || chunk.starts_with("http://") || chunk.starts_with("https://") || chunk.starts_with("www.") {
+        if chunk.starts_with('@')
+            || chunk.starts_with("http://")
+            || chunk.starts_with("https://")
+            || chunk.starts_with("www.")
+        {
             continue;
         }
         let trimmed = chunk.trim_matches(|c: char| c == ',' || c == '.' || c == '!' || c == '?');
@@ -78,19 +83,20 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 fn split_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
     let mut letters = 0usize;
     let mut upper = 0usize;
-    let flush = |word: &mut String, letters: &mut usize, upper: &mut usize, tokens: &mut Vec<Token>| {
-        let w = word.trim_matches('\'');
-        if !w.is_empty() {
-            tokens.push(Token {
-                norm: w.to_string(),
-                kind: TokenKind::Word,
-                shouted: *letters >= 2 && *upper == *letters,
-            });
-        }
-        word.clear();
-        *letters = 0;
-        *upper = 0;
-    };
+    let flush =
+        |word: &mut String, letters: &mut usize, upper: &mut usize, tokens: &mut Vec<Token>| {
+            let w = word.trim_matches('\'');
+            if !w.is_empty() {
+                tokens.push(Token {
+                    norm: w.to_string(),
+                    kind: TokenKind::Word,
+                    shouted: *letters >= 2 && *upper == *letters,
+                });
+            }
+            word.clear();
+            *letters = 0;
+            *upper = 0;
+        };
     for c in chunk.chars() {
         if c.is_alphanumeric() || (is_apostrophe(c) && !word.is_empty()) {
             if c.is_alphabetic() {

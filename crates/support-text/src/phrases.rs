@@ -59,7 +59,11 @@ impl PhraseSet {
                 .split_whitespace()
                 .filter_map(|raw| {
                     let wildcard = raw.ends_with('*');
-                    let word: String = tokenize(raw.trim_end_matches('*')).into_iter().map(|t| t.norm).collect::<Vec<_>>().join("");
+                    let word: String = tokenize(raw.trim_end_matches('*'))
+                        .into_iter()
+                        .map(|t| t.norm)
+                        .collect::<Vec<_>>()
+                        .join("");
                     if word.is_empty() {
                         None
                     } else if wildcard && word.chars().count() >= PREFIX_KEY_CHARS {
@@ -70,10 +74,15 @@ impl PhraseSet {
                 })
                 .collect();
             match words.first() {
-                Some(WordPattern::Exact(w)) => set.by_first_word.entry(w.clone()).or_default().push(index),
+                Some(WordPattern::Exact(w)) => {
+                    set.by_first_word.entry(w.clone()).or_default().push(index)
+                }
                 Some(WordPattern::Prefix(p)) => {
                     let key = prefix_key(p).expect("prefix has the key length");
-                    set.by_first_prefix.entry(key.to_string()).or_default().push(index);
+                    set.by_first_prefix
+                        .entry(key.to_string())
+                        .or_default()
+                        .push(index);
                 }
                 None => {}
             }
@@ -103,7 +112,12 @@ impl PhraseSet {
             for &phrase in exact.chain(prefixed) {
                 let pattern = &self.phrases[phrase];
                 let end = start + pattern.len();
-                if end <= tokens.len() && pattern.iter().zip(&tokens[start..end]).all(|(p, t)| p.matches(&t.norm)) {
+                if end <= tokens.len()
+                    && pattern
+                        .iter()
+                        .zip(&tokens[start..end])
+                        .all(|(p, t)| p.matches(&t.norm))
+                {
                     found.push(PhraseMatch {
                         phrase,
                         start,
@@ -136,7 +150,12 @@ mod tests {
 
     #[test]
     fn matches_multiword_accentless_and_prefix() {
-        let set = PhraseSet::new(["no puedo acceder", "caída del servicio", "cancel*", "refund"]);
+        let set = PhraseSet::new([
+            "no puedo acceder",
+            "caída del servicio",
+            "cancel*",
+            "refund",
+        ]);
         let tokens = tokenize("NO PUEDO ACCEDER, y la caida del servicio... I cancelled; refunds?");
         let found: Vec<(usize, String)> = set
             .find_all(&tokens)

@@ -1,0 +1,155 @@
+//! The whole chain in one process: sentiment, categorize, tags, priority,
+//! route and escalate, each reading what the ones before it added, with the
+//! same contract, flags and output as piping the tools.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use support_categorize::{CategorizeConfig, Categorizer};
+use support_core::{Pipeline, Stage};
+use support_escalate::{EscalateConfig, Escalator};
+use support_priority::{Prioritizer, PriorityConfig};
+use support_route::agents::Roster;
+use support_route::{RouteConfig, Router};
+use support_sentiment::{Analyzer, SentimentConfig};
+use support_tags::{Tagger, TagsConfig};
+
+/// The sections of a triage configuration, in the order the tools run, with
+/// each tool's embedded default.
+pub const SECTIONS: &[(&str, &str)] = &[
+    ("sentiment", support_sentiment::DEFAULT_CONFIG),
+    ("categorize", support_categorize::DEFAULT_CONFIG),
+    ("tags", support_tags::DEFAULT_CONFIG),
+    ("priority", support_priority::DEFAULT_CONFIG),
+    ("route", support_route::DEFAULT_CONFIG),
+    ("escalate", support_escalate::DEFAULT_CONFIG),
+];
+
+/// One file configuring every tool; a missing section keeps that tool's
+/// embedded default, a present one replaces it whole.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageConfig {
+    #[serde(default)]
+    pub sentiment: Option<SentimentConfig>,
+    #[serde(default)]
+    pub categorize: Option<CategorizeConfig>,
+    #[serde(default)]
+    pub tags: Option<TagsConfig>,
+    #[serde(default)]
+    pub priority: Option<PriorityConfig>,
+    #[serde(default)]
+    pub route: Option<RouteConfig>,
+    #[serde(default)]
+    pub escalate: Option<EscalateConfig>,
+}
+
+/// The embedded default of every tool, as one YAML file with a section per tool.
+pub fn default_config() -> String {
+    let mut yaml = String::from("# support-triage configuration (embedded default): one section per tool.\n# A section you leave out keeps that tool's embedded default.\n");
+    for (section, text) in SECTIONS {
+        yaml.push_str(&format!("\n{section}:\n"));
+        for line in text.lines() {
+            if line.is_empty() {
+                yaml.push('\n');
+            } else {
+                yaml.push_str("  ");
+                yaml.push_str(line);
+                yaml.push('\n');
+            }
+        }
+    }
+    yaml
+}
+
+/// Files and services the chain may use besides the configuration.
+#[derive(Debug, Default, Clone)]
+pub struct Resources {
+    pub agents: Option<PathBuf>,
+    pub model: Option<PathBuf>,
+    pub ml_url: Option<String>,
+}
+
+/// Builds the chain.
+pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<Pipeline> {
+    let categorizer = Categorizer::load(
+        config.categorize.unwrap_or_default(),
+        resources.model.as_deref(),
+    )?;
+    let categorizer = match &resources.ml_url {
+        Some(url) => categorizer.with_remote(url),
+        None => categorizer,
+    };
+    let roster = resources.agents.as_deref().map(Roster::load).transpose()?;
+    let stages: Vec<Box<dyn Stage + Send>> = vec![
+        Box::new(Analyzer::new(config.sentiment.unwrap_or_default())),
+        Box::new(categorizer),
+        Box::new(Tagger::new(config.tags.unwrap_or_default())),
+        Box::new(Prioritizer::new(config.priority.unwrap_or_default())),
+        Box::new(Router::new(config.route.unwrap_or_default(), roster)?),
+        Box::new(Escalator::new(config.escalate.unwrap_or_default())),
+    ];
+    Ok(Pipeline::new(stages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Map, Value};
+    use support_core::Context;
+
+    #[test]
+    fn the_default_config_parses_back_with_every_section() {
+        let config: TriageConfig =
+            support_core::config::parse_yaml("default", &default_config()).unwrap();
+        assert!(
+            config.sentiment.is_some() && config.categorize.is_some() && config.escalate.is_some()
+        );
+        assert!(config.tags.is_some() && config.priority.is_some() && config.route.is_some());
+    }
+
+    #[test]
+    fn the_chain_adds_every_key_and_later_tools_see_earlier_results() {
+        let config: TriageConfig = support_core::config::parse_yaml("empty", "{}").unwrap();
+        let pipeline = pipeline(config, &Resources::default()).unwrap();
+        let Value::Object(mut record) = json!({
+            "id": "T-1",
+            "subject": "Reembolso",
+            "description": "Es la tercera vez que pido el reembolso y nadie responde. Quiero mi dinero!!!",
+            "customer": {"tier": "vip"},
+            "created_at": "2026-11-20T09:00:00Z"
+        }) else {
+            unreachable!()
+        };
+        let ctx = Context {
+            now: "2026-11-24T09:00:00Z".parse().unwrap(),
+        };
+        pipeline.apply(&mut record, &ctx).unwrap();
+        for key in [
+            "sentiment",
+            "category",
+            "tags",
+            "priority",
+            "route",
+            "escalation",
+        ] {
+            assert!(record.contains_key(key), "{key} missing");
+        }
+        assert_eq!(record["category"]["name"], "refund");
+        let tag_names: Vec<&str> = tags(&record);
+        assert!(
+            tag_names.iter().any(|t| t.contains("refund")),
+            "{tag_names:?}"
+        );
+        assert_eq!(record["escalation"]["escalate"], true);
+    }
+
+    fn tags(record: &Map<String, Value>) -> Vec<&str> {
+        record["tags"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["name"].as_str())
+            .collect()
+    }
+}

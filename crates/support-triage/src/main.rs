@@ -1,0 +1,40 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use support_core::cli::{self, CommonArgs};
+use support_triage::{default_config, pipeline, Resources, TriageConfig};
+
+const EXAMPLE: &str = r#"  support-triage --agents examples/agents.yaml < examples/tickets.jsonl > triaged.jsonl
+  support-triage --print-config > triage.yaml   # one file, one section per tool
+  echo '{"subject":"No puedo acceder","description":"Error al entrar"}' | support-triage"#;
+
+/// Runs sentiment, categorize, tags, priority, route and escalate in one process: the same
+/// keys as piping the tools, for engines that want one step and for speed.
+#[derive(Parser)]
+#[command(name = "support-triage", version, after_help = cli::after_help(EXAMPLE))]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Agents file for route's recommendations (see examples/agents.yaml).
+    #[arg(long, value_name = "FILE")]
+    agents: Option<PathBuf>,
+    /// Categorizer model file (default: the embedded model).
+    #[arg(long, value_name = "MODEL")]
+    model: Option<PathBuf>,
+    /// Classification service for the categorizer, with the local model as fallback.
+    #[arg(long, value_name = "URL", env = "SUPPORT_ML_URL")]
+    ml_url: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let resources = Resources {
+        agents: cli.agents,
+        model: cli.model,
+        ml_url: cli.ml_url,
+    };
+    cli::run_tool(&cli.common, &default_config(), |config: TriageConfig| {
+        pipeline(config, &resources)
+    })
+}
