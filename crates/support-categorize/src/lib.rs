@@ -17,12 +17,16 @@ use anyhow::Context as _;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use support_core::{round3, Context, RecordError, Ticket, Tool};
-use support_model::{FeatureKind, Model};
+use support_text::Token;
+use support_model::{Analysis, FeatureKind, Model};
 use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
 
 use rules::{RuleConfig, Rules};
 
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/categorize.yaml");
+/// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
+/// because JSON parses many times faster than YAML and this runs at every start.
+const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/categorize.json"));
 /// The embedded model: intents of bitext_cs_20k (train split).
 pub const DEFAULT_MODEL: &[u8] = include_bytes!("../model/default.model");
 /// How the embedded model is named in outputs.
@@ -45,7 +49,7 @@ pub struct CategorizeConfig {
 
 impl Default for CategorizeConfig {
     fn default() -> Self {
-        support_core::config::embedded(DEFAULT_CONFIG)
+        support_core::config::embedded_json(DEFAULT_CONFIG_JSON)
     }
 }
 
@@ -182,15 +186,16 @@ impl Categorizer {
 
     /// Categorizes one ticket.
     pub fn categorize(&self, ticket: &Ticket<'_>) -> Category {
-        let text = ticket
+        // The texts are read as one: tokenizing each and chaining the tokens
+        // gives the tokens of the texts joined by line breaks.
+        let tokens: Vec<Token> = ticket
             .customer_texts()
-            .map(|f| f.text)
-            .collect::<Vec<_>>()
-            .join("\n");
+            .flat_map(|f| support_text::tokenize(f.text))
+            .collect();
+        let analysis = self.model.analyze(&tokens);
         let mut reasons = Vec::new();
         let (distribution, mut source, model_name) =
-            self.base_distribution(ticket, &text, &mut reasons);
-        let tokens = support_text::tokenize(&text);
+            self.base_distribution(ticket, &analysis, &mut reasons);
         let mut decision = self.rules.apply(
             &tokens,
             &distribution,
@@ -219,9 +224,8 @@ impl Categorizer {
         };
         let label = subcategory(best);
         if let (Some(label), false) = (&label, decision.forced) {
-            let words: Vec<String> = self
-                .model
-                .explain(&text, label, self.config.reason_features * 4)
+            let words: Vec<String> = analysis
+                .explain(label, self.config.reason_features * 4)
                 .unwrap_or_default()
                 .into_iter()
                 // Short single words ("the", "la", "no") carry weight in the model but explain nothing to a person.
@@ -265,12 +269,17 @@ impl Categorizer {
     fn base_distribution(
         &self,
         ticket: &Ticket<'_>,
-        text: &str,
+        analysis: &Analysis<'_, '_>,
         reasons: &mut Vec<String>,
     ) -> (Distribution, String, String) {
         if let Some(remote) = &self.remote {
-            let id = ticket.id.map(|id| id.to_string());
-            match remote.classify(id.as_deref(), text, ticket.language) {
+            let id = ticket.id.as_ref().map(|id| id.to_string());
+            let text = ticket
+                .customer_texts()
+                .map(|f| f.text)
+                .collect::<Vec<_>>()
+                .join("\n");
+            match remote.classify(id.as_deref(), &text, ticket.language.as_deref()) {
                 Ok((answer, from)) => {
                     let mut distribution: Distribution = vec![0.0; self.model.labels().len()];
                     let index = |label: &str| self.label_index.get(label).copied();
@@ -299,10 +308,11 @@ impl Categorizer {
                 )),
             }
         }
-        let mut distribution = vec![0.0; self.model.labels().len()];
-        for ranked in self.model.predict(text).ranked {
-            distribution[self.label_index[ranked.label]] = f64::from(ranked.probability);
-        }
+        let distribution = analysis
+            .probabilities()
+            .into_iter()
+            .map(f64::from)
+            .collect();
         (distribution, "model".to_string(), self.model_name.clone())
     }
 }

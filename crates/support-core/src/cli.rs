@@ -102,12 +102,11 @@ impl CommonArgs {
         };
     }
 
-    /// Loads the configuration: `--config`, or the embedded default.
-    pub fn load_config<C: DeserializeOwned>(
+    /// Loads the configuration: `--config`, or the embedded default (`C::default()`).
+    pub fn load_config<C: DeserializeOwned + Default>(
         &self,
-        embedded: &str,
     ) -> Result<C, crate::config::ConfigError> {
-        crate::config::load(self.config.as_deref(), embedded)
+        crate::config::load(self.config.as_deref())
     }
 }
 
@@ -117,11 +116,12 @@ pub fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(exit::USAGE)
 }
 
-/// The whole life of a ticket tool: logging, `--print-config`, configuration,
-/// then stdin to stdout. `build` turns the configuration into the stage to run.
+/// The whole life of a ticket tool: logging, `--print-config` (printing
+/// `embedded_config`, the YAML that `C::default()` reads), configuration, then
+/// stdin to stdout. `build` turns the configuration into the stage to run.
 pub fn run_tool<C, S, F>(common: &CommonArgs, embedded_config: &str, build: F) -> ExitCode
 where
-    C: DeserializeOwned,
+    C: DeserializeOwned + Default,
     S: Stage,
     F: FnOnce(C) -> anyhow::Result<S>,
 {
@@ -136,7 +136,7 @@ where
             }
         };
     }
-    let config: C = match common.load_config(embedded_config) {
+    let config: C = match common.load_config() {
         Ok(c) => c,
         Err(e) => {
             return usage_error(format_args!(

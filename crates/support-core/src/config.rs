@@ -47,17 +47,31 @@ pub fn parse_yaml<T: DeserializeOwned>(origin: &str, text: &str) -> Result<T, Co
     })
 }
 
-/// Parses a configuration embedded in the binary. Its validity is checked by
-/// each tool's tests, so failure here is a build defect, not a user error.
-pub fn embedded<T: DeserializeOwned>(yaml: &str) -> T {
-    parse_yaml("embedded default config", yaml)
-        .unwrap_or_else(|e| panic!("embedded config is invalid: {e}"))
+/// Parses a tool's embedded default configuration from its JSON form, which
+/// the tool's build script makes from the embedded YAML (crate `support-build`):
+/// this runs at every start, and JSON parses many times faster than YAML. Its
+/// validity is checked by each tool's tests, so failure here is a build
+/// defect, not a user error.
+pub fn embedded_json<T: DeserializeOwned>(json: &str) -> T {
+    // Tracking the key path costs an allocation per key: only for the message.
+    serde_json::from_str(json).unwrap_or_else(|_| {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let e = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
+            .err()
+            .expect("the same JSON fails again");
+        panic!(
+            "embedded config is invalid: key `{}`: {}",
+            e.path(),
+            e.inner()
+        )
+    })
 }
 
-/// The embedded default, or the file at `path` when one is given.
-pub fn load<T: DeserializeOwned>(path: Option<&Path>, embedded: &str) -> Result<T, ConfigError> {
+/// The file at `path` when one is given, else the embedded default
+/// (`T::default()`, which each tool builds from [`embedded_json`]).
+pub fn load<T: DeserializeOwned + Default>(path: Option<&Path>) -> Result<T, ConfigError> {
     match path {
-        None => parse_yaml("embedded default config", embedded),
+        None => Ok(T::default()),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                 path: path.to_path_buf(),
@@ -76,14 +90,12 @@ mod tests {
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Sla {
-        #[allow(dead_code)]
         minutes: u32,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Default, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Conf {
-        #[allow(dead_code)]
         levels: Vec<Sla>,
     }
 
@@ -105,7 +117,19 @@ mod tests {
 
     #[test]
     fn missing_file_says_so() {
-        let err = load::<Conf>(Some(Path::new("/nonexistent/x.yaml")), "").unwrap_err();
+        let err = load::<Conf>(Some(Path::new("/nonexistent/x.yaml"))).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/x.yaml"));
+    }
+
+    #[test]
+    fn embedded_json_reads_the_typed_config() {
+        let conf: Conf = embedded_json(r#"{"levels":[{"minutes":10}]}"#);
+        assert_eq!(conf.levels[0].minutes, 10);
+    }
+
+    #[test]
+    #[should_panic(expected = "key `levels[0].minutes`")]
+    fn a_defective_embedded_config_names_the_key() {
+        let _: Conf = embedded_json(r#"{"levels":[{"minutes":"soon"}]}"#);
     }
 }

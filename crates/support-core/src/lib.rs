@@ -7,11 +7,13 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod record;
 pub mod runner;
 pub mod schema;
 pub mod ticket;
 
 pub use error::{ErrorKind, RecordError};
+pub use record::Record;
 pub use runner::{Context, Pipeline, Stage, Tool};
 pub use ticket::{FieldName, Role, TextField, Ticket};
 

@@ -12,9 +12,11 @@ use std::sync::mpsc::sync_channel;
 use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::error::{ErrorDetail, ErrorKind, ErrorRecord, RecordError};
+use crate::record::{nested_too_deep, Record};
 use crate::ticket::Ticket;
 
 /// What every decision may depend on besides the ticket: the fixed clock.
@@ -35,22 +37,37 @@ pub trait Tool: Sync {
 /// One step applied to a JSON record in place. Every `Tool` is a stage; a
 /// pipeline of tools is one too.
 pub trait Stage: Sync {
-    fn apply(&self, record: &mut Map<String, Value>, ctx: &Context) -> Result<(), RecordError>;
+    fn apply(&self, record: &mut Record<'_>, ctx: &Context) -> Result<(), RecordError>;
 }
 
 impl<T: Tool> Stage for T {
-    fn apply(&self, record: &mut Map<String, Value>, ctx: &Context) -> Result<(), RecordError> {
-        let output = {
-            let ticket = Ticket::from_map(record)?;
-            ticket.require_text()?;
-            self.decide(&ticket, ctx)?
-        };
-        let value = serde_json::to_value(output).map_err(|e| {
+    fn apply(&self, record: &mut Record<'_>, ctx: &Context) -> Result<(), RecordError> {
+        let output = match Ticket::from_record(record) {
+            Ok(ticket) => decide_on_text(self, &ticket, ctx),
+            // A key repeated inside `customer` or a message: the typed view
+            // refuses it, and a parsed object keeps the last value, as the
+            // tools have always read such tickets.
+            Err(err) if err.message.starts_with("duplicate field") => {
+                let map = record.to_map();
+                decide_on_text(self, &Ticket::from_map(&map)?, ctx)
+            }
+            Err(err) => Err(err),
+        }?;
+        let value = serde_json::value::to_raw_value(&output).map_err(|e| {
             RecordError::new(ErrorKind::Failed, format!("cannot encode result: {e}"))
         })?;
-        record.insert(T::KEY.to_string(), value);
+        record.insert(T::KEY, value);
         Ok(())
     }
+}
+
+fn decide_on_text<T: Tool>(
+    tool: &T,
+    ticket: &Ticket<'_>,
+    ctx: &Context,
+) -> Result<T::Output, RecordError> {
+    ticket.require_text()?;
+    tool.decide(ticket, ctx)
 }
 
 /// Stages applied in order to each record, as one stage: the whole chain in
@@ -66,7 +83,7 @@ impl Pipeline {
 }
 
 impl Stage for Pipeline {
-    fn apply(&self, record: &mut Map<String, Value>, ctx: &Context) -> Result<(), RecordError> {
+    fn apply(&self, record: &mut Record<'_>, ctx: &Context) -> Result<(), RecordError> {
         self.stages
             .iter()
             .try_for_each(|stage| stage.apply(record, ctx))
@@ -208,11 +225,9 @@ fn run_document<R: BufRead + Send>(
         .take(limit)
         .read_to_end(&mut text)
         .map_err(|e| RunError::Input(e.to_string()))?;
-    if text.len() <= opts.max_record_bytes {
-        if let Ok(value) = serde_json::from_slice::<Value>(&text) {
-            let outcome = process_value(stage, &opts.ctx, value, 1);
-            return sink.write_document(outcome);
-        }
+    if text.len() <= opts.max_record_bytes && serde_json::from_slice::<Value>(&text).is_ok() {
+        let outcome = process_record(stage, &opts.ctx, &text, 1);
+        return sink.write_document(outcome);
     }
     run_lines(
         stage,
@@ -234,16 +249,23 @@ fn run_array(
     input
         .read_to_end(&mut text)
         .map_err(|e| RunError::Input(e.to_string()))?;
-    let items: Vec<Value> = serde_json::from_slice(&text).map_err(|e| {
-        RunError::Input(format!(
-            "input starts with `[` but is not a JSON array: {e}"
-        ))
-    })?;
-    drop(text);
+    // Items stay JSON text until each is processed; a full parse only words
+    // the error when the array does not parse (or nests too deep).
+    let items: Vec<&RawValue> = (!nested_too_deep(&text, 0))
+        .then(|| serde_json::from_slice(&text).ok())
+        .flatten()
+        .ok_or_else(|| {
+            let error = serde_json::from_slice::<Vec<Value>>(&text)
+                .err()
+                .map_or_else(|| "invalid JSON".to_string(), |e| e.to_string());
+            RunError::Input(format!(
+                "input starts with `[` but is not a JSON array: {error}"
+            ))
+        })?;
     let outcomes: Vec<Outcome> = items
         .into_par_iter()
         .enumerate()
-        .map(|(i, v)| process_value(stage, &opts.ctx, v, i as u64 + 1))
+        .map(|(i, item)| process_record(stage, &opts.ctx, item.get().as_bytes(), i as u64 + 1))
         .collect();
     sink.write_array(outcomes)
 }
@@ -384,31 +406,25 @@ enum Outcome {
 }
 
 fn process_line(stage: &dyn Stage, ctx: &Context, line: RawLine) -> Outcome {
-    let parsed = match line.content {
-        Err(len) => Err(RecordError::new(
-            ErrorKind::TooLarge,
-            format!("record is {len} bytes, over the limit; raise --max-record-bytes to accept it"),
-        )),
-        Ok(bytes) => {
-            serde_json::from_slice::<Value>(&bytes).map_err(|e| RecordError::from_json(&bytes, &e))
-        }
-    };
-    match parsed {
-        Ok(value) => process_value(stage, ctx, value, line.number),
-        Err(err) => error_outcome(&err, line.number, None),
+    match line.content {
+        Err(len) => error_outcome(
+            &RecordError::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "record is {len} bytes, over the limit; raise --max-record-bytes to accept it"
+                ),
+            ),
+            line.number,
+            None,
+        ),
+        Ok(bytes) => process_record(stage, ctx, &bytes, line.number),
     }
 }
 
-fn process_value(stage: &dyn Stage, ctx: &Context, value: Value, number: u64) -> Outcome {
-    let Value::Object(mut record) = value else {
-        let err = RecordError::new(
-            ErrorKind::NotAnObject,
-            format!(
-                "expected a JSON object (a ticket), found {}",
-                json_type(&value)
-            ),
-        );
-        return error_outcome(&err, number, None);
+fn process_record(stage: &dyn Stage, ctx: &Context, json: &[u8], number: u64) -> Outcome {
+    let mut record = match Record::parse(json) {
+        Ok(record) => record,
+        Err(err) => return error_outcome(&err, number, None),
     };
     let result = panic::catch_unwind(AssertUnwindSafe(|| stage.apply(&mut record, ctx)))
         .unwrap_or_else(|_| {
@@ -418,15 +434,8 @@ fn process_value(stage: &dyn Stage, ctx: &Context, value: Value, number: u64) ->
             ))
         });
     match result {
-        Ok(()) => match serde_json::to_vec(&record) {
-            Ok(bytes) => Outcome::Record(bytes),
-            Err(e) => error_outcome(
-                &RecordError::new(ErrorKind::Failed, e.to_string()),
-                number,
-                None,
-            ),
-        },
-        Err(err) => error_outcome(&err, number, record.get("id").and_then(id_string)),
+        Ok(()) => Outcome::Record(record.to_json()),
+        Err(err) => error_outcome(&err, number, id_string(&record)),
     }
 }
 
@@ -442,22 +451,12 @@ fn error_outcome(err: &RecordError, line: u64, id: Option<String>) -> Outcome {
     Outcome::Error(serde_json::to_vec(&record).expect("error records always serialize"))
 }
 
-fn id_string(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
+/// The record's `id` for its error record, when it is a string or a number.
+fn id_string(record: &Record<'_>) -> Option<String> {
+    match serde_json::from_str(record.get("id")?.get()).ok()? {
+        Value::String(s) => Some(s),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
-    }
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -2,7 +2,10 @@
 //!
 //! Tools never own or rebuild the ticket: the runner keeps the original JSON
 //! object (so unknown fields pass through untouched) and hands tools this view.
+//! Text borrows from the record, or is unescaped into the view when the JSON
+//! string has escapes.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use jiff::Timestamp;
@@ -11,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::RecordError;
+use crate::record::{Record, Text};
 
 /// A support ticket as every tool reads it. Fields not listed here pass through untouched.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -22,22 +26,22 @@ pub struct Ticket<'a> {
     /// Ticket identifier (string or integer).
     #[serde(default, borrow)]
     pub id: Option<TicketId<'a>>,
-    #[serde(default)]
-    pub subject: Option<&'a str>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
+    pub subject: Option<Cow<'a, str>>,
     /// Main text of the ticket.
-    #[serde(default)]
-    pub description: Option<&'a str>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
+    pub description: Option<Cow<'a, str>>,
     /// Alias for `description`, as email intake usually names it.
-    #[serde(default)]
-    pub body: Option<&'a str>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
+    pub body: Option<Cow<'a, str>>,
     /// Where the ticket came from: email, web, chat, whatsapp, phone, api, ...
-    #[serde(default)]
-    pub channel: Option<&'a str>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
+    pub channel: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub customer: Option<Customer<'a>>,
     /// `es` or `en`; detected from the text when absent.
-    #[serde(default)]
-    pub language: Option<&'a str>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
+    pub language: Option<Cow<'a, str>>,
     /// RFC 3339 time the ticket was opened.
     #[serde(default)]
     #[schemars(with = "Option<String>", extend("format" = "date-time"))]
@@ -51,8 +55,8 @@ pub struct Ticket<'a> {
     #[schemars(with = "Option<String>", extend("format" = "date-time"))]
     pub resolved_at: Option<Timestamp>,
     /// open, pending, resolved, closed, ...
-    #[serde(default)]
-    pub status: Option<&'a str>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
+    pub status: Option<Cow<'a, str>>,
     /// The conversation transcript, oldest first.
     #[serde(default, borrow)]
     pub messages: Vec<Message<'a>>,
@@ -63,13 +67,27 @@ pub struct Ticket<'a> {
     /// The whole JSON object, for reading results of tools that ran earlier.
     #[serde(skip)]
     #[schemars(skip)]
-    raw: Option<&'a Map<String, Value>>,
+    raw: Option<Source<'a>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+/// What a ticket view was read from.
+#[derive(Debug, Clone, Copy)]
+enum Source<'a> {
+    Record(&'a Record<'a>),
+    Map(&'a Map<String, Value>),
+}
+
+/// Reads an optional string field, borrowing it unless it has escapes.
+fn optional_text<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(Option::<Text<'a>>::deserialize(deserializer)?.map(|text| text.0))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum TicketId<'a> {
-    Text(&'a str),
+    Text(#[serde(borrow)] Cow<'a, str>),
     Number(i64),
 }
 
@@ -86,13 +104,13 @@ impl fmt::Display for TicketId<'_> {
 pub struct Customer<'a> {
     #[serde(default, borrow)]
     pub id: Option<TicketId<'a>>,
-    #[serde(default)]
-    pub email: Option<&'a str>,
-    #[serde(default)]
-    pub name: Option<&'a str>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
+    pub email: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
+    pub name: Option<Cow<'a, str>>,
     /// Service tier such as `vip`, `premium`, `standard`, `free`.
-    #[serde(default)]
-    pub tier: Option<&'a str>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
+    pub tier: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -108,8 +126,8 @@ pub enum Role {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Message<'a> {
     pub role: Role,
-    #[serde(default)]
-    pub content: &'a str,
+    #[serde(default, borrow)]
+    pub content: Cow<'a, str>,
     #[serde(default)]
     #[schemars(with = "Option<String>", extend("format" = "date-time"))]
     pub timestamp: Option<Timestamp>,
@@ -143,29 +161,46 @@ impl fmt::Display for FieldName {
 }
 
 impl<'a> Ticket<'a> {
-    /// Reads the typed view of a JSON object. A field of the wrong type is an
+    /// Reads the typed view of a record. A field of the wrong type is an
     /// `invalid_field` error naming its path (e.g. `customer.tier`).
-    pub fn from_map(map: &'a Map<String, Value>) -> Result<Self, RecordError> {
-        let mut ticket: Ticket<'a> =
-            serde_path_to_error::deserialize(MapRef(map)).map_err(|e| {
-                let field = e.path().to_string();
-                RecordError::invalid_field(&field, e.into_inner().to_string())
-            })?;
-        ticket.raw = Some(map);
+    pub fn from_record(record: &'a Record<'a>) -> Result<Self, RecordError> {
+        let mut ticket = Ticket::read(RecordRef(record))?;
+        ticket.raw = Some(Source::Record(record));
         Ok(ticket)
+    }
+
+    /// Reads the typed view of a parsed JSON object, like [`Ticket::from_record`].
+    pub fn from_map(map: &'a Map<String, Value>) -> Result<Self, RecordError> {
+        let mut ticket = Ticket::read(MapRef(map))?;
+        ticket.raw = Some(Source::Map(map));
+        Ok(ticket)
+    }
+
+    /// Reads untracked first: tracking the path costs on every field, and
+    /// only an error needs it, so a bad ticket is read a second time.
+    fn read<D>(fields: D) -> Result<Self, RecordError>
+    where
+        D: serde::Deserializer<'a, Error = serde_json::Error> + Copy,
+    {
+        Ticket::deserialize(fields).or_else(|_| {
+            serde_path_to_error::deserialize(fields).map_err(|e| {
+                let field = e.path().to_string();
+                RecordError::invalid_field(&field, message_without_position(e.into_inner()))
+            })
+        })
     }
 
     /// A ticket holding only a description, for scoring labelled texts.
     pub fn from_text(text: &'a str) -> Self {
         Ticket {
-            description: Some(text),
+            description: Some(Cow::Borrowed(text)),
             ..Ticket::default()
         }
     }
 
     /// The ticket's main text: `description`, or `body` when there is no description.
-    pub fn main_text(&self) -> Option<TextField<'a>> {
-        match (self.description, self.body) {
+    pub fn main_text(&self) -> Option<TextField<'_>> {
+        match (self.description.as_deref(), self.body.as_deref()) {
             (Some(d), _) if !d.trim().is_empty() => Some(TextField {
                 field: FieldName::Description,
                 text: d,
@@ -179,9 +214,10 @@ impl<'a> Ticket<'a> {
     }
 
     /// The customer's own words: subject, main text, then the user's messages.
-    pub fn customer_texts(&self) -> impl Iterator<Item = TextField<'a>> + '_ {
+    pub fn customer_texts(&self) -> impl Iterator<Item = TextField<'_>> {
         let subject = self
             .subject
+            .as_deref()
             .filter(|s| !s.trim().is_empty())
             .map(|text| TextField {
                 field: FieldName::Subject,
@@ -194,7 +230,7 @@ impl<'a> Ticket<'a> {
             .filter(|(_, m)| m.role == Role::User && !m.content.trim().is_empty())
             .map(|(i, m)| TextField {
                 field: FieldName::Message(i),
-                text: m.content,
+                text: &m.content,
             });
         subject.into_iter().chain(self.main_text()).chain(messages)
     }
@@ -215,7 +251,7 @@ impl<'a> Ticket<'a> {
     pub fn tier(&self) -> Option<String> {
         self.customer
             .as_ref()
-            .and_then(|c| c.tier)
+            .and_then(|c| c.tier.as_deref())
             .map(|t| t.trim().to_lowercase())
             .filter(|t| !t.is_empty())
     }
@@ -223,6 +259,7 @@ impl<'a> Ticket<'a> {
     /// The channel, lower-cased.
     pub fn channel(&self) -> Option<String> {
         self.channel
+            .as_deref()
             .map(|c| c.trim().to_lowercase())
             .filter(|c| !c.is_empty())
     }
@@ -231,8 +268,11 @@ impl<'a> Ticket<'a> {
     /// An unreadable result is ignored rather than failing the record: it is
     /// someone else's field, and this tool can decide without it.
     pub fn prior<T: Deserialize<'a>>(&self, key: &str) -> Option<T> {
-        let value = self.raw?.get(key)?;
-        match T::deserialize(value) {
+        let read = match self.raw? {
+            Source::Record(record) => T::deserialize(record.get(key)?),
+            Source::Map(map) => T::deserialize(map.get(key)?),
+        };
+        match read {
             Ok(v) => Some(v),
             Err(e) => {
                 tracing::debug!(key, error = %e, "ignoring unreadable earlier result");
@@ -242,12 +282,63 @@ impl<'a> Ticket<'a> {
     }
 
     /// Any field of the raw ticket, for rules that look at custom fields.
-    pub fn raw_field(&self, key: &str) -> Option<&'a Value> {
-        self.raw?.get(key)
+    /// Read on demand: only the field asked for is parsed.
+    pub fn raw_field(&self, key: &str) -> Option<Value> {
+        match self.raw? {
+            Source::Record(record) => serde_json::from_str(record.get(key)?.get()).ok(),
+            Source::Map(map) => map.get(key).cloned(),
+        }
+    }
+}
+
+/// serde_json's message for a value read from JSON text ends with where the
+/// text went wrong; inside one field's text that position says nothing, and
+/// the error record names the field instead.
+fn message_without_position(error: serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&position) {
+        Some(message) => message.to_string(),
+        None => message,
+    }
+}
+
+/// Lets serde read a record's fields, each value from its JSON text.
+#[derive(Clone, Copy)]
+struct RecordRef<'a>(&'a Record<'a>);
+
+impl<'de> serde::Deserializer<'de> for RecordRef<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(serde::de::value::MapDeserializer::new(self.0.iter()))
+    }
+
+    /// Hands over only the struct's own fields: the struct would skip the
+    /// others anyway, and skipping still reads through their text (in a
+    /// pipeline, every earlier tool's result).
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        let own = self.0.iter().filter(|(key, _)| fields.contains(key));
+        visitor.visit_map(serde::de::value::MapDeserializer::new(own))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
     }
 }
 
 /// Lets serde read a `Map` by reference, borrowing its strings.
+#[derive(Clone, Copy)]
 struct MapRef<'a>(&'a Map<String, Value>);
 
 impl<'de> serde::Deserializer<'de> for MapRef<'de> {
@@ -293,12 +384,37 @@ mod tests {
             "unknown": {"kept": true}
         }));
         let t = Ticket::from_map(&m).unwrap();
-        assert_eq!(t.id.unwrap().to_string(), "42");
+        assert_eq!(t.id.as_ref().unwrap().to_string(), "42");
         assert_eq!(t.tier().as_deref(), Some("vip"));
         assert_eq!(t.main_text().unwrap().field, FieldName::Body);
         let fields: Vec<String> = t.customer_texts().map(|f| f.field.to_string()).collect();
         assert_eq!(fields, ["subject", "body", "messages[0].content"]);
         assert!(t.created_at.is_some());
+    }
+
+    #[test]
+    fn reads_a_record_with_escaped_text_and_raw_fields() {
+        let json = br#"{"id":"T\"1","subject":"caf\u00e9\nok","customer":{"tier":"VIP"},
+            "messages":[{"role":"user","content":"a\tb"}],"metadata":{"bot_confidence":0.2},"x":1}"#;
+        let record = Record::parse(json).unwrap();
+        let t = Ticket::from_record(&record).unwrap();
+        assert_eq!(t.id.as_ref().unwrap().to_string(), "T\"1");
+        assert_eq!(t.subject.as_deref(), Some("café\nok"));
+        assert_eq!(t.messages[0].content, "a\tb");
+        assert_eq!(t.tier().as_deref(), Some("vip"));
+        assert_eq!(
+            t.raw_field("metadata").unwrap()["bot_confidence"],
+            serde_json::json!(0.2)
+        );
+        assert!(t.raw_field("missing").is_none());
+    }
+
+    #[test]
+    fn a_record_field_error_names_the_path_without_a_text_position() {
+        let record = Record::parse(br#"{"subject":"x","customer":{"tier":5}}"#).unwrap();
+        let err = Ticket::from_record(&record).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("customer.tier"));
+        assert_eq!(err.message, "invalid type: integer `5`, expected a string");
     }
 
     #[test]
@@ -331,10 +447,17 @@ mod tests {
         struct Prior {
             score: f64,
         }
-        let m = map(json!({"subject": "x", "good": {"score": 0.5}, "bad": "text"}));
-        let t = Ticket::from_map(&m).unwrap();
-        assert_eq!(t.prior::<Prior>("good").unwrap().score, 0.5);
-        assert!(t.prior::<Prior>("bad").is_none());
-        assert!(t.prior::<Prior>("missing").is_none());
+        let json = json!({"subject": "x", "good": {"score": 0.5}, "bad": "text"});
+        let m = map(json.clone());
+        let text = json.to_string();
+        let record = Record::parse(text.as_bytes()).unwrap();
+        for t in [
+            Ticket::from_map(&m).unwrap(),
+            Ticket::from_record(&record).unwrap(),
+        ] {
+            assert_eq!(t.prior::<Prior>("good").unwrap().score, 0.5);
+            assert!(t.prior::<Prior>("bad").is_none());
+            assert!(t.prior::<Prior>("missing").is_none());
+        }
     }
 }

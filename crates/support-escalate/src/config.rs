@@ -6,6 +6,9 @@ use support_priority::Level;
 use crate::{EscalationLevel, TriggerKind};
 
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/escalate.yaml");
+/// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
+/// because JSON parses many times faster than YAML and this runs at every start.
+const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/escalate.json"));
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,7 +31,7 @@ pub struct EscalateConfig {
 
 impl Default for EscalateConfig {
     fn default() -> Self {
-        support_core::config::embedded(DEFAULT_CONFIG)
+        support_core::config::embedded_json(DEFAULT_CONFIG_JSON)
     }
 }
 

@@ -6,6 +6,7 @@
 mod config;
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use jiff::{SignedDuration, Timestamp};
 use schemars::JsonSchema;
@@ -13,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use support_core::ticket::Message;
 use support_core::{round3, Context, FieldName, RecordError, Role, Ticket, Tool};
-use support_priority::{Level, Prioritizer, SentimentReading, Sla, SlaClock, SlaStatus};
+use support_priority::{
+    Level, Prioritizer, PriorityConfig, SentimentReading, Sla, SlaClock, SlaStatus,
+};
 use support_sentiment::Trend;
 use support_text::{fold, matched_text, tokenize, PhraseSet};
 
@@ -159,7 +162,11 @@ struct Fired<'c> {
 /// Decides the `escalation` key. Matchers are built once in [`Escalator::new`].
 pub struct Escalator {
     config: EscalateConfig,
-    prioritizer: Prioritizer,
+    /// Priority's embedded configuration: which statuses are closed.
+    priority_config: PriorityConfig,
+    /// Priority's tool, for tickets without an earlier sentiment or priority
+    /// result; built on first need, so piped runs and support-triage never pay for it.
+    prioritizer: OnceLock<Prioritizer>,
     /// Human-request and critical phrases in one set, so the customer's text is scanned once.
     customer_phrases: PhraseSet,
     /// What each phrase of `customer_phrases` signals, by phrase number.
@@ -189,18 +196,25 @@ impl Escalator {
             customer_phrases: PhraseSet::new(phrases),
             customer_signal_of,
             bot_fallback_phrases: PhraseSet::new(&config.bot_fallback.phrases),
-            prioritizer: Prioritizer::default(),
+            priority_config: PriorityConfig::default(),
+            prioritizer: OnceLock::new(),
             config,
         }
     }
 
+    fn prioritizer(&self) -> &Prioritizer {
+        self.prioritizer
+            .get_or_init(|| Prioritizer::new(self.priority_config.clone()))
+    }
+
     /// The escalation of `ticket` as of `now`.
     pub fn escalation(&self, ticket: &Ticket<'_>, now: Timestamp) -> Escalation {
-        let sentiment = self.prioritizer.read_sentiment(ticket);
+        let sentiment = SentimentReading::earlier(ticket)
+            .unwrap_or_else(|| self.prioritizer().read_sentiment(ticket));
         let (priority, priority_source) = match ticket.prior::<PriorityView>("priority") {
             Some(p) => (p, "from the earlier priority result"),
             None => {
-                let computed = self.prioritizer.prioritize(ticket, &sentiment, now);
+                let computed = self.prioritizer().prioritize(ticket, &sentiment, now);
                 let view = PriorityView {
                     level: computed.level,
                     sla: computed.sla,
@@ -208,7 +222,7 @@ impl Escalator {
                 (view, "computed (no earlier priority result)")
             }
         };
-        let resolved = self.prioritizer.is_resolved(ticket);
+        let resolved = self.priority_config.is_resolved(ticket);
 
         let mut fired = Vec::new();
         self.sla_triggers(&priority, now, &mut fired);
@@ -355,7 +369,7 @@ impl Escalator {
         }
         if let Some(last) = last_bot {
             let last_field = FieldName::Message(last);
-            let tokens = tokenize(messages[last].content);
+            let tokens = tokenize(&messages[last].content);
             if let Some(m) = self.bot_fallback_phrases.find_all(&tokens).first() {
                 let detail = format!(
                     "last bot message ({last_field}) says \"{}\"",
@@ -575,19 +589,19 @@ fn lowest_bot_confidence(ticket: &Ticket<'_>, last_bot: Option<usize>) -> Option
         .map(|v| (v, "bot_confidence".to_string()));
     let metadata = ticket
         .raw_field("metadata")
-        .and_then(|m| m.get("bot_confidence"))
+        .and_then(|mut m| m.get_mut("bot_confidence").map(Value::take))
         .map(|v| (v, "metadata.bot_confidence".to_string()));
     let last_message = last_bot.and_then(|i| {
-        let message = ticket.raw_field("messages")?.get(i)?;
+        let mut messages = ticket.raw_field("messages")?;
         Some((
-            message.get("confidence")?,
+            messages.get_mut(i)?.get_mut("confidence")?.take(),
             format!("messages[{i}].confidence"),
         ))
     });
     top.into_iter()
         .chain(metadata)
         .chain(last_message)
-        .filter_map(|(value, field)| Value::as_f64(value).map(|v| (v, field)))
+        .filter_map(|(value, field)| value.as_f64().map(|v| (v, field)))
         .min_by(|a, b| a.0.total_cmp(&b.0))
 }
 

@@ -11,7 +11,7 @@
 //! platform and version.
 
 use serde::{Deserialize, Serialize};
-use support_text::tokenize;
+use support_text::Token;
 
 /// How texts are turned into features. Stored in the model file, so a model
 /// always extracts features the way it was trained.
@@ -97,21 +97,16 @@ pub(crate) struct Origin {
     pub words: u32,
 }
 
-/// Calls `emit(bucket, origin)` for every feature occurrence of `text`.
-/// Returns the folded words, which explanations use to name features.
-pub(crate) fn extract(
-    text: &str,
-    settings: &FeatureSettings,
-    mut emit: impl FnMut(u32, Origin),
-) -> Vec<String> {
-    let words: Vec<String> = tokenize(text).into_iter().map(|t| t.norm).collect();
+/// Calls `emit(bucket, origin)` for every feature occurrence of the words
+/// of `tokens` (from `support_text::tokenize`).
+pub(crate) fn extract(tokens: &[Token], settings: &FeatureSettings, mut emit: impl FnMut(u32, Origin)) {
     // Words and phrases hash into the lower half of the buckets, character
     // n-grams into the upper half, so the two blocks can be normalized apart.
     let shift = 64 - (u32::from(settings.hash_bits) - 1);
     let char_block = settings.char_block_start();
     let mut padded: Vec<u8> = Vec::with_capacity(64);
     let mut char_starts: Vec<usize> = Vec::with_capacity(64);
-    for (index, word) in words.iter().enumerate() {
+    for (index, word) in tokens.iter().map(|t| &t.norm).enumerate() {
         let first_word = index as u32;
         emit(
             bucket(Hasher::new(b'w').bytes(word.as_bytes()), shift),
@@ -122,12 +117,12 @@ pub(crate) fn extract(
             },
         );
         for n in 2..=usize::from(settings.word_ngrams) {
-            if index + n > words.len() {
+            if index + n > tokens.len() {
                 break;
             }
             let mut hasher = Hasher::new(b'0' + n as u8);
-            for w in &words[index..index + n] {
-                hasher = hasher.bytes(w.as_bytes()).byte(0);
+            for w in &tokens[index..index + n] {
+                hasher = hasher.bytes(w.norm.as_bytes()).byte(0);
             }
             emit(
                 bucket(hasher, shift),
@@ -173,7 +168,6 @@ pub(crate) fn extract(
             }
         }
     }
-    words
 }
 
 fn is_continuation(byte: u8) -> bool {
@@ -211,7 +205,7 @@ mod tests {
 
     fn features(text: &str, settings: &FeatureSettings) -> Vec<(u32, Origin)> {
         let mut out = Vec::new();
-        extract(text, settings, |b, o| out.push((b, o)));
+        extract(&support_text::tokenize(text), settings, |b, o| out.push((b, o)));
         out
     }
 

@@ -43,5 +43,5 @@ pub use data::load_examples;
 pub use error::{DataError, ModelError, TrainError};
 pub use features::{FeatureKind, FeatureSettings};
 pub use format::FORMAT_VERSION;
-pub use model::{Model, Prediction, Ranked, Reason};
+pub use model::{Analysis, Model, Prediction, Ranked, Reason};
 pub use train::{train, Example, TrainOptions};

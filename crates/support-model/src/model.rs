@@ -1,8 +1,11 @@
 //! A trained classifier: feature settings, labels, per-feature idf and
 //! int8-quantized weights, and prediction with explanations.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use serde::Serialize;
+use support_text::{tokenize, Token};
 
 use crate::features::{extract, FeatureKind, FeatureSettings, Origin};
 use crate::metrics::{evaluate, Report, Scored};
@@ -77,9 +80,11 @@ pub(crate) struct Vectorized {
 /// sorted by row; shared by training and prediction so both see the same
 /// numbers.
 pub(crate) fn weigh(counts: &[(u32, u32)], idf: &[f32], first_char_row: u32) -> Vectorized {
+    // Most features occur once, and ln(1) is exactly 0: skip the logarithm.
+    let tf = |n: u32| if n == 1 { 1.0 } else { 1.0 + (n as f32).ln() };
     let mut values: Vec<f32> = counts
         .iter()
-        .map(|&(row, n)| (1.0 + (n as f32).ln()) * idf[row as usize])
+        .map(|&(row, n)| tf(n) * idf[row as usize])
         .collect();
     let split = counts.partition_point(|&(row, _)| row < first_char_row);
     let (words, chars) = values.split_at_mut(split);
@@ -95,17 +100,48 @@ pub(crate) fn weigh(counts: &[(u32, u32)], idf: &[f32], first_char_row: u32) -> 
     }
 }
 
-/// Sorts ids and counts repeats: `[5, 2, 5]` → `[(2, 1), (5, 2)]`.
-pub(crate) fn count_sorted(mut ids: Vec<u32>) -> Vec<(u32, u32)> {
-    ids.sort_unstable();
+/// Ids counted in increasing order, and where each input id went:
+/// `[5, 2, 5]` → `([(2, 1), (5, 2)], [1, 0, 1])`.
+pub(crate) fn count_sorted(ids: &[u32]) -> (Vec<(u32, u32)>, Vec<u32>) {
+    let mut positions: Vec<(u32, u32)> = ids.iter().zip(0..).map(|(&id, i)| (id, i)).collect();
+    radix_sort_by_id(&mut positions);
     let mut counts: Vec<(u32, u32)> = Vec::with_capacity(ids.len());
-    for id in ids {
+    let mut slot_of = vec![0; ids.len()];
+    for (id, position) in positions {
         match counts.last_mut() {
             Some((last, n)) if *last == id => *n += 1,
             _ => counts.push((id, 1)),
         }
+        slot_of[position as usize] = counts.len() as u32 - 1;
     }
-    counts
+    (counts, slot_of)
+}
+
+/// Stable sort of (id, payload) pairs by id, a byte of the id per pass: a
+/// text has a few hundred feature occurrences, which a comparison sort
+/// orders at several times the cost.
+fn radix_sort_by_id(pairs: &mut Vec<(u32, u32)>) {
+    let max = pairs.iter().map(|&(id, _)| id).max().unwrap_or(0);
+    let mut sorted = vec![(0, 0); pairs.len()];
+    let mut shift = 0;
+    while shift < u32::BITS && max >> shift > 0 {
+        let digit = |id: u32| ((id >> shift) & 0xFF) as usize;
+        let mut next = [0usize; 256];
+        for &(id, _) in pairs.iter() {
+            next[digit(id)] += 1;
+        }
+        let mut start = 0;
+        for slot in next.iter_mut() {
+            (*slot, start) = (start, start + *slot);
+        }
+        for &pair in pairs.iter() {
+            let d = digit(pair.0);
+            sorted[next[d]] = pair;
+            next[d] += 1;
+        }
+        std::mem::swap(pairs, &mut sorted);
+        shift += 8;
+    }
 }
 
 /// Numerically stable softmax in place.
@@ -202,108 +238,41 @@ impl Model {
         self.labels.len()
     }
 
-    /// Features of `text` known to the model, with their origins (one entry
-    /// per occurrence, parallel to `rows`) and the text's folded words.
-    fn occurrences(&self, text: &str) -> (Vec<u32>, Vec<Origin>, Vec<String>) {
-        let mut rows = Vec::new();
-        let mut origins = Vec::new();
-        let words = extract(text, &self.settings, |bucket, origin| {
+    /// The features of `tokens` (from [`support_text::tokenize`]), for a
+    /// prediction and explanations that share one extraction.
+    pub fn analyze<'t>(&self, tokens: &'t [Token]) -> Analysis<'_, 't> {
+        let mut rows = Vec::with_capacity(tokens.len() * 16);
+        let mut origins = Vec::with_capacity(tokens.len() * 16);
+        extract(tokens, &self.settings, |bucket, origin| {
             let row = self.row_of_bucket[bucket as usize];
             if row != NO_ROW {
                 rows.push(row);
                 origins.push(origin);
             }
         });
-        (rows, origins, words)
-    }
-
-    fn vectorize(&self, text: &str) -> Vectorized {
-        let mut rows = Vec::new();
-        extract(text, &self.settings, |bucket, _| {
-            let row = self.row_of_bucket[bucket as usize];
-            if row != NO_ROW {
-                rows.push(row);
-            }
-        });
-        weigh(&count_sorted(rows), &self.idf, self.first_char_row)
-    }
-
-    /// Class probabilities in label order (internal order of `labels()`).
-    fn probabilities(&self, text: &str) -> Vec<f32> {
-        let features = self.vectorize(text);
-        let classes = self.classes();
-        let mut scores = self.bias.clone();
-        for (&row, &value) in features.rows.iter().zip(&features.values) {
-            let row = row as usize;
-            let factor = value * self.scales[row];
-            let weights = &self.weights[row * classes..(row + 1) * classes];
-            for (score, &w) in scores.iter_mut().zip(weights) {
-                *score += factor * f32::from(w);
-            }
+        let (counts, slot_of) = count_sorted(&rows);
+        let features = weigh(&counts, &self.idf, self.first_char_row);
+        Analysis {
+            model: self,
+            tokens,
+            origins,
+            slot_of,
+            counts,
+            features,
         }
-        softmax(&mut scores);
-        scores
     }
 
     /// Ranks every label of the model by probability (ties keep label order).
     /// Only the model's labels can come out; a text with no known feature
     /// gets the prior learned in the bias.
     pub fn predict(&self, text: &str) -> Prediction<'_> {
-        let probabilities = self.probabilities(text);
-        let mut ranked: Vec<Ranked<'_>> = self
-            .labels
-            .iter()
-            .zip(probabilities)
-            .map(|(label, probability)| Ranked { label, probability })
-            .collect();
-        ranked.sort_by(|a, b| b.probability.total_cmp(&a.probability));
-        Prediction { ranked }
+        self.analyze(&tokenize(text)).predict()
     }
 
-    /// The words and phrases of `text` that pushed most towards `label`,
-    /// strongest first, at most `limit`, only those with a positive weight.
-    /// A word's weight includes the character n-grams inside it. Returns
-    /// `None` if `label` is not one of the model's labels.
+    /// The words and phrases of `text` that pushed most towards `label`; see
+    /// [`Analysis::explain`].
     pub fn explain(&self, text: &str, label: &str, limit: usize) -> Option<Vec<Reason>> {
-        let class = self.labels.iter().position(|l| l == label)?;
-        let (rows, origins, words) = self.occurrences(text);
-        let counts = count_sorted(rows.clone());
-        let features = weigh(&counts, &self.idf, self.first_char_row);
-        let classes = self.classes();
-        let mut reasons: Vec<Reason> = Vec::new();
-        for (row, origin) in rows.iter().zip(&origins) {
-            let at = counts
-                .binary_search_by_key(row, |&(r, _)| r)
-                .expect("row was counted");
-            let (row, occurrences) = counts[at];
-            let row = row as usize;
-            // A feature occurring several times shares its weight among its occurrences.
-            let weight = features.values[at]
-                * self.scales[row]
-                * f32::from(self.weights[row * classes + class])
-                / occurrences as f32;
-            let first = origin.first_word as usize;
-            let feature = words[first..first + origin.words as usize].join(" ");
-            match reasons
-                .iter_mut()
-                .find(|r| r.kind == origin.kind && r.feature == feature)
-            {
-                Some(reason) => reason.weight += weight,
-                None => reasons.push(Reason {
-                    feature,
-                    kind: origin.kind,
-                    weight,
-                }),
-            }
-        }
-        reasons.retain(|r| r.weight > 0.0);
-        reasons.sort_by(|a, b| {
-            b.weight
-                .total_cmp(&a.weight)
-                .then_with(|| a.feature.cmp(&b.feature))
-        });
-        reasons.truncate(limit);
-        Some(reasons)
+        self.analyze(&tokenize(text)).explain(label, limit)
     }
 
     /// Predicts every example (in parallel) and scores the predictions
@@ -323,5 +292,127 @@ impl Model {
             })
             .collect();
         evaluate(&items, target_precisions)
+    }
+}
+
+/// The features of one text: a prediction and the explanation of any label
+/// read the same numbers without extracting them again.
+pub struct Analysis<'m, 't> {
+    model: &'m Model,
+    tokens: &'t [Token],
+    /// Where each feature occurrence came from.
+    origins: Vec<Origin>,
+    /// Index into `counts` of each feature occurrence.
+    slot_of: Vec<u32>,
+    /// Distinct model rows with their occurrences, by row.
+    counts: Vec<(u32, u32)>,
+    features: Vectorized,
+}
+
+impl<'m> Analysis<'m, '_> {
+    /// Class probabilities in the order of [`Model::labels`].
+    pub fn probabilities(&self) -> Vec<f32> {
+        let model = self.model;
+        let classes = model.classes();
+        let mut scores = model.bias.clone();
+        for (&row, &value) in self.features.rows.iter().zip(&self.features.values) {
+            let row = row as usize;
+            let factor = value * model.scales[row];
+            let weights = &model.weights[row * classes..(row + 1) * classes];
+            for (score, &w) in scores.iter_mut().zip(weights) {
+                *score += factor * f32::from(w);
+            }
+        }
+        softmax(&mut scores);
+        scores
+    }
+
+    /// Every label ranked by probability, as [`Model::predict`].
+    pub fn predict(&self) -> Prediction<'m> {
+        let mut ranked: Vec<Ranked<'m>> = self
+            .model
+            .labels
+            .iter()
+            .zip(self.probabilities())
+            .map(|(label, probability)| Ranked { label, probability })
+            .collect();
+        ranked.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+        Prediction { ranked }
+    }
+
+    /// The words and phrases that pushed most towards `label`, strongest
+    /// first, at most `limit`, only those with a positive weight. A word's
+    /// weight includes the character n-grams inside it. Returns `None` if
+    /// `label` is not one of the model's labels.
+    pub fn explain(&self, label: &str, limit: usize) -> Option<Vec<Reason>> {
+        let model = self.model;
+        let class = model.labels.iter().position(|l| l == label)?;
+        let classes = model.classes();
+        // A feature occurring several times shares its weight among its occurrences.
+        let occurrence_weight: Vec<f32> = self
+            .counts
+            .iter()
+            .zip(&self.features.values)
+            .map(|(&(row, occurrences), &value)| {
+                let row = row as usize;
+                value * model.scales[row] * f32::from(model.weights[row * classes + class])
+                    / occurrences as f32
+            })
+            .collect();
+        // Words are told apart by the first position of their text, so a
+        // feature (a run of words) is a slice of ids, compared without
+        // building its text; the text is built only for the reasons kept.
+        let mut first_position: HashMap<&str, u32> = HashMap::new();
+        let word_ids: Vec<u32> = (0..)
+            .zip(self.tokens)
+            .map(|(i, t)| *first_position.entry(t.norm.as_str()).or_insert(i))
+            .collect();
+        let ngrams = usize::from(model.settings.word_ngrams);
+        let mut feature_of_origin: Vec<Option<usize>> = vec![None; self.tokens.len() * ngrams];
+        let mut feature_of_ids: HashMap<(FeatureKind, &[u32]), usize> = HashMap::new();
+        // Distinct features in order of first occurrence, each weight summed
+        // in order of occurrence.
+        let mut features: Vec<(Origin, f32)> = Vec::new();
+        for (&origin, &slot) in self.origins.iter().zip(&self.slot_of) {
+            let words = self.words_of(origin);
+            let memo = &mut feature_of_origin[words.start * ngrams + words.len() - 1];
+            let feature = *memo.get_or_insert_with(|| {
+                *feature_of_ids
+                    .entry((origin.kind, &word_ids[words]))
+                    .or_insert_with(|| {
+                        features.push((origin, 0.0));
+                        features.len() - 1
+                    })
+            });
+            features[feature].1 += occurrence_weight[slot as usize];
+        }
+        features.retain(|&(_, weight)| weight > 0.0);
+        // Ties go in the order of the features' text, the words joined by spaces.
+        let text = |origin: Origin| {
+            self.tokens[self.words_of(origin)]
+                .iter()
+                .enumerate()
+                .flat_map(|(i, t)| (i > 0).then_some(b' ').into_iter().chain(t.norm.bytes()))
+        };
+        features.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| text(a.0).cmp(text(b.0))));
+        features.truncate(limit);
+        let reasons = features
+            .into_iter()
+            .map(|(origin, weight)| Reason {
+                feature: self.tokens[self.words_of(origin)]
+                    .iter()
+                    .map(|t| t.norm.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                kind: origin.kind,
+                weight,
+            })
+            .collect();
+        Some(reasons)
+    }
+
+    fn words_of(&self, origin: Origin) -> std::ops::Range<usize> {
+        let first = origin.first_word as usize;
+        first..first + origin.words as usize
     }
 }

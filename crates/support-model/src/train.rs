@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use support_text::tokenize;
 
 use crate::error::TrainError;
 use crate::features::{extract, FeatureSettings};
@@ -116,8 +117,8 @@ pub fn train(examples: &[Example], options: &TrainOptions) -> Result<Model, Trai
         .par_iter()
         .map(|e| {
             let mut buckets = Vec::new();
-            extract(&e.text, &options.features, |b, _| buckets.push(b));
-            count_sorted(buckets)
+            extract(&tokenize(&e.text), &options.features, |b, _| buckets.push(b));
+            count_sorted(&buckets).0
         })
         .collect();
     let (buckets, idf) = vocabulary(

@@ -8,6 +8,7 @@ mod sla;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use jiff::Timestamp;
 use schemars::JsonSchema;
@@ -124,6 +125,18 @@ pub struct SentimentReading {
 }
 
 impl SentimentReading {
+    /// The ticket's earlier `sentiment` result, when it has a readable one.
+    pub fn earlier(ticket: &Ticket<'_>) -> Option<SentimentReading> {
+        ticket
+            .prior::<EarlierSentiment>("sentiment")
+            .map(|s| SentimentReading {
+                score: s.score.clamp(-1.0, 1.0),
+                frustration: s.frustration.clamp(0.0, 1.0),
+                trend: s.trend,
+                from_earlier_result: true,
+            })
+    }
+
     fn source(&self) -> &'static str {
         if self.from_earlier_result {
             "from the earlier sentiment result"
@@ -150,7 +163,22 @@ pub struct Prioritizer {
     impact_group_of: Vec<usize>,
     tiers: HashMap<String, f64>,
     channels: HashMap<String, f64>,
-    analyzer: Analyzer,
+    /// Sentiment for tickets without an earlier result; built on first need,
+    /// so piped runs and support-triage (sentiment runs first) never pay for it.
+    analyzer: OnceLock<Analyzer>,
+}
+
+impl PriorityConfig {
+    /// Whether the ticket is resolved: `resolved_at`, or one of `closed_statuses`.
+    pub fn is_resolved(&self, ticket: &Ticket<'_>) -> bool {
+        ticket.resolved_at.is_some()
+            || ticket.status.as_deref().is_some_and(|status| {
+                let status = status.trim();
+                self.closed_statuses
+                    .iter()
+                    .any(|closed| closed.eq_ignore_ascii_case(status))
+            })
+    }
 }
 
 /// The first place an impact group's words were found.
@@ -182,41 +210,26 @@ impl Prioritizer {
             impact_phrases,
             impact_group_of,
             config,
-            analyzer: Analyzer::default(),
+            analyzer: OnceLock::new(),
         }
     }
 
     /// The ticket's sentiment: its earlier `sentiment` result when readable, else computed.
     pub fn read_sentiment(&self, ticket: &Ticket<'_>) -> SentimentReading {
-        match ticket.prior::<EarlierSentiment>("sentiment") {
-            Some(s) => SentimentReading {
-                score: s.score.clamp(-1.0, 1.0),
-                frustration: s.frustration.clamp(0.0, 1.0),
+        SentimentReading::earlier(ticket).unwrap_or_else(|| {
+            let s = self.analyzer.get_or_init(Analyzer::default).analyze(ticket);
+            SentimentReading {
+                score: s.score,
+                frustration: s.frustration,
                 trend: s.trend,
-                from_earlier_result: true,
-            },
-            None => {
-                let s = self.analyzer.analyze(ticket);
-                SentimentReading {
-                    score: s.score,
-                    frustration: s.frustration,
-                    trend: s.trend,
-                    from_earlier_result: false,
-                }
+                from_earlier_result: false,
             }
-        }
+        })
     }
 
     /// Whether the ticket is resolved: `resolved_at`, or a closed status.
     pub fn is_resolved(&self, ticket: &Ticket<'_>) -> bool {
-        ticket.resolved_at.is_some()
-            || ticket.status.is_some_and(|status| {
-                let status = status.trim();
-                self.config
-                    .closed_statuses
-                    .iter()
-                    .any(|closed| closed.eq_ignore_ascii_case(status))
-            })
+        self.config.is_resolved(ticket)
     }
 
     /// The priority of `ticket` given its sentiment, as of `now`.

@@ -1,5 +1,6 @@
 //! The typed configuration read from `defaults/sentiment.yaml` (or `--config`).
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -7,7 +8,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use support_text::{tokenize, Language, TokenKind};
 
-use crate::DEFAULT_CONFIG;
+use crate::DEFAULT_CONFIG_JSON;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,7 +26,7 @@ pub struct SentimentConfig {
 
 impl Default for SentimentConfig {
     fn default() -> Self {
-        support_core::config::embedded(DEFAULT_CONFIG)
+        support_core::config::embedded_json(DEFAULT_CONFIG_JSON)
     }
 }
 
@@ -202,8 +203,14 @@ fn unique_weights<'de, D: Deserializer<'de>>(
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some((phrase, weight)) = map.next_entry::<String, f64>()? {
-                if out.insert(phrase.clone(), weight).is_some() {
-                    return Err(de::Error::custom(format!("`{phrase}` is listed twice")));
+                match out.entry(phrase) {
+                    Entry::Vacant(entry) => {
+                        entry.insert(weight);
+                    }
+                    Entry::Occupied(entry) => {
+                        let phrase = entry.key();
+                        return Err(de::Error::custom(format!("`{phrase}` is listed twice")));
+                    }
                 }
             }
             Ok(out)

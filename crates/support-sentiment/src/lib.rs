@@ -16,6 +16,7 @@ mod trend;
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,10 @@ use lexicon::{CompiledLexicon, Hits};
 use polarity::{confidence, normalize};
 
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/sentiment.yaml");
+/// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
+/// because JSON parses many times faster than YAML and this runs at every start.
+pub(crate) const DEFAULT_CONFIG_JSON: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/sentiment.json"));
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -127,17 +132,18 @@ pub struct Sentiment {
 
 pub struct Analyzer {
     config: SentimentConfig,
-    es: CompiledLexicon,
-    en: CompiledLexicon,
+    /// Each language's lexicon, compiled when a ticket first needs it: most
+    /// tickets need one language, and compiling is most of a start-up.
+    es: OnceLock<CompiledLexicon>,
+    en: OnceLock<CompiledLexicon>,
 }
 
 impl Analyzer {
-    /// Compiles the lexicons. Configuration read from a user should pass
-    /// [`SentimentConfig::validate`] first.
+    /// Configuration read from a user should pass [`SentimentConfig::validate`] first.
     pub fn new(config: SentimentConfig) -> Self {
         Analyzer {
-            es: CompiledLexicon::new(&config.languages.es),
-            en: CompiledLexicon::new(&config.languages.en),
+            es: OnceLock::new(),
+            en: OnceLock::new(),
             config,
         }
     }
@@ -201,10 +207,11 @@ impl Analyzer {
     }
 
     fn lexicon(&self, language: Language) -> &CompiledLexicon {
-        match language {
-            Language::Es => &self.es,
-            Language::En => &self.en,
-        }
+        let (compiled, lexicon) = match language {
+            Language::Es => (&self.es, &self.config.languages.es),
+            Language::En => (&self.en, &self.config.languages.en),
+        };
+        compiled.get_or_init(|| CompiledLexicon::new(lexicon))
     }
 
     /// The ticket's language when it gives es or en, else the detected one,
@@ -217,7 +224,11 @@ impl Analyzer {
         doc: &Document,
         texts: &[TextField],
     ) -> (Language, LanguageSource, String, Hits) {
-        let given = ticket.language.map(str::trim).filter(|l| !l.is_empty());
+        let given = ticket
+            .language
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty());
         if let Some(language) = given.and_then(Language::parse) {
             let reason = format!("language: {} (given)", language.code());
             return (
@@ -250,7 +261,8 @@ impl Analyzer {
                 self.lexicon(language).find(doc),
             );
         }
-        let (es, en) = (self.es.find(doc), self.en.find(doc));
+        let es = self.lexicon(Language::Es).find(doc);
+        let en = self.lexicon(Language::En).find(doc);
         let (es_count, en_count) = (es.polar_count(), en.polar_count());
         let (language, hits) = match es_count.cmp(&en_count) {
             Ordering::Greater => (Language::Es, es),
@@ -667,12 +679,14 @@ mod tests {
 
     #[test]
     fn runs_as_a_tool_adding_one_key() {
-        let mut record =
-            object(json!({"id": "T-1", "subject": "No funciona", "extra": {"kept": true}}));
+        let input = json!({"id": "T-1", "subject": "No funciona", "extra": {"kept": true}});
+        let input = input.to_string();
+        let mut record = support_core::Record::parse(input.as_bytes()).unwrap();
         let ctx = Context {
             now: "2024-05-01T10:00:00Z".parse().unwrap(),
         };
         support_core::Stage::apply(analyzer(), &mut record, &ctx).unwrap();
+        let record: Value = serde_json::from_slice(&record.to_json()).unwrap();
         assert_eq!(record["extra"], json!({"kept": true}));
         let out = &record["sentiment"];
         assert_eq!(out["label"], "negative");

@@ -57,7 +57,7 @@ fn main() -> ExitCode {
             format,
         }) => {
             cli.common.init_logging();
-            let config: SentimentConfig = match cli.common.load_config(DEFAULT_CONFIG) {
+            let config: SentimentConfig = match cli.common.load_config() {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };

@@ -16,6 +16,9 @@ use support_text::{
 };
 
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/tags.yaml");
+/// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
+/// because JSON parses many times faster than YAML and this runs at every start.
+const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/tags.json"));
 
 /// The configuration; `defaults/tags.yaml` explains every field.
 #[derive(Debug, Clone, Deserialize)]
@@ -45,7 +48,7 @@ pub struct TagsConfig {
 
 impl Default for TagsConfig {
     fn default() -> Self {
-        support_core::config::embedded(DEFAULT_CONFIG)
+        support_core::config::embedded_json(DEFAULT_CONFIG_JSON)
     }
 }
 
@@ -718,6 +721,7 @@ fn resolve_language(
 ) -> Language {
     ticket
         .language
+        .as_deref()
         .and_then(Language::parse)
         .or_else(|| sentiment.and_then(|s| s.language).and_then(Language::parse))
         .unwrap_or_else(|| detect_language(tokens, &texts.join("\n"), fallback).language)

@@ -51,6 +51,8 @@ const EMOTICONS: &[&str] = &[
     ":)", ":-)", ":(", ":-(", ":D", ":-D", ";)", ";-)", ":/", ":-/", ":'(", ":P", ":p", "<3", ":|",
     "XD", "xD", "D:",
 ];
+/// Bytes in the longest of `EMOTICONS`: longer chunks skip the comparisons.
+const LONGEST_EMOTICON: usize = 3;
 
 /// Splits text into words and emoji. URLs and @mentions are dropped; a
 /// hashtag counts as its word.
@@ -67,7 +69,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             continue;
         }
         let trimmed = chunk.trim_matches(|c: char| c == ',' || c == '.' || c == '!' || c == '?');
-        if EMOTICONS.contains(&trimmed) {
+        if trimmed.len() <= LONGEST_EMOTICON && EMOTICONS.contains(&trimmed) {
             tokens.push(Token {
                 norm: trimmed.to_string(),
                 kind: TokenKind::Emoji,
@@ -98,6 +100,20 @@ fn split_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
             *upper = 0;
         };
     for c in chunk.chars() {
+        // Most text is ASCII: the same rules without Unicode tables.
+        if c.is_ascii() {
+            let b = c as u8;
+            if b.is_ascii_alphanumeric() || (b == b'\'' && !word.is_empty()) {
+                if b.is_ascii_alphabetic() {
+                    letters += 1;
+                    upper += usize::from(b.is_ascii_uppercase());
+                }
+                word.push(char::from(b.to_ascii_lowercase()));
+            } else {
+                flush(word, &mut letters, &mut upper, tokens);
+            }
+            continue;
+        }
         if c.is_alphanumeric() || (is_apostrophe(c) && !word.is_empty()) {
             if c.is_alphabetic() {
                 letters += 1;
@@ -145,6 +161,21 @@ mod tests {
             norms("@iberia ¡NO funciona! 😡 #ayuda https://t.co/x don't :("),
             ["no", "funciona", "😡", "ayuda", "don't", ":("]
         );
+    }
+
+    #[test]
+    fn emoticons_fit_the_length_check() {
+        assert!(EMOTICONS.iter().all(|e| e.len() <= LONGEST_EMOTICON));
+    }
+
+    #[test]
+    fn ascii_and_unicode_text_split_alike() {
+        assert_eq!(
+            norms("Don’t STOP, l'été ‘99’ café-au-lait 3x4 NIÑO’s"),
+            ["don't", "stop", "l'ete", "99", "cafe", "au", "lait", "3x4", "nino's"]
+        );
+        let shouted: Vec<bool> = tokenize("ÉSTE NO ok").iter().map(|t| t.shouted).collect();
+        assert_eq!(shouted, [true, true, false]);
     }
 
     #[test]

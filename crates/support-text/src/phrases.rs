@@ -6,22 +6,18 @@
 //! matches any word that starts with it (at least 3 letters before the `*`).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 
 use crate::normalize::{fold, tokenize, Token};
 
-#[derive(Debug, Clone)]
-enum WordPattern {
-    Exact(String),
-    Prefix(String),
-}
-
-impl WordPattern {
-    fn matches(&self, word: &str) -> bool {
-        match self {
-            WordPattern::Exact(w) => w == word,
-            WordPattern::Prefix(p) => word.starts_with(p.as_str()),
-        }
-    }
+/// One word of a phrase: the bytes `start..end` of [`PhraseSet::text`],
+/// matched as the whole word or, for `word*`, as its beginning.
+#[derive(Debug, Clone, Copy)]
+struct WordPattern {
+    start: u32,
+    end: u32,
+    prefix: bool,
 }
 
 /// A match of phrase number `phrase` over tokens `start..start + len`.
@@ -33,11 +29,53 @@ pub struct PhraseMatch {
 }
 
 /// A set of phrases to find in token streams.
+///
+/// Lexicons have thousands of phrases and are compiled at every start of a
+/// tool, so the words live in one string and the indexes hold ranges, not
+/// an allocation per word or per key.
 #[derive(Debug, Clone, Default)]
 pub struct PhraseSet {
-    phrases: Vec<Vec<WordPattern>>,
-    by_first_word: HashMap<String, Vec<usize>>,
-    by_first_prefix: HashMap<String, Vec<usize>>,
+    /// The folded words of every phrase, back to back.
+    text: String,
+    /// The words of every phrase, phrase after phrase.
+    words: Vec<WordPattern>,
+    /// Phrase `i` is `words[word_ends[i - 1]..word_ends[i]]` (from 0 for the first).
+    word_ends: Vec<u32>,
+    /// Phrase numbers grouped by first word; the indexes point into it.
+    candidates: Vec<u32>,
+    /// [`word_hash`] of an exact first word → its phrases in `candidates`.
+    by_first_word: Index,
+    /// [`word_hash`] of the key of a prefix first word → its phrases in `candidates`.
+    by_first_prefix: Index,
+}
+
+type Index = HashMap<u64, Range<u32>, BuildHasherDefault<KeyIsHash>>;
+
+/// The index keys are [`word_hash`]es already: hashing them again would only cost time.
+#[derive(Default)]
+struct KeyIsHash(u64);
+
+impl Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("index keys are u64 hashes")
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
+/// The hash the indexes are keyed by; fixed keys, so a phrase's word and a
+/// token agree. Two words with one hash only share candidates, which are
+/// checked word by word anyway.
+fn word_hash(word: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(word.as_bytes());
+    hasher.finish()
 }
 
 const PREFIX_KEY_CHARS: usize = 3;
@@ -49,54 +87,123 @@ fn prefix_key(word: &str) -> Option<&str> {
     Some(&word[..start + last.len_utf8()])
 }
 
+/// Appends the matcher's form of a word written in a phrase (without its
+/// `*`): folded and tokenized as ticket text is, its tokens joined
+/// ("E-mail" → "email"). Nothing when it has no word (e.g. a URL).
+fn push_word(written: &str, out: &mut String) {
+    // Plain letters and digits read as their lower case; most words are such,
+    // and the general path allocates.
+    if written.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        let start = out.len();
+        out.push_str(written);
+        out[start..].make_ascii_lowercase();
+    } else {
+        for token in tokenize(&fold(written)) {
+            out.push_str(&token.norm);
+        }
+    }
+}
+
+/// Indexes `keyed` (key, phrase number) pairs, in phrase order: each key
+/// gets a range of `candidates` holding its phrase numbers in that order.
+fn index(keyed: &[(u64, u32)], candidates: &mut Vec<u32>) -> Index {
+    // Counting then filling is linear; sorting thousands of pairs is not.
+    let mut index = Index::with_capacity_and_hasher(keyed.len(), Default::default());
+    for &(key, _) in keyed {
+        index.entry(key).or_insert(0..0).end += 1;
+    }
+    let mut next = candidates.len() as u32;
+    for range in index.values_mut() {
+        let count = range.end;
+        *range = next..next;
+        next += count;
+    }
+    candidates.resize(next as usize, 0);
+    for &(key, phrase) in keyed {
+        let range = index.get_mut(&key).expect("every key was counted");
+        candidates[range.end as usize] = phrase;
+        range.end += 1;
+    }
+    index
+}
+
 impl PhraseSet {
     /// Builds the set; phrase numbers follow the order given. Empty phrases never match.
     pub fn new<S: AsRef<str>>(phrases: impl IntoIterator<Item = S>) -> Self {
         let mut set = PhraseSet::default();
+        let mut exact_keys = Vec::new();
+        let mut prefix_keys = Vec::new();
         for phrase in phrases {
-            let index = set.phrases.len();
-            let words: Vec<WordPattern> = fold(phrase.as_ref())
-                .split_whitespace()
-                .filter_map(|raw| {
-                    let wildcard = raw.ends_with('*');
-                    let word: String = tokenize(raw.trim_end_matches('*'))
-                        .into_iter()
-                        .map(|t| t.norm)
-                        .collect::<Vec<_>>()
-                        .join("");
-                    if word.is_empty() {
-                        None
-                    } else if wildcard && word.chars().count() >= PREFIX_KEY_CHARS {
-                        Some(WordPattern::Prefix(word))
-                    } else {
-                        Some(WordPattern::Exact(word))
-                    }
-                })
-                .collect();
-            match words.first() {
-                Some(WordPattern::Exact(w)) => {
-                    set.by_first_word.entry(w.clone()).or_default().push(index)
+            let number = set.word_ends.len() as u32;
+            let first = set.words.len();
+            for written in phrase.as_ref().split_whitespace() {
+                let stem = written.trim_end_matches('*');
+                let start = set.text.len();
+                push_word(stem, &mut set.text);
+                let word = &set.text[start..];
+                if word.is_empty() {
+                    continue;
                 }
-                Some(WordPattern::Prefix(p)) => {
-                    let key = prefix_key(p).expect("prefix has the key length");
-                    set.by_first_prefix
-                        .entry(key.to_string())
-                        .or_default()
-                        .push(index);
-                }
-                None => {}
+                let wildcard = stem.len() < written.len();
+                set.words.push(WordPattern {
+                    start: start as u32,
+                    end: set.text.len() as u32,
+                    prefix: wildcard && word.chars().count() >= PREFIX_KEY_CHARS,
+                });
             }
-            set.phrases.push(words);
+            set.word_ends.push(set.words.len() as u32);
+            if let Some(&first) = set.words.get(first) {
+                let word = set.word_text(first);
+                if first.prefix {
+                    let key = prefix_key(word).expect("prefix has the key length");
+                    prefix_keys.push((word_hash(key), number));
+                } else {
+                    exact_keys.push((word_hash(word), number));
+                }
+            }
         }
+        set.by_first_word = index(&exact_keys, &mut set.candidates);
+        set.by_first_prefix = index(&prefix_keys, &mut set.candidates);
         set
     }
 
     pub fn len(&self) -> usize {
-        self.phrases.len()
+        self.word_ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.phrases.is_empty()
+        self.word_ends.is_empty()
+    }
+
+    fn word_text(&self, word: WordPattern) -> &str {
+        &self.text[word.start as usize..word.end as usize]
+    }
+
+    fn phrase_words(&self, phrase: usize) -> &[WordPattern] {
+        let start = match phrase {
+            0 => 0,
+            _ => self.word_ends[phrase - 1] as usize,
+        };
+        &self.words[start..self.word_ends[phrase] as usize]
+    }
+
+    fn matches(&self, pattern: WordPattern, word: &str) -> bool {
+        let pattern_bytes = &self.text.as_bytes()[pattern.start as usize..pattern.end as usize];
+        if pattern.prefix {
+            word.as_bytes().starts_with(pattern_bytes)
+        } else {
+            word.as_bytes() == pattern_bytes
+        }
+    }
+
+    /// The phrases indexed under `key` in `index`.
+    fn candidates_of(&self, index: &Index, key: &str) -> &[u32] {
+        if index.is_empty() {
+            return &[];
+        }
+        index
+            .get(&word_hash(key))
+            .map_or(&[], |r| &self.candidates[r.start as usize..r.end as usize])
     }
 
     /// Every match, in token order; overlapping matches are all reported.
@@ -104,22 +211,20 @@ impl PhraseSet {
         let mut found = Vec::new();
         for start in 0..tokens.len() {
             let word = tokens[start].norm.as_str();
-            let exact = self.by_first_word.get(word).into_iter().flatten();
-            let prefixed = prefix_key(word)
-                .and_then(|k| self.by_first_prefix.get(k))
-                .into_iter()
-                .flatten();
-            for &phrase in exact.chain(prefixed) {
-                let pattern = &self.phrases[phrase];
+            let exact = self.candidates_of(&self.by_first_word, word);
+            let prefixed =
+                prefix_key(word).map_or(&[][..], |k| self.candidates_of(&self.by_first_prefix, k));
+            for &phrase in exact.iter().chain(prefixed) {
+                let pattern = self.phrase_words(phrase as usize);
                 let end = start + pattern.len();
                 if end <= tokens.len()
                     && pattern
                         .iter()
                         .zip(&tokens[start..end])
-                        .all(|(p, t)| p.matches(&t.norm))
+                        .all(|(&p, t)| self.matches(p, &t.norm))
                 {
                     found.push(PhraseMatch {
-                        phrase,
+                        phrase: phrase as usize,
                         start,
                         len: pattern.len(),
                     });
@@ -171,6 +276,50 @@ mod tests {
             ],
             "`refund` is exact, so `refunds` does not match"
         );
+    }
+
+    #[test]
+    fn plain_words_read_as_the_tokenizer_reads_them() {
+        for written in ["Refund", "24h", "xD", "XD", "B2B", "www"] {
+            let mut plain = String::new();
+            push_word(written, &mut plain);
+            let tokenized: String = tokenize(&fold(written))
+                .into_iter()
+                .map(|t| t.norm)
+                .collect();
+            assert_eq!(plain, tokenized, "{written}");
+        }
+    }
+
+    #[test]
+    fn words_are_read_as_text_is_and_wildcards_need_three_letters() {
+        let set = PhraseSet::new([
+            "E-mail",
+            "don\u{2019}t*",
+            "ab* cd",
+            "  ",
+            "@someone refund*",
+            "Ña*",
+        ]);
+        assert_eq!(set.len(), 6);
+        let tokens = tokenize("email don'tcha ab cd refunded ñam nandu na");
+        let found: Vec<(usize, String)> = set
+            .find_all(&tokens)
+            .iter()
+            .map(|m| (m.phrase, matched_text(&tokens, m)))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (0, "email".to_string()),
+                (1, "don'tcha".to_string()),
+                (2, "ab cd".to_string()),
+                (4, "refunded".to_string()),
+                (5, "na".to_string()),
+            ],
+            "`ña*` is too short for a prefix, so it is the exact word `na`"
+        );
+        assert!(!set.any(&tokenize("abc cd")), "`ab*` is exact: too short");
     }
 
     #[test]

@@ -26,8 +26,9 @@ pub const SECTIONS: &[(&str, &str)] = &[
 ];
 
 /// One file configuring every tool; a missing section keeps that tool's
-/// embedded default, a present one replaces it whole.
-#[derive(Debug, Deserialize)]
+/// embedded default, a present one replaces it whole. `Default` leaves every
+/// section out: the embedded defaults, each read from its tool's fast JSON form.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TriageConfig {
     #[serde(default)]
@@ -96,7 +97,7 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
 mod tests {
     use super::*;
     use serde_json::{json, Map, Value};
-    use support_core::Context;
+    use support_core::{Context, Record};
 
     #[test]
     fn the_default_config_parses_back_with_every_section() {
@@ -112,19 +113,22 @@ mod tests {
     fn the_chain_adds_every_key_and_later_tools_see_earlier_results() {
         let config: TriageConfig = support_core::config::parse_yaml("empty", "{}").unwrap();
         let pipeline = pipeline(config, &Resources::default()).unwrap();
-        let Value::Object(mut record) = json!({
+        let input = json!({
             "id": "T-1",
             "subject": "Reembolso",
             "description": "Es la tercera vez que pido el reembolso y nadie responde. Quiero mi dinero!!!",
             "customer": {"tier": "vip"},
             "created_at": "2026-11-20T09:00:00Z"
-        }) else {
-            unreachable!()
-        };
+        })
+        .to_string();
+        let mut record = Record::parse(input.as_bytes()).unwrap();
         let ctx = Context {
             now: "2026-11-24T09:00:00Z".parse().unwrap(),
         };
         pipeline.apply(&mut record, &ctx).unwrap();
+        let Ok(Value::Object(record)) = serde_json::from_slice(&record.to_json()) else {
+            unreachable!()
+        };
         for key in [
             "sentiment",
             "category",

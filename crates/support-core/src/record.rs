@@ -1,0 +1,310 @@
+//! A record as the runner holds it: the top-level keys of a JSON object, in
+//! input order, each with its value's JSON text.
+//!
+//! Tools read a few known fields and add one key, so the record is never
+//! built into a tree nor re-serialized value by value: unknown fields pass
+//! through as the text they came in (compacted), and only the key a tool
+//! adds is serialized.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::error::{ErrorKind, RecordError};
+
+/// serde_json refuses input nested this deep; raw values are not parsed
+/// into, so the record checks the nesting itself to refuse the same input.
+const MAX_NESTING: usize = 128;
+
+/// One JSON object: keys in input order, values as JSON text.
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    fields: Vec<(Cow<'a, str>, Cow<'a, RawValue>)>,
+}
+
+impl<'a> Record<'a> {
+    /// Reads one JSON object. Anything else (invalid JSON or UTF-8, too deep,
+    /// another JSON type) is the record's error, in the words of serde_json.
+    /// A repeated key keeps its first place and its last value.
+    pub fn parse(json: &'a [u8]) -> Result<Self, RecordError> {
+        // Only arrays and objects can nest, and only they need the scan.
+        serde_json::from_slice::<Record<'a>>(json)
+            .ok()
+            .filter(|record| {
+                !record.fields.iter().any(|(_, value)| {
+                    let value = value.get().as_bytes();
+                    matches!(value[0], b'[' | b'{') && nested_too_deep(value, 1)
+                })
+            })
+            .ok_or_else(|| rejection(json))
+    }
+
+    /// The JSON text of the value under `key`.
+    pub fn get(&self, key: &str) -> Option<&RawValue> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// Sets `key`, in place if it is there, else at the end.
+    pub fn insert(&mut self, key: &'a str, value: Box<RawValue>) {
+        self.set(Cow::Borrowed(key), Cow::Owned(value));
+    }
+
+    fn set(&mut self, key: Cow<'a, str>, value: Cow<'a, RawValue>) {
+        match self.fields.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, slot)) => *slot = value,
+            None => self.fields.push((key, value)),
+        }
+    }
+
+    /// The fields in order, as (key, JSON text).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
+        self.fields.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+
+    /// The record as a parsed object.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(key, value)| {
+                let value = serde_json::from_str(value.get()).expect("the record holds valid JSON");
+                (key.to_string(), value)
+            })
+            .collect()
+    }
+
+    /// Compact JSON, as serde_json writes a parsed object: strings spelled
+    /// canonically, numbers as they were written.
+    pub fn to_json(&self) -> Vec<u8> {
+        let size: usize = self
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + v.get().len() + 4)
+            .sum();
+        let mut out = Vec::with_capacity(size + 2);
+        out.push(b'{');
+        for (i, (key, value)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(key, &mut out);
+            out.push(b':');
+            match value {
+                Cow::Borrowed(input) => write_compact(input.get().as_bytes(), &mut out),
+                // A tool's result, serialized by serde_json: compact already.
+                Cow::Owned(result) => out.extend_from_slice(result.get().as_bytes()),
+            }
+        }
+        out.push(b'}');
+        out
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = Record<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Record<'de>, M::Error> {
+                let mut record = Record {
+                    fields: Vec::with_capacity(map.size_hint().unwrap_or(16)),
+                };
+                while let Some(Text(key)) = map.next_key()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    record.set(key, Cow::Borrowed(value));
+                }
+                Ok(record)
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+/// A JSON string, borrowed from the input unless it has escapes.
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// Why `json` is not a record, as a full parse into a `Value` words it: the
+/// rare bad line pays for the second parse, the good ones do not.
+fn rejection(json: &[u8]) -> RecordError {
+    match serde_json::from_slice::<Value>(json) {
+        Err(e) => RecordError::from_json(json, &e),
+        Ok(value) => RecordError::new(
+            ErrorKind::NotAnObject,
+            format!(
+                "expected a JSON object (a ticket), found {}",
+                json_type(&value)
+            ),
+        ),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Whether arrays and objects nest `MAX_NESTING` deep or more anywhere in
+/// `json`, which sits `depth` levels deep; serde_json refuses such input.
+pub(crate) fn nested_too_deep(json: &[u8], mut depth: usize) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        match json[i] {
+            b'"' => i = string_end(json, i).0,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth >= MAX_NESTING {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Index of the quote closing the string that opens at `start`, and
+/// whether the string has escapes.
+fn string_end(json: &[u8], start: usize) -> (usize, bool) {
+    let mut escaped = false;
+    let mut i = start + 1;
+    while let Some(at) = memchr::memchr2(b'"', b'\\', &json[i..]) {
+        i += at;
+        if json[i] == b'"' {
+            return (i, escaped);
+        }
+        escaped = true;
+        i += 2;
+    }
+    (json.len(), escaped)
+}
+
+/// Copies valid JSON without the whitespace between tokens; strings with
+/// escapes are re-escaped as serde_json writes them.
+fn write_compact(json: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < json.len() {
+        match json[i] {
+            b'"' => {
+                let (end, escaped) = string_end(json, i);
+                let quoted = &json[i..=end];
+                if escaped {
+                    let text: String =
+                        serde_json::from_slice(quoted).expect("the record holds valid JSON");
+                    write_str(&text, out);
+                } else {
+                    out.extend_from_slice(quoted);
+                }
+                i = end + 1;
+            }
+            b' ' | b'\n' | b'\r' | b'\t' => i += 1,
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// A JSON string as serde_json writes it.
+fn write_str(text: &str, out: &mut Vec<u8>) {
+    if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        serde_json::to_writer(&mut *out, text).expect("writing to memory cannot fail");
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(json: &str) -> String {
+        String::from_utf8(Record::parse(json.as_bytes()).unwrap().to_json()).unwrap()
+    }
+
+    #[test]
+    fn writes_compact_json_keeping_order_and_values() {
+        assert_eq!(
+            roundtrip(" { \"b\" : [ 1 , { \"a\" : null } ] ,\n\t\"a\" : \"x y\" , \"n\": -1.50e3 } "),
+            r#"{"b":[1,{"a":null}],"a":"x y","n":-1.50e3}"#
+        );
+    }
+
+    #[test]
+    fn respells_escaped_strings_as_serde_json_writes_them() {
+        assert_eq!(
+            roundtrip(r#"{"caf\u00e9":"a\/b \u00e9 \"q\" \\ \n","k":["\u0001"]}"#),
+            r#"{"café":"a/b é \"q\" \\ \n","k":["\u0001"]}"#
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_place_and_last_value() {
+        assert_eq!(
+            roundtrip(r#"{"a":1,"b":2,"a":3}"#),
+            r#"{"a":3,"b":2}"#
+        );
+    }
+
+    #[test]
+    fn insert_replaces_in_place_or_appends() {
+        let mut record = Record::parse(br#"{"a":1,"b":2}"#).unwrap();
+        record.insert("a", RawValue::from_string("[true]".into()).unwrap());
+        record.insert("c", RawValue::from_string("{}".into()).unwrap());
+        assert_eq!(record.to_json(), br#"{"a":[true],"b":2,"c":{}}"#);
+        assert_eq!(record.get("b").unwrap().get(), "2");
+        assert!(record.get("z").is_none());
+    }
+
+    #[test]
+    fn refuses_what_a_full_parse_refuses_in_its_words() {
+        let kind = |json: &[u8]| Record::parse(json).unwrap_err().kind;
+        assert_eq!(kind(b"[1]"), ErrorKind::NotAnObject);
+        assert_eq!(kind(b"{\"a\":"), ErrorKind::InvalidJson);
+        assert_eq!(kind(b"{\"a\":\"\xff\"}"), ErrorKind::InvalidUtf8);
+        let deep = |n: usize| format!("{{\"a\":{}1{}}}", "[".repeat(n), "]".repeat(n));
+        assert!(Record::parse(deep(126).as_bytes()).is_ok());
+        assert_eq!(kind(deep(127).as_bytes()), ErrorKind::TooDeep);
+        let err = Record::parse(b"{\"a\" 1}").unwrap_err();
+        assert_eq!(err.message, "expected `:` at line 1 column 6");
+    }
+}
