@@ -17,9 +17,9 @@ use anyhow::Context as _;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use support_core::{round3, Context, RecordError, Ticket, Tool};
-use support_text::Token;
 use support_model::{Analysis, FeatureKind, Model};
 use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
+use support_text::Token;
 
 use rules::{RuleConfig, Rules};
 

@@ -264,7 +264,9 @@ mod tests {
     #[test]
     fn writes_compact_json_keeping_order_and_values() {
         assert_eq!(
-            roundtrip(" { \"b\" : [ 1 , { \"a\" : null } ] ,\n\t\"a\" : \"x y\" , \"n\": -1.50e3 } "),
+            roundtrip(
+                " { \"b\" : [ 1 , { \"a\" : null } ] ,\n\t\"a\" : \"x y\" , \"n\": -1.50e3 } "
+            ),
             r#"{"b":[1,{"a":null}],"a":"x y","n":-1.50e3}"#
         );
     }
@@ -279,10 +281,7 @@ mod tests {
 
     #[test]
     fn a_repeated_key_keeps_its_place_and_last_value() {
-        assert_eq!(
-            roundtrip(r#"{"a":1,"b":2,"a":3}"#),
-            r#"{"a":3,"b":2}"#
-        );
+        assert_eq!(roundtrip(r#"{"a":1,"b":2,"a":3}"#), r#"{"a":3,"b":2}"#);
     }
 
     #[test]

@@ -627,6 +627,20 @@ mod tests {
     }
 
     #[test]
+    fn a_key_repeated_inside_a_known_field_reads_its_last_value() {
+        let (out, summary) = run_str(
+            br#"{"subject":"a","customer":{"tier":"x","tier":"vip"},"n":1e5}"#,
+            1 << 20,
+        );
+        assert_eq!(summary.failed, 0, "{out}");
+        assert_eq!(
+            out,
+            "{\"subject\":\"a\",\"customer\":{\"tier\":\"x\",\"tier\":\"vip\"},\"n\":1e5,\"echo\":{\"subject\":\"a\"}}\n",
+            "the input passes through as written"
+        );
+    }
+
+    #[test]
     fn bad_lines_become_error_records_in_place() {
         let input = b"{\"subject\":\"a\"}\nnot json\n\n[1]\n{\"subject\":\"\"}\n{\"id\":\"t5\",\"subject\":\"b\",\"created_at\":5}\n\xff\xfe\n{\"subject\":\"c\"}";
         let (out, summary) = run_str(input, 1 << 20);

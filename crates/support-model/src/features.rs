@@ -99,7 +99,11 @@ pub(crate) struct Origin {
 
 /// Calls `emit(bucket, origin)` for every feature occurrence of the words
 /// of `tokens` (from `support_text::tokenize`).
-pub(crate) fn extract(tokens: &[Token], settings: &FeatureSettings, mut emit: impl FnMut(u32, Origin)) {
+pub(crate) fn extract(
+    tokens: &[Token],
+    settings: &FeatureSettings,
+    mut emit: impl FnMut(u32, Origin),
+) {
     // Words and phrases hash into the lower half of the buckets, character
     // n-grams into the upper half, so the two blocks can be normalized apart.
     let shift = 64 - (u32::from(settings.hash_bits) - 1);
@@ -205,7 +209,9 @@ mod tests {
 
     fn features(text: &str, settings: &FeatureSettings) -> Vec<(u32, Origin)> {
         let mut out = Vec::new();
-        extract(&support_text::tokenize(text), settings, |b, o| out.push((b, o)));
+        extract(&support_text::tokenize(text), settings, |b, o| {
+            out.push((b, o))
+        });
         out
     }
 

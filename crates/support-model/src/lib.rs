@@ -37,6 +37,7 @@ mod features;
 mod format;
 pub mod metrics;
 mod model;
+mod rows;
 mod train;
 
 pub use data::load_examples;

@@ -1,18 +1,14 @@
 //! A trained classifier: feature settings, labels, per-feature idf and
 //! int8-quantized weights, and prediction with explanations.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 use serde::Serialize;
 use support_text::{tokenize, Token};
 
 use crate::features::{extract, FeatureKind, FeatureSettings, Origin};
 use crate::metrics::{evaluate, Report, Scored};
+use crate::rows::RowIndex;
 use crate::train::Example;
-
-/// Marks a bucket that no training text produced: it carries no weight.
-pub(crate) const NO_ROW: u32 = u32::MAX;
 
 /// A multi-class linear classifier over hashed TF-IDF features.
 ///
@@ -26,8 +22,8 @@ pub struct Model {
     pub(crate) labels: Vec<String>,
     /// Bucket of each row, strictly increasing.
     pub(crate) buckets: Vec<u32>,
-    /// Row of each bucket, or `NO_ROW`; derived from `buckets`.
-    pub(crate) row_of_bucket: Vec<u32>,
+    /// Row of each bucket that has one; derived from `buckets`.
+    pub(crate) rows: RowIndex,
     /// First row of a character n-gram; derived from `buckets`.
     pub(crate) first_char_row: u32,
     pub(crate) idf: Vec<f32>,
@@ -195,22 +191,15 @@ impl Model {
         {
             return Err("non-finite number in the model".into());
         }
-        let mut row_of_bucket = vec![NO_ROW; settings.bucket_count()];
-        let mut previous = None;
-        for (row, &bucket) in buckets.iter().enumerate() {
-            if previous.is_some_and(|p| p >= bucket) || bucket as usize >= row_of_bucket.len() {
-                return Err("feature buckets out of order or out of range".into());
-            }
-            previous = Some(bucket);
-            row_of_bucket[bucket as usize] = row as u32;
-        }
+        let rows = RowIndex::new(&buckets, settings.bucket_count())
+            .ok_or("feature buckets out of order or out of range")?;
         // Word buckets are the lower half, so word rows come first.
         let first_char_row = buckets.partition_point(|&b| b < settings.char_block_start()) as u32;
         Ok(Model {
             settings,
             labels,
             buckets,
-            row_of_bucket,
+            rows,
             first_char_row,
             idf,
             scales,
@@ -244,8 +233,7 @@ impl Model {
         let mut rows = Vec::with_capacity(tokens.len() * 16);
         let mut origins = Vec::with_capacity(tokens.len() * 16);
         extract(tokens, &self.settings, |bucket, origin| {
-            let row = self.row_of_bucket[bucket as usize];
-            if row != NO_ROW {
+            if let Some(row) = self.rows.row(bucket) {
                 rows.push(row);
                 origins.push(origin);
             }
@@ -359,31 +347,23 @@ impl<'m> Analysis<'m, '_> {
                     / occurrences as f32
             })
             .collect();
-        // Words are told apart by the first position of their text, so a
-        // feature (a run of words) is a slice of ids, compared without
-        // building its text; the text is built only for the reasons kept.
-        let mut first_position: HashMap<&str, u32> = HashMap::new();
-        let word_ids: Vec<u32> = (0..)
-            .zip(self.tokens)
-            .map(|(i, t)| *first_position.entry(t.norm.as_str()).or_insert(i))
-            .collect();
+        // The same words at several places are one feature, known by the
+        // first place they occur: features are told apart without building
+        // their text, which is built only for the reasons kept.
+        let words = WordIdentities::new(self.tokens);
         let ngrams = usize::from(model.settings.word_ngrams);
-        let mut feature_of_origin: Vec<Option<usize>> = vec![None; self.tokens.len() * ngrams];
-        let mut feature_of_ids: HashMap<(FeatureKind, &[u32]), usize> = HashMap::new();
+        let mut feature_at: Vec<Option<usize>> = vec![None; self.tokens.len() * ngrams];
         // Distinct features in order of first occurrence, each weight summed
         // in order of occurrence.
         let mut features: Vec<(Origin, f32)> = Vec::new();
         for (&origin, &slot) in self.origins.iter().zip(&self.slot_of) {
-            let words = self.words_of(origin);
-            let memo = &mut feature_of_origin[words.start * ngrams + words.len() - 1];
-            let feature = *memo.get_or_insert_with(|| {
-                *feature_of_ids
-                    .entry((origin.kind, &word_ids[words]))
-                    .or_insert_with(|| {
-                        features.push((origin, 0.0));
-                        features.len() - 1
-                    })
-            });
+            let place = words.first_place(self.words_of(origin));
+            // A run of one word is a word feature, a longer run a phrase.
+            let feature = *feature_at[place * ngrams + origin.words as usize - 1]
+                .get_or_insert_with(|| {
+                    features.push((origin, 0.0));
+                    features.len() - 1
+                });
             features[feature].1 += occurrence_weight[slot as usize];
         }
         features.retain(|&(_, weight)| weight > 0.0);
@@ -414,5 +394,125 @@ impl<'m> Analysis<'m, '_> {
     fn words_of(&self, origin: Origin) -> std::ops::Range<usize> {
         let first = origin.first_word as usize;
         first..first + origin.words as usize
+    }
+}
+
+/// Which places of a token list hold the same word.
+struct WordIdentities {
+    /// The first place holding the same word as each place.
+    first: Vec<u32>,
+    /// The previous place holding the same word, if any.
+    previous: Vec<Option<u32>>,
+}
+
+impl WordIdentities {
+    fn new(tokens: &[Token]) -> Self {
+        let mut places: Vec<u32> = (0..tokens.len() as u32).collect();
+        // Stable: the places of one word stay in order.
+        places.sort_by(|&a, &b| tokens[a as usize].norm.cmp(&tokens[b as usize].norm));
+        let mut first: Vec<u32> = (0..tokens.len() as u32).collect();
+        let mut previous = vec![None; tokens.len()];
+        for pair in places.windows(2) {
+            let (before, place) = (pair[0] as usize, pair[1] as usize);
+            if tokens[before].norm == tokens[place].norm {
+                first[place] = first[before];
+                previous[place] = Some(before as u32);
+            }
+        }
+        WordIdentities { first, previous }
+    }
+
+    /// The first place where the words at `run` occur in the same order.
+    fn first_place(&self, run: std::ops::Range<usize>) -> usize {
+        if run.len() == 1 {
+            return self.first[run.start] as usize;
+        }
+        let ids = &self.first[run.clone()];
+        let mut earliest = run.start;
+        let mut place = self.previous[run.start];
+        while let Some(at) = place.map(|p| p as usize) {
+            if self.first[at..at + run.len()] == *ids {
+                earliest = at;
+            }
+            place = self.previous[at];
+        }
+        earliest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::tests::bilingual_model;
+
+    #[test]
+    fn count_sorted_counts_ids_in_order_and_places_each_input() {
+        let ids = [70_000, 5, 300, 5, 70_000, 0, 5];
+        let (counts, slot_of) = count_sorted(&ids);
+        assert_eq!(counts, [(0, 1), (5, 3), (300, 1), (70_000, 2)]);
+        for (&id, &slot) in ids.iter().zip(&slot_of) {
+            assert_eq!(counts[slot as usize].0, id);
+        }
+        assert!(count_sorted(&[]).0.is_empty());
+    }
+
+    /// The explanation as first written: each occurrence's feature text,
+    /// looked up among the reasons so far.
+    fn explain_by_text(model: &Model, text: &str, label: &str, limit: usize) -> Vec<Reason> {
+        let tokens = tokenize(text);
+        let analysis = model.analyze(&tokens);
+        let class = model.labels.iter().position(|l| l == label).unwrap();
+        let mut reasons: Vec<Reason> = Vec::new();
+        for (&origin, &slot) in analysis.origins.iter().zip(&analysis.slot_of) {
+            let (row, occurrences) = analysis.counts[slot as usize];
+            let row = row as usize;
+            let weight = analysis.features.values[slot as usize]
+                * model.scales[row]
+                * f32::from(model.weights[row * model.classes() + class])
+                / occurrences as f32;
+            let feature = tokens[analysis.words_of(origin)]
+                .iter()
+                .map(|t| t.norm.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            match reasons
+                .iter_mut()
+                .find(|r| r.kind == origin.kind && r.feature == feature)
+            {
+                Some(reason) => reason.weight += weight,
+                None => reasons.push(Reason {
+                    feature,
+                    kind: origin.kind,
+                    weight,
+                }),
+            }
+        }
+        reasons.retain(|r| r.weight > 0.0);
+        reasons.sort_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then_with(|| a.feature.cmp(&b.feature))
+        });
+        reasons.truncate(limit);
+        reasons
+    }
+
+    #[test]
+    fn explanations_merge_repeated_words_and_phrases_as_by_their_text() {
+        let model = bilingual_model();
+        for text in [
+            "refund refund my refund, my refund please my money back",
+            "no puedo entrar, no puedo entrar a mi cuenta: mi cuenta, mi contraseña",
+            "where is my package where is my package? where",
+            "a",
+        ] {
+            for label in model.labels() {
+                assert_eq!(
+                    model.explain(text, label, 100).unwrap(),
+                    explain_by_text(&model, text, label, 100),
+                    "{text} / {label}"
+                );
+            }
+        }
     }
 }

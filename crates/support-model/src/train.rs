@@ -15,7 +15,8 @@ use support_text::tokenize;
 
 use crate::error::TrainError;
 use crate::features::{extract, FeatureSettings};
-use crate::model::{count_sorted, softmax, weigh, Model, NO_ROW};
+use crate::model::{count_sorted, softmax, weigh, Model};
+use crate::rows::RowIndex;
 
 /// A labelled text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,7 +118,9 @@ pub fn train(examples: &[Example], options: &TrainOptions) -> Result<Model, Trai
         .par_iter()
         .map(|e| {
             let mut buckets = Vec::new();
-            extract(&tokenize(&e.text), &options.features, |b, _| buckets.push(b));
+            extract(&tokenize(&e.text), &options.features, |b, _| {
+                buckets.push(b)
+            });
             count_sorted(&buckets).0
         })
         .collect();
@@ -126,10 +129,8 @@ pub fn train(examples: &[Example], options: &TrainOptions) -> Result<Model, Trai
         options.features.bucket_count(),
         options.min_df,
     );
-    let mut row_of_bucket = vec![NO_ROW; options.features.bucket_count()];
-    for (row, &b) in buckets.iter().enumerate() {
-        row_of_bucket[b as usize] = row as u32;
-    }
+    let rows = RowIndex::new(&buckets, options.features.bucket_count())
+        .expect("vocabulary buckets are increasing and in range");
     let targets = examples
         .iter()
         .map(|e| {
@@ -142,7 +143,7 @@ pub fn train(examples: &[Example], options: &TrainOptions) -> Result<Model, Trai
         buckets.partition_point(|&b| b < options.features.char_block_start()) as u32;
     let matrix = build_matrix(
         &bucket_counts,
-        &row_of_bucket,
+        &rows,
         &idf,
         first_char_row,
         targets,
@@ -193,7 +194,7 @@ fn vocabulary(texts: &[Vec<(u32, u32)>], bucket_count: usize, min_df: u32) -> (V
 
 fn build_matrix(
     bucket_counts: &[Vec<(u32, u32)>],
-    row_of_bucket: &[u32],
+    row_index: &RowIndex,
     idf: &[f32],
     first_char_row: u32,
     targets: Vec<u32>,
@@ -206,10 +207,7 @@ fn build_matrix(
         // Buckets are increasing and rows follow bucket order, so rows stay sorted.
         let rows: Vec<(u32, u32)> = counts
             .iter()
-            .filter_map(|&(b, n)| {
-                let row = row_of_bucket[b as usize];
-                (row != NO_ROW).then_some((row, n))
-            })
+            .filter_map(|&(b, n)| row_index.row(b).map(|row| (row, n)))
             .collect();
         let v = weigh(&rows, idf, first_char_row);
         text_features.extend(v.rows);
