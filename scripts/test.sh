@@ -10,5 +10,8 @@ cargo fmt --all --check
 echo "== lint"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+echo "== build the binaries the integration tests run"
+cargo build --workspace --bins
+
 echo "== unit and integration tests"
 cargo test --workspace
