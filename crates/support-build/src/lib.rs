@@ -31,7 +31,7 @@ pub fn embed_default_config(yaml_path: &str) {
 /// The YAML document as compact JSON with the same keys (in the same order)
 /// and values.
 pub fn yaml_to_json(yaml: &str) -> Result<String, String> {
-    // Parsing to a `Value` refuses duplicate keys, as the typed configs do.
+    // Parsing to a `Value` refuses duplicate keys: a default must not have any.
     let value: Yaml = serde_yaml_ng::from_str(yaml).map_err(|e| e.to_string())?;
     let json = convert(value, "")?;
     let text = json.to_string();
