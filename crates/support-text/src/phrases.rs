@@ -253,6 +253,15 @@ pub fn matched_text(tokens: &[Token], m: &PhraseMatch) -> String {
 mod tests {
     use super::*;
 
+    /// Each match of `text` as (phrase number, matched words).
+    fn found(set: &PhraseSet, text: &str) -> Vec<(usize, String)> {
+        let tokens = tokenize(text);
+        set.find_all(&tokens)
+            .iter()
+            .map(|m| (m.phrase, matched_text(&tokens, m)))
+            .collect()
+    }
+
     #[test]
     fn matches_multiword_accentless_and_prefix() {
         let set = PhraseSet::new([
@@ -261,14 +270,11 @@ mod tests {
             "cancel*",
             "refund",
         ]);
-        let tokens = tokenize("NO PUEDO ACCEDER, y la caida del servicio... I cancelled; refunds?");
-        let found: Vec<(usize, String)> = set
-            .find_all(&tokens)
-            .iter()
-            .map(|m| (m.phrase, matched_text(&tokens, m)))
-            .collect();
         assert_eq!(
-            found,
+            found(
+                &set,
+                "NO PUEDO ACCEDER, y la caida del servicio... I cancelled; refunds?"
+            ),
             [
                 (0, "no puedo acceder".to_string()),
                 (1, "caida del servicio".to_string()),
@@ -302,14 +308,8 @@ mod tests {
             "Ña*",
         ]);
         assert_eq!(set.len(), 6);
-        let tokens = tokenize("email don'tcha ab cd refunded ñam nandu na");
-        let found: Vec<(usize, String)> = set
-            .find_all(&tokens)
-            .iter()
-            .map(|m| (m.phrase, matched_text(&tokens, m)))
-            .collect();
         assert_eq!(
-            found,
+            found(&set, "email don'tcha ab cd refunded ñam nandu na"),
             [
                 (0, "email".to_string()),
                 (1, "don'tcha".to_string()),
