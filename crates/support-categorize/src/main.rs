@@ -2,9 +2,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use support_categorize::{evaluate, CategorizeConfig, Categorizer, DEFAULT_CONFIG};
-use support_core::cli::{self, CommonArgs};
+use support_core::cli::{self, CommonArgs, LabelledData, ReportFormat};
 use support_model::{load_examples, train, TrainOptions};
 
 const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso","description":"Quiero que me devuelvan el dinero del pedido"}' | support-categorize
@@ -34,7 +34,7 @@ enum Command {
     /// Train a model from labelled CSV (with header) or JSON Lines and write it to --out.
     Train {
         #[command(flatten)]
-        data: DataArgs,
+        data: LabelledData,
         /// Where to write the model.
         #[arg(long, value_name = "MODEL")]
         out: PathBuf,
@@ -45,32 +45,13 @@ enum Command {
     /// Evaluate on labelled data: accuracy, macro-F1, per-class figures, confusions, review threshold.
     Evaluate {
         #[command(flatten)]
-        data: DataArgs,
+        data: LabelledData,
         /// Precision the review threshold must reach.
         #[arg(long, default_value_t = 0.9)]
         target_precision: f64,
-        #[arg(long, value_enum, default_value_t = Format::Json)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+        format: ReportFormat,
     },
-}
-
-#[derive(clap::Args)]
-struct DataArgs {
-    /// CSV with a header row, or JSON Lines (.jsonl).
-    #[arg(long, value_name = "FILE")]
-    data: PathBuf,
-    /// Column or field holding the text.
-    #[arg(long, default_value = "text")]
-    text: String,
-    /// Column or field holding the label.
-    #[arg(long, default_value = "label")]
-    label: String,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Json,
-    Table,
 }
 
 fn main() -> ExitCode {
@@ -133,14 +114,7 @@ fn main() -> ExitCode {
                 Err(e) => return cli::usage_error(e),
             };
             let evaluation = evaluate::evaluate(&categorizer, &examples, *target_precision);
-            match format {
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&evaluation).expect("report serializes")
-                ),
-                Format::Table => print!("{}", evaluate::table(&evaluation)),
-            }
-            ExitCode::SUCCESS
+            cli::print_report(&evaluation, *format, evaluate::table)
         }
     }
 }

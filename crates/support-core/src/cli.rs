@@ -110,6 +110,44 @@ impl CommonArgs {
     }
 }
 
+/// A labelled data file and the columns (CSV) or fields (JSON Lines) to read,
+/// as `train` and `evaluate` subcommands take them.
+#[derive(Debug, Clone, Args)]
+pub struct LabelledData {
+    /// CSV with a header row, or JSON Lines (.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Column or field holding the text.
+    #[arg(long, default_value = "text")]
+    pub text: String,
+    /// Column or field holding the label.
+    #[arg(long, default_value = "label")]
+    pub label: String,
+}
+
+/// How an evaluation report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Json,
+    Table,
+}
+
+/// Prints `report` as pretty JSON, or as the table `table` renders.
+pub fn print_report<R: serde::Serialize>(
+    report: &R,
+    format: ReportFormat,
+    table: impl FnOnce(&R) -> String,
+) -> ExitCode {
+    match format {
+        ReportFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(report).expect("reports serialize")
+        ),
+        ReportFormat::Table => print!("{}", table(report)),
+    }
+    ExitCode::from(exit::OK)
+}
+
 /// Prints a usage-level error (bad flag value, config, auxiliary file) and gives code 2.
 pub fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use support_core::cli::{self, CommonArgs};
+use clap::{Parser, Subcommand};
+use support_core::cli::{self, CommonArgs, LabelledData, ReportFormat};
 use support_sentiment::{Analyzer, SentimentConfig, DEFAULT_CONFIG};
 
 const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"No funciona","description":"Es la tercera vez que escribo y nadie responde!!!"}' | support-sentiment
@@ -21,26 +21,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Score a labelled CSV (columns `text,label`; labels negative/neutral/positive) and print accuracy and macro-F1 as JSON.
+    /// Score labelled data (CSV with a header, or JSON Lines; labels negative/neutral/positive): accuracy, macro-F1, per-class figures.
     Evaluate {
-        /// CSV file with a header naming the text and label columns.
-        #[arg(long, value_name = "FILE.csv")]
-        data: std::path::PathBuf,
-        /// Column holding the text.
-        #[arg(long, default_value = "text")]
-        text: String,
-        /// Column holding the label.
-        #[arg(long, default_value = "label")]
-        label: String,
-        #[arg(long, value_enum, default_value_t = Format::Json)]
-        format: Format,
+        #[command(flatten)]
+        data: LabelledData,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+        format: ReportFormat,
     },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Json,
-    Table,
 }
 
 fn main() -> ExitCode {
@@ -50,12 +37,7 @@ fn main() -> ExitCode {
             c.validate()?;
             Ok(Analyzer::new(c))
         }),
-        Some(Command::Evaluate {
-            data,
-            text,
-            label,
-            format,
-        }) => {
+        Some(Command::Evaluate { data, format }) => {
             cli.common.init_logging();
             let config: SentimentConfig = match cli.common.load_config() {
                 Ok(c) => c,
@@ -64,22 +46,13 @@ fn main() -> ExitCode {
             if let Err(e) = config.validate() {
                 return cli::usage_error(e);
             }
-            let examples = match support_model::load_examples(&data, &text, &label) {
+            let examples = match support_model::load_examples(&data.data, &data.text, &data.label) {
                 Ok(e) => e,
                 Err(e) => return cli::usage_error(e),
             };
             match support_sentiment::evaluate::evaluate(&Analyzer::new(config), &examples) {
-                Ok(report) => {
-                    match format {
-                        Format::Json => println!(
-                            "{}",
-                            serde_json::to_string_pretty(&report).expect("report serializes")
-                        ),
-                        Format::Table => print!("{}", report.table()),
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => cli::usage_error(format_args!("{}: {e:#}", data.display())),
+                Ok(report) => cli::print_report(&report, format, |r| r.table()),
+                Err(e) => cli::usage_error(format_args!("{}: {e:#}", data.data.display())),
             }
         }
     }
