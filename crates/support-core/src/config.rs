@@ -42,9 +42,19 @@ pub fn parse_yaml<T: DeserializeOwned>(origin: &str, text: &str) -> Result<T, Co
             origin: origin.to_string(),
             location,
             key,
-            message: inner.to_string(),
+            message: bare_message(&inner.to_string(), &path),
         }
     })
+}
+
+/// serde_yaml's message repeats the key path and position, which the error
+/// already gives in front: keep only what went wrong.
+fn bare_message(message: &str, path: &str) -> String {
+    let message = message.strip_prefix(&format!("{path}: ")).unwrap_or(message);
+    match message.rfind(" at line ") {
+        Some(at) if message[at..].contains(" column ") => message[..at].to_string(),
+        _ => message.to_string(),
+    }
 }
 
 /// Parses a tool's embedded default configuration from its JSON form, which
@@ -105,6 +115,8 @@ mod tests {
         let err = parse_yaml::<Conf>("my.yaml", text).unwrap_err().to_string();
         assert!(err.starts_with("my.yaml:3:"), "{err}");
         assert!(err.contains("levels[1].minutes"), "{err}");
+        assert_eq!(err.matches("levels[1].minutes").count(), 1, "the key is named once: {err}");
+        assert!(!err.contains(" at line "), "the position is given once: {err}");
     }
 
     #[test]
