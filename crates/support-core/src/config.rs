@@ -50,7 +50,9 @@ pub fn parse_yaml<T: DeserializeOwned>(origin: &str, text: &str) -> Result<T, Co
 /// serde_yaml's message repeats the key path and position, which the error
 /// already gives in front: keep only what went wrong.
 fn bare_message(message: &str, path: &str) -> String {
-    let message = message.strip_prefix(&format!("{path}: ")).unwrap_or(message);
+    let message = message
+        .strip_prefix(&format!("{path}: "))
+        .unwrap_or(message);
     match message.rfind(" at line ") {
         Some(at) if message[at..].contains(" column ") => message[..at].to_string(),
         _ => message.to_string(),
@@ -115,8 +117,15 @@ mod tests {
         let err = parse_yaml::<Conf>("my.yaml", text).unwrap_err().to_string();
         assert!(err.starts_with("my.yaml:3:"), "{err}");
         assert!(err.contains("levels[1].minutes"), "{err}");
-        assert_eq!(err.matches("levels[1].minutes").count(), 1, "the key is named once: {err}");
-        assert!(!err.contains(" at line "), "the position is given once: {err}");
+        assert_eq!(
+            err.matches("levels[1].minutes").count(),
+            1,
+            "the key is named once: {err}"
+        );
+        assert!(
+            !err.contains(" at line "),
+            "the position is given once: {err}"
+        );
     }
 
     #[test]
