@@ -97,7 +97,6 @@ impl Rules {
                 .as_ref()
                 .map(|i| labels.iter().position(|l| l == i));
             let (Some(category), None | Some(Some(_))) = (category, label) else {
-                tracing::warn!(rule = %config.name, "rule skipped: the model has no category `{}` or intent {:?}", config.category, config.intent);
                 skipped.push(config.name.clone());
                 continue;
             };
@@ -112,6 +111,16 @@ impl Rules {
                 action: config.action,
                 weight: config.weight,
             });
+        }
+        if !skipped.is_empty() {
+            // One line, not one per rule: a model trained on other labels
+            // (banking intents, say) skips most default rules at once.
+            tracing::warn!(
+                "{} of {} keyword rules skipped: their category or intent is not among the model's labels ({}); give rules for this model's labels with --config",
+                skipped.len(),
+                configs.len(),
+                skipped.join(", ")
+            );
         }
         Ok(Rules {
             rules,

@@ -30,7 +30,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use jiff::civil::{DateTime, Weekday};
-use jiff::tz::TimeZone;
+use jiff::tz::{TimeZone, TimeZoneDatabase};
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -109,7 +109,10 @@ impl TryFrom<String> for Zone {
     type Error = String;
 
     fn try_from(name: String) -> Result<Self, String> {
-        match TimeZone::get(&name) {
+        // The bundled database, not the system one: reading /usr/share/zoneinfo
+        // costs a sixth of a short run's start, and the same file then gives
+        // the same shifts on every machine.
+        match TimeZoneDatabase::bundled().get(&name) {
             Ok(tz) => Ok(Zone { name, tz }),
             Err(e) => Err(format!(
                 "unknown time zone `{name}` (give an IANA name such as Europe/Madrid): {e}"
