@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: formatting, lints, then unit and integration tests of
-# every crate (the integration tests run the real binaries). CI runs this.
+# every crate (the integration tests run the real binaries), then the engine
+# tests (scripts/test-engines.sh). CI runs this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +16,6 @@ cargo build --workspace --bins
 
 echo "== unit and integration tests"
 cargo test --workspace
+
+echo "== engine tests: Airflow and n8n for real, Kestra flows through their commands"
+scripts/test-engines.sh

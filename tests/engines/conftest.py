@@ -1,0 +1,187 @@
+"""What the engine tests share: the support binaries, a fresh PostgreSQL database
+per test, tickets dated around the real clock, and a hostile ticket whose
+subject would run commands if any engine let ticket text reach a shell.
+
+Run through scripts/test-engines.sh, which installs the engines first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ENGINES = ROOT / ".engines"
+BIN_DIR = Path(os.environ.get("SUPPORT_BIN_DIR", ROOT / "target" / "debug")).resolve()
+PG_SERVER = os.environ.get("SUPPORT_TEST_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped engine test is a failure: the engines must have run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("CI") and skipped:
+        print(f"\n{len(skipped)} engine test(s) skipped in CI: that is a failure")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def run(args, **kwargs) -> subprocess.CompletedProcess:
+    """Runs a command; on failure the assertion shows its output."""
+    done = subprocess.run([str(a) for a in args], capture_output=True, text=True, **kwargs)
+    assert done.returncode == 0, f"{args[0]} exited {done.returncode}\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
+    return done
+
+
+def tool(name: str) -> Path:
+    path = BIN_DIR / name
+    assert path.is_file(), f"{path} is missing: build the tools first (cargo build --workspace --bins)"
+    return path
+
+
+def query(url: str, sql: str) -> list[list[str]]:
+    """Rows of `sql` as lists of strings (NULL as '')."""
+    out = run(["psql", url, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql]).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def database():
+    """A freshly created, migrated database; dropped afterwards."""
+    name = f"support_engines_{uuid.uuid4().hex[:12]}"
+    admin = f"{PG_SERVER}/postgres"
+    query(admin, f'CREATE DATABASE "{name}"')
+    url = f"{PG_SERVER}/{name}"
+    try:
+        run([tool("support-store"), "migrate", "--db", url])
+        yield url
+    finally:
+        query(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Hostile:
+    """A ticket whose subject holds shell payloads, and the traces they would leave."""
+
+    subject: str
+    markers: Path
+    home: Path
+
+    def ticket(self, ticket_id: str, created_at: str) -> dict:
+        return {
+            "id": ticket_id,
+            "subject": self.subject,
+            "description": "URGENTE: el servicio está caído, nadie puede trabajar. Service down, nobody can work!",
+            "channel": "web",
+            "customer": {"id": "C-EVIL", "email": "mallory@example.com", "name": "Mallory", "tier": "vip"},
+            "created_at": created_at,
+            "status": "open",
+        }
+
+    def assert_nothing_ran(self) -> None:
+        ran = sorted(p.name for p in self.markers.iterdir())
+        assert ran == [], f"payloads in the subject ran: {ran}"
+        assert (self.home / "canary").is_file(), "`rm -rf ~` ran: the sandbox HOME was emptied"
+
+
+@pytest.fixture
+def hostile(tmp_path) -> Hostile:
+    """The subject of the issue: a quote-breaking `rm -rf ~`, `$(touch ...)` and a
+    backtick payload. The engines run with HOME set to a sandbox holding a canary
+    file, so even a successful injection could not reach the real home."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "canary").write_text("rm -rf ~ did not run\n")
+    subject = f"'; rm -rf ~ # $(touch {markers}/dollar) `touch {markers}/backtick` \"; touch {markers}/dquote #"
+    return Hostile(subject=subject, markers=markers, home=home)
+
+
+def utc(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Seeded:
+    now: datetime
+    yesterday_noon: datetime
+    tickets: list[dict]
+
+
+def seed_tickets(url: str, hostile: Hostile) -> Seeded:
+    """Triages and stores tickets dated around the real clock: two breached
+    yesterday at noon (one of them the hostile ticket), one fresh, one closed
+    long ago (for archiving), one resolved yesterday."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    today = now.replace(hour=0, minute=0, second=0)
+    noon = today - timedelta(hours=12)
+    tickets = [
+        {
+            "id": "T-LATE",
+            "subject": "No puedo acceder a mi cuenta, es urgente",
+            "description": "Llevo dos días sin poder entrar y nadie me responde. Es la tercera vez que escribo.",
+            "channel": "email",
+            "customer": {"id": "C-1", "email": "ana@example.com", "name": "Ana", "tier": "vip"},
+            "created_at": utc(noon),
+            "status": "open",
+        },
+        hostile.ticket("T-EVIL", utc(noon + timedelta(minutes=5))),
+        {
+            "id": "T-FRESH",
+            "subject": "Question about my invoice",
+            "description": "Could you send me a copy of last month's invoice? No rush.",
+            "channel": "web",
+            "customer": {"id": "C-2", "email": "bob@example.com", "name": "Bob", "tier": "standard"},
+            "created_at": utc(now - timedelta(minutes=2)),
+            "status": "open",
+        },
+        {
+            "id": "T-OLD",
+            "subject": "Cambio de dirección de envío",
+            "description": "Quiero cambiar la dirección de envío de mi pedido.",
+            "channel": "chat",
+            "customer": {"id": "C-3", "email": "eva@example.com", "name": "Eva", "tier": "standard"},
+            "created_at": utc(now - timedelta(days=400)),
+            "first_response_at": utc(now - timedelta(days=400) + timedelta(minutes=20)),
+            "resolved_at": utc(now - timedelta(days=399)),
+            "closed_at": utc(now - timedelta(days=399)),
+            "status": "closed",
+        },
+        {
+            "id": "T-DONE",
+            "subject": "Refund for a damaged item",
+            "description": "The item arrived broken, I want a refund.",
+            "channel": "email",
+            "customer": {"id": "C-4", "email": "dan@example.com", "name": "Dan", "tier": "standard"},
+            "created_at": utc(noon + timedelta(hours=1)),
+            "first_response_at": utc(noon + timedelta(hours=2)),
+            "resolved_at": utc(noon + timedelta(hours=5)),
+            "resolved_by": "bot",
+            "status": "resolved",
+        },
+    ]
+    # Each triaged a minute after it arrived, as an intake pipeline would have.
+    triaged = "".join(
+        run(
+            [tool("support-triage"), "--agents", ROOT / "examples" / "agents.yaml", "--now",
+             utc(datetime.fromisoformat(t["created_at"].replace("Z", "+00:00")) + timedelta(minutes=1))],
+            input=json.dumps(t, ensure_ascii=False) + "\n",
+        ).stdout
+        for t in tickets
+    )
+    run([tool("support-store"), "ingest", "--db", url], input=triaged)
+    return Seeded(now=now, yesterday_noon=noon, tickets=tickets)

@@ -1,0 +1,210 @@
+"""The DAGs of airflow-dags/, loaded and run by the real Airflow 3 against a fresh
+PostgreSQL database each; the tests check what landed in the database and files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BIN_DIR, ENGINES, ROOT, query, run, seed_tickets, tool
+
+AIRFLOW = ENGINES / "airflow" / "bin" / "airflow"
+DAGS = ROOT / "airflow-dags"
+DAG_IDS = [
+    "support_model_retrain",
+    "support_tickets_export",
+    "support_tickets_monitor",
+    "support_tickets_optimization",
+    "support_tickets_reports",
+]
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory) -> dict[str, str]:
+    """A migrated Airflow metadata database (SQLite) in a temporary AIRFLOW_HOME."""
+    assert AIRFLOW.is_file(), f"{AIRFLOW} is missing: run scripts/install-engines.sh airflow"
+    home = tmp_path_factory.mktemp("airflow")
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    }
+    run([AIRFLOW, "db", "migrate"], env=env)
+    return env
+
+
+def test_every_dag_loads_without_import_errors(airflow_home):
+    # The DAG processor puts the bundle folder on sys.path; so does this check.
+    script = (
+        "import json, sys\n"
+        f"sys.path.append({str(DAGS)!r})\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(DAGS)!r})\n"
+        "print(json.dumps({'errors': bag.import_errors, 'dags': {d.dag_id: {\n"
+        "    'tasks': sorted(t.task_id for t in d.tasks),\n"
+        "    'bash': [t.bash_command for t in d.tasks if t.task_type == 'BashOperator'],\n"
+        "    'append_env': [t.append_env for t in d.tasks if t.task_type == 'BashOperator'],\n"
+        "    'tz': str(d.start_date.tzinfo)} for d in bag.dags.values()}}))\n"
+    )
+    out = run([ENGINES / "airflow" / "bin" / "python", "-c", script], env=airflow_home).stdout
+    loaded = json.loads(out.strip().splitlines()[-1])
+    assert loaded["errors"] == {}
+    assert sorted(loaded["dags"]) == DAG_IDS
+    for dag_id, dag in loaded["dags"].items():
+        assert dag["tz"] == "UTC", dag_id
+        assert dag["bash"] and all(dag["append_env"]), dag_id
+        for command in dag["bash"]:
+            # Binaries by absolute path under $SUPPORT_BIN_DIR, never found on PATH.
+            for before, name in re.findall(r"(.)(support-(?:store|export|escalate|categorize|triage)\b)", command):
+                assert before == "/" and f"}}/{name}" in command, (dag_id, name)
+
+
+def dags_test(env: dict[str, str], dag_id: str, logical_date: str) -> str:
+    """`airflow dags test`; returns its output after checking the run succeeded."""
+    done = subprocess.run(
+        [str(AIRFLOW), "dags", "test", dag_id, logical_date], env=env, capture_output=True, text=True
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-6000:]
+    finished = re.search(r"DagRun Finished: dag_id=" + dag_id + r".*?state=(\w+)", out)
+    assert finished and finished.group(1) == "success", out[-6000:]
+    return out
+
+
+@pytest.fixture
+def run_env(airflow_home, database, hostile, tmp_path):
+    """The environment a worker would have, pointing at this test's database."""
+    return {
+        **airflow_home,
+        "DATABASE_URL": database,
+        "SUPPORT_BIN_DIR": str(BIN_DIR),
+        "SUPPORT_WORK_DIR": str(tmp_path / "work"),
+        "SUPPORT_OUT_DIR": str(tmp_path / "out"),
+        "HOME": str(hostile.home),
+    }
+
+
+def test_monitor_escalates_breached_tickets_and_stores_them(run_env, database, hostile, tmp_path):
+    seeded = seed_tickets(database, hostile)
+    # Triaged when they arrived, the tickets were not yet late: nothing escalated.
+    assert query(database, "SELECT ticket_id FROM escalations WHERE ticket_id IN ('T-LATE', 'T-EVIL')") == []
+
+    dags_test(run_env, "support_tickets_monitor", seeded.now.strftime("%Y-%m-%dT%H:%M:%S+00:00"))
+
+    escalated = {row[0] for row in query(database, "SELECT ticket_id FROM escalations")}
+    assert {"T-LATE", "T-EVIL"} <= escalated, escalated
+    assert "T-FRESH" not in escalated and "T-OLD" not in escalated
+    # The stored escalation decision is the one the monitor made, with its triggers.
+    level, triggers = query(
+        database, "SELECT escalation_level, ticket->'escalation'->'triggers' FROM tickets WHERE id = 'T-LATE'"
+    )[0]
+    assert level not in ("", "none") and json.loads(triggers)
+    assert query(database, "SELECT subject FROM tickets WHERE id = 'T-EVIL'") == [[hostile.subject]]
+    # The run cleaned up after itself.
+    assert not any((tmp_path / "work" / "support_tickets_monitor").glob("*/due.jsonl"))
+    hostile.assert_nothing_ran()
+
+
+def test_export_writes_the_days_tickets_as_csv(run_env, database, hostile, tmp_path):
+    seeded = seed_tickets(database, hostile)
+    day = seeded.yesterday_noon.strftime("%Y-%m-%d")
+
+    # A run triggered today exports the last whole day: yesterday.
+    dags_test(run_env, "support_tickets_export", seeded.now.strftime("%Y-%m-%d"))
+
+    exported = tmp_path / "out" / f"tickets-{day}.csv"
+    rows = list(csv.DictReader(exported.open(newline="", encoding="utf-8")))
+    ids = {row["id"] for row in rows}
+    # Created yesterday: the breached two and the resolved one; not today's nor last year's.
+    assert ids == {"T-LATE", "T-EVIL", "T-DONE"}, ids
+    assert next(r for r in rows if r["id"] == "T-EVIL")["subject"] == hostile.subject
+    hostile.assert_nothing_ran()
+
+
+def test_report_is_one_html_page_with_charts(run_env, database, hostile, tmp_path):
+    seeded = seed_tickets(database, hostile)
+    today = seeded.now.strftime("%Y-%m-%d")
+
+    dags_test(run_env, "support_tickets_reports", seeded.now.strftime("%Y-%m-%dT%H:%M:%S+00:00"))
+
+    page = (tmp_path / "out" / f"support-report-{today}.html").read_text(encoding="utf-8")
+    assert page.lstrip().lower().startswith("<!doctype html")
+    assert "<svg" in page
+    hostile.assert_nothing_ran()
+
+
+def test_optimization_archives_old_closed_tickets(run_env, database, hostile, tmp_path):
+    seed_tickets(database, hostile)
+    assert query(database, "SELECT count(*) FROM tickets WHERE id = 'T-OLD'") == [["1"]]
+
+    dags_test(run_env, "support_tickets_optimization", "2026-01-04T03:00:00+00:00")
+
+    assert query(database, "SELECT count(*) FROM tickets WHERE id = 'T-OLD'") == [["0"]]
+    assert query(database, "SELECT count(*) FROM tickets_archive WHERE id = 'T-OLD'") == [["1"]]
+    # Open tickets stay where they are.
+    assert query(database, "SELECT count(*) FROM tickets WHERE id IN ('T-LATE', 'T-EVIL', 'T-FRESH')") == [["3"]]
+    hostile.assert_nothing_ran()
+
+
+def labelled_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def intents() -> dict[str, list[tuple[str, str]]]:
+    """bitext_cs_20k (train and dev splits) as (text, intent) rows."""
+    datasets = Path(os.environ.get("DATASETS", ROOT.parent / "shared" / "datasets")) / "bitext_cs_20k"
+    split = {}
+    for name in ("train", "dev"):
+        with (datasets / f"{name}.csv").open(newline="", encoding="utf-8") as f:
+            split[name] = [(row["text"], row["intent"]) for row in csv.DictReader(f)]
+    return split
+
+
+def test_retrain_promotes_a_better_model_and_keeps_a_better_current_one(run_env, database, hostile, tmp_path, intents):
+    seed_tickets(database, hostile)
+    corrections = tmp_path / "corrections.jsonl"
+    corrections.write_text(
+        json.dumps({"ticket": "T-LATE", "tool": "category", "label": "recover_password", "by": "ana"}) + "\n"
+        + json.dumps({"ticket": "T-DONE", "tool": "category", "label": "get_refund", "by": "ana"}) + "\n"
+        # The hostile subject goes into the training data through the corrections export.
+        + json.dumps({"ticket": "T-EVIL", "tool": "category", "label": "complaint", "by": "ana"}) + "\n"
+    )
+    run([tool("support-store"), "correct", "--db", database, "--input", corrections])
+    assert len(query(database, "SELECT 1 FROM triage_results WHERE true_label IS NOT NULL")) == 3
+
+    # Every 8th training row: plenty for 27 intents; every 400th: too little to be any good.
+    many = labelled_csv(tmp_path / "many.csv", intents["train"][::8])
+    few = labelled_csv(tmp_path / "few.csv", intents["train"][::400])
+    held_out = labelled_csv(tmp_path / "dev.csv", intents["dev"][::4])
+    out = tmp_path / "out"
+    out.mkdir()
+    promoted = out / "categorize.model"
+    run([tool("support-categorize"), "train", "--data", few, "--out", promoted])
+    weak = promoted.read_bytes()
+    env = {**run_env, "SUPPORT_EVAL_DATA": str(held_out)}
+
+    # The current model is weak and the candidate learns from many rows: promoted.
+    log = dags_test({**env, "SUPPORT_TRAIN_DATA": str(many)}, "support_model_retrain", "2026-01-03T02:00:00+00:00")
+    assert "3 correction(s)" in log
+    strong = promoted.read_bytes()
+    assert strong != weak
+
+    # Now the candidate learns from few rows and the current model is strong: kept.
+    dags_test({**env, "SUPPORT_TRAIN_DATA": str(few)}, "support_model_retrain", "2026-01-10T02:00:00+00:00")
+    assert promoted.read_bytes() == strong
+    # Promoted or not, each run removed its folder.
+    assert list((tmp_path / "work" / "support_model_retrain").iterdir()) == []
+    hostile.assert_nothing_ran()

@@ -1,0 +1,274 @@
+"""The Kestra flows of flows/. NOT a Kestra run: Kestra needs its server (not on
+any registry this machine reaches) and Java 21; see README, "Kestra".
+
+1. Structure: every flow parses, uses only task and trigger types of Kestra 2.x
+   with their documented properties, none of the constructs 2.0 removed, and
+   references only tasks that ran before.
+2. Safety: no expression is rendered into a shell command: ticket data reaches
+   the commands only as files (inputFiles) or environment (env).
+3. Behaviour: kestra_harness runs each flow's Commands tasks with the real
+   binaries against a fresh PostgreSQL database, handing files and outputs along
+   as Kestra would, and the tests check what landed in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import yaml
+from conftest import BIN_DIR, ROOT, query, run, seed_tickets, tool, utc
+from kestra_harness import EXPRESSION, Kestra
+
+FLOWS = ROOT / "flows"
+FLOW_IDS = {
+    "support_ticket_automation",
+    "support_ticket_escalation",
+    "support_feedback_collection",
+    "support_maintenance",
+    "support_ticket_batch",
+    "support_ticket_batch_part",
+}
+
+COMMON = {"id", "type", "description", "disabled", "timeout", "retry", "allowFailure", "logLevel", "runIf"}
+# Task and trigger types the flows may use: (required, allowed) properties, from
+# Kestra's plugin documentation.
+SCHEMA = {
+    "io.kestra.plugin.scripts.shell.Commands": (
+        {"commands"},
+        {"commands", "taskRunner", "inputFiles", "outputFiles", "env", "beforeCommands", "interpreter",
+         "namespaceFiles", "failFast", "targetOS", "containerImage"},
+    ),
+    "io.kestra.plugin.core.flow.If": ({"condition", "then"}, {"condition", "then", "else"}),
+    "io.kestra.plugin.core.flow.Loop": ({"values", "tasks"}, {"values", "tasks", "concurrencyLimit"}),
+    "io.kestra.plugin.core.flow.Subflow": (
+        {"namespace", "flowId"},
+        {"namespace", "flowId", "inputs", "wait", "transmitFailed", "inheritLabels", "labels", "revision"},
+    ),
+    "io.kestra.plugin.core.storage.Split": ({"from"}, {"from", "rows", "bytes", "partitions", "separator"}),
+    "io.kestra.plugin.core.http.Request": (
+        {"uri"}, {"uri", "method", "contentType", "body", "headers", "options", "formData"}),
+    "io.kestra.plugin.email.MailSend": (
+        {"from", "to", "host", "port"},
+        {"from", "to", "cc", "subject", "host", "port", "username", "password", "transportStrategy",
+         "plainTextContent", "htmlTextContent", "attachments", "embeddedImages", "sessionTimeout",
+         "verifyServerIdentity", "trustedHosts"},
+    ),
+    "io.kestra.plugin.jdbc.postgresql.Query": (
+        {"url", "sql"}, {"url", "sql", "username", "password", "fetchType", "parameters", "timeZoneId", "ssl"}),
+}
+TRIGGERS = {
+    "io.kestra.plugin.core.trigger.Webhook": ({"key"}, {"key", "conditions", "inputs"}),
+    "io.kestra.plugin.core.trigger.Schedule": ({"cron"}, {"cron", "timezone", "conditions", "inputs", "withSeconds"}),
+}
+FLOW_KEYS = {"id", "namespace", "description", "labels", "inputs", "outputs", "variables", "tasks",
+             "errors", "finally", "triggers", "concurrency", "retry", "afterExecution", "disabled"}
+# Removed or replaced by Kestra 2.0 (migration guide) and older renamed constructs.
+REMOVED = re.compile(
+    r"io\.kestra\.plugin\.core\.flow\.(ForEach|ForEachItem|EachSequential|EachParallel)\b"
+    r"|\bpluginDefaults\b|\bio\.kestra\.core\.tasks\.|\bio\.kestra\.core\.models\.triggers\.types\."
+)
+
+
+def load_flows() -> dict[str, dict]:
+    flows = {}
+    for path in sorted(FLOWS.glob("*.yml")):
+        text = path.read_text()
+        assert not REMOVED.search(text), f"{path.name} uses a construct Kestra 2.0 removed"
+        flow = yaml.safe_load(text)
+        assert flow["id"] == path.stem, path.name
+        flows[flow["id"]] = flow
+    return flows
+
+
+def walk(tasks: list):
+    """Every task, nested ones too, in the order they run."""
+    for task in tasks:
+        yield task
+        for key in ("then", "else", "tasks"):
+            if isinstance(task.get(key), list):
+                yield from walk(task[key])
+
+
+def expressions(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from expressions(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from expressions(v)
+    elif isinstance(value, str):
+        yield from (m.group(1).strip() for m in EXPRESSION.finditer(value))
+
+
+def test_flows_are_well_formed_kestra_2_flows():
+    flows = load_flows()
+    assert set(flows) == FLOW_IDS
+    for flow_id, flow in flows.items():
+        assert set(flow) <= FLOW_KEYS, (flow_id, set(flow) - FLOW_KEYS)
+        assert flow["namespace"] == "support" and flow["tasks"]
+        ids = [t["id"] for t in walk(flow["tasks"])] + [t["id"] for t in flow.get("triggers", [])]
+        assert len(ids) == len(set(ids)), f"{flow_id}: task ids repeat"
+        declared_inputs = {i["id"] for i in flow.get("inputs", [])}
+        for i in flow.get("inputs", []):
+            assert i["type"] in {"STRING", "INT", "FILE", "JSON", "BOOLEAN"}, (flow_id, i)
+        for trigger in flow.get("triggers", []):
+            required, allowed = TRIGGERS[trigger["type"]]
+            assert required <= set(trigger) and set(trigger) - COMMON <= allowed, (flow_id, trigger["id"])
+        seen: set[str] = set()
+        for task in walk(flow["tasks"]):
+            assert re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_-]*", task["id"])
+            required, allowed = SCHEMA[task["type"]]
+            props = set(task) - COMMON
+            assert required <= props, (flow_id, task["id"], required - props)
+            assert props <= allowed, (flow_id, task["id"], props - allowed)
+            for expression in expressions({k: v for k, v in task.items() if k not in ("then", "else", "tasks")}):
+                for used in re.findall(r"\boutputs\.([a-zA-Z0-9_]+)", expression):
+                    assert used in seen, f"{flow_id}.{task['id']} reads outputs of {used}, which has not run"
+                for used in re.findall(r"\binputs\.([a-zA-Z0-9_]+)", expression):
+                    assert used in declared_inputs, (flow_id, used)
+                if "trigger." in expression:
+                    assert flow.get("triggers"), (flow_id, expression)
+            seen.add(task["id"])
+        for output in flow.get("outputs", []):
+            assert {"id", "type", "value"} <= set(output)
+        for subflow in (t for t in walk(flow["tasks"]) if t["type"].endswith(".Subflow")):
+            assert subflow["flowId"] in flows and subflow["namespace"] == flows[subflow["flowId"]]["namespace"]
+            assert set(subflow.get("inputs", {})) == {i["id"] for i in flows[subflow["flowId"]]["inputs"]}
+
+
+def test_no_expression_reaches_a_shell_and_every_script_is_posix_sh():
+    for flow_id, flow in load_flows().items():
+        for task in walk(flow["tasks"]):
+            if not task["type"].endswith("shell.Commands"):
+                continue
+            assert task["taskRunner"]["type"] == "io.kestra.plugin.core.runner.Process", (flow_id, task["id"])
+            script = "\n".join(task["commands"])
+            # Values reach the script as files or environment variables, never as text in it.
+            assert "{{" not in script and "{%" not in script, (flow_id, task["id"])
+            # The Process runner's interpreter is /bin/sh: dash here, so no bashisms.
+            syntax = subprocess.run(["dash", "-n"], input=script, capture_output=True, text=True)
+            assert syntax.returncode == 0, (flow_id, task["id"], syntax.stderr)
+            assert "[[" not in script and "function " not in script and "<<<" not in script, (flow_id, task["id"])
+            for name in re.findall(r"/(support-[a-z-]+)\"", script):
+                assert (BIN_DIR / name).is_file(), f"{flow_id}.{task['id']} runs {name}, which is not built"
+
+
+@pytest.fixture
+def kestra(database, hostile, tmp_path) -> Kestra:
+    jdbc = database.replace("postgres://postgres@", "jdbc:postgresql://")
+    secrets = {
+        "SUPPORT_DATABASE_URL": database,
+        "SUPPORT_WEBHOOK_KEY": "test-key",
+        "SUPPORT_NOTIFY_URL": "http://127.0.0.1:9/escalations",
+        "SUPPORT_JDBC_URL": jdbc,
+        "SUPPORT_DB_USER": "postgres",
+        "SUPPORT_DB_PASSWORD": "",
+        "SUPPORT_FEEDBACK_KEY": "feedback-key",
+        "SUPPORT_FEEDBACK_FORM_URL": "https://support.example.com/feedback",
+        "SUPPORT_SMTP_HOST": "127.0.0.1",
+        "SUPPORT_SMTP_PORT": "2525",
+        "SUPPORT_SMTP_USER": "",
+        "SUPPORT_SMTP_PASSWORD": "",
+        "SUPPORT_MAIL_FROM": "support@example.com",
+    }
+    worker_env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(hostile.home),
+        "SUPPORT_BIN_DIR": str(BIN_DIR),
+        "SUPPORT_AGENTS": str(ROOT / "examples" / "agents.yaml"),
+    }
+    work = tmp_path / "kestra"
+    work.mkdir()
+    return Kestra(FLOWS, secrets, worker_env, work)
+
+
+def test_automation_triages_stores_and_announces_escalations(kestra, database, hostile):
+    # The VIP outage of examples/, arriving now, asking for a person: escalated at once.
+    outage = json.loads((ROOT / "examples" / "ticket.json").read_text())
+    outage["created_at"] = utc(datetime.now(timezone.utc) - timedelta(minutes=1))
+    outage["description"] += " Quiero hablar con una persona real."
+    run_ = kestra.run("support_ticket_automation", trigger={"body": outage})
+    assert run_.outputs["triage"]["vars"] == {"records": 1, "failed": 0}
+    assert run_.outputs["store"]["vars"]["summary"]["stored"] == 1
+    assert {m["name"] for m in run_.metrics if m["task"] == "triage"} == {"records", "failed"}
+    assert query(database, "SELECT escalation_level <> 'none' FROM tickets WHERE id = 'T-1003'") == [["t"]]
+    assert run_.outputs["escalation_check"]["vars"]["escalated"] == 1
+    assert [s["task"] for s in run_.sent] == ["announce_escalation"]
+    assert json.loads(run_.sent[0]["body"])["escalation"]["escalate"] is True
+
+    calm = kestra.run("support_ticket_automation", trigger={"body": hostile.ticket("T-EVIL", outage["created_at"])})
+    assert calm.outputs["triage"]["vars"]["records"] == 1
+    assert len(calm.sent) == calm.outputs["escalation_check"]["vars"]["escalated"]
+    assert query(database, "SELECT subject FROM tickets WHERE id = 'T-EVIL'") == [[hostile.subject]]
+    hostile.assert_nothing_ran()
+
+
+def test_escalation_flow_escalates_due_tickets(kestra, database, hostile):
+    seed_tickets(database, hostile)
+    run_ = kestra.run("support_ticket_escalation", trigger={})
+    assert run_.outputs["due"]["vars"]["due"] >= 2
+    assert run_.outputs["escalate"]["vars"]["records"] == run_.outputs["due"]["vars"]["due"]
+    escalated = {r[0] for r in query(database, "SELECT ticket_id FROM escalations")}
+    assert {"T-LATE", "T-EVIL"} <= escalated
+    assert run_.outputs["escalate"]["vars"]["escalated"] >= 2
+    assert [s["task"] for s in run_.sent] == ["announce_escalations"]
+    announced = {json.loads(line)["id"] for line in run_.sent[0]["body"].splitlines()}
+    assert {"T-LATE", "T-EVIL"} <= announced
+    hostile.assert_nothing_ran()
+
+
+def test_feedback_flow_asks_a_day_after_resolution_and_stores_answers(kestra, database, hostile):
+    now = datetime.now(timezone.utc)
+    resolved = {
+        "id": "T-FB", "subject": "Refund received, thanks", "description": "All good now.",
+        "channel": "email", "customer": {"id": "C-9", "email": "zoe@example.com", "name": "Zoe"},
+        "created_at": utc(now - timedelta(hours=30)), "first_response_at": utc(now - timedelta(hours=29)),
+        "resolved_at": utc(now - timedelta(hours=24, minutes=30)), "status": "resolved",
+    }
+    recent = {**resolved, "id": "T-RECENT", "resolved_at": utc(now - timedelta(hours=2)),
+              "customer": {"id": "C-8", "email": "yan@example.com", "name": "Yan"}}
+    triaged = run([tool("support-triage")], input="".join(json.dumps(t) + "\n" for t in (resolved, recent))).stdout
+    run([tool("support-store"), "ingest", "--db", database], input=triaged)
+
+    asked = kestra.run("support_feedback_collection", trigger={})
+    assert [(s["task"], s["to"]) for s in asked.sent] == [("ask_for_feedback", "zoe@example.com")]
+    assert "https://support.example.com/feedback?ticket=T-FB" in asked.sent[0]["plainTextContent"]
+
+    answer = {"ticket": "T-FB", "rating": 4, "comment": hostile.subject}
+    kestra.run("support_feedback_collection", trigger={"body": answer})
+    assert query(database, "SELECT rating, comment FROM feedback WHERE ticket_id = 'T-FB'") == [["4", hostile.subject]]
+    # Answered: not asked again.
+    assert kestra.run("support_feedback_collection", trigger={}).sent == []
+    hostile.assert_nothing_ran()
+
+
+def test_maintenance_flow_archives_and_reports(kestra, database, hostile):
+    seed_tickets(database, hostile)
+    run_ = kestra.run("support_maintenance", trigger={})
+    assert run_.outputs["maintain"]["vars"]["archived"] >= 1
+    assert "mv_daily_summary" in run_.outputs["maintain"]["vars"]["refreshed"]
+    assert query(database, "SELECT count(*) FROM tickets_archive WHERE id = 'T-OLD'") == [["1"]]
+    hostile.assert_nothing_ran()
+
+
+def test_batch_flow_fans_parts_out_to_subflows(kestra, database, hostile, tmp_path):
+    tickets = (ROOT / "examples" / "tickets.jsonl").read_text().splitlines()
+    tickets.append(json.dumps(hostile.ticket("T-EVIL", "2026-11-24T08:00:00Z")))
+    tickets.append('{"id": "T-BROKEN", "subject": "hola", "customer": {"tier": 7}}')
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join(tickets) + "\n")
+
+    run_ = kestra.run("support_ticket_batch", inputs={"tickets": batch, "rows_per_part": 10})
+    parts = run_.subflows
+    assert len(parts) == 3 and all(p.state == "SUCCESS" for p in parts)
+    assert sum(p.outputs["triage"]["vars"]["records"] for p in parts) == len(tickets)
+    assert sum(p.outputs["triage"]["vars"]["failed"] for p in parts) == 1
+    stored = int(query(database, "SELECT count(*) FROM tickets")[0][0])
+    assert stored == len(tickets) - 1
+    assert query(database, "SELECT subject FROM tickets WHERE id = 'T-EVIL'") == [[hostile.subject]]
+    assert "T-BROKEN" in kestra.read(parts[-1].outputs["triage"]["outputFiles"]["errors.jsonl"])
+    hostile.assert_nothing_ran()
