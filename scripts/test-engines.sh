@@ -12,10 +12,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-engines.sh
 
-if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-    echo "PostgreSQL is not answering on 127.0.0.1:5432; starting it"
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
-fi
+scripts/start-postgres.sh
 
 # CI=true makes a skipped engine test fail the run (tests/engines/conftest.py).
 exec .engines/airflow/bin/python -m pytest tests/engines -p no:cacheprovider -q -rs "$@"

@@ -14,7 +14,8 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== build the binaries the integration tests run"
 cargo build --workspace --bins
 
-echo "== unit and integration tests"
+echo "== unit and integration tests (PostgreSQL ones on 127.0.0.1:5432)"
+scripts/start-postgres.sh
 cargo test --workspace
 
 echo "== engine tests: Airflow and n8n for real, Kestra flows through their commands"
