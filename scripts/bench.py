@@ -17,16 +17,20 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOLS = ["support-sentiment", "support-categorize", "support-tags", "support-priority", "support-route", "support-escalate", "support-triage"]
-# The tools a shell pipes; support-triage runs the same chain in one process.
-PIPED = TOOLS[:-1]
+TOOLS = ["support-sentiment", "support-categorize", "support-tags", "support-priority", "support-route", "support-escalate", "support-triage", "support-ml-predict"]
+# The tools a shell pipes; support-triage runs the same chain in one process;
+# support-ml-predict (with a model trained on examples/history.jsonl) is not in the chain.
+PIPED = TOOLS[:6]
 NOW = "2026-11-24T09:00:00Z"
+ML_MODEL = os.path.join(tempfile.gettempdir(), f"support-bench-{os.getpid()}-history.model")
 
 
 def tool_args(tool):
     args = ["--now", NOW]
-    if tool in ("support-route", "support-triage"):
+    if tool in ("support-route", "support-triage", "support-ml-predict"):
         args += ["--agents", os.path.join(ROOT, "examples", "agents.yaml")]
+    if tool == "support-ml-predict":
+        args += ["--model", ML_MODEL]
     return args
 
 
@@ -67,6 +71,9 @@ def main():
     with open(os.path.join(ROOT, "examples", "ticket.json"), "rb") as src, open(single, "wb") as dst:
         dst.write(src.read())
     make_stream(stream, args.tickets)
+    examples = os.path.join(ROOT, "examples")
+    subprocess.run([os.path.join(args.bin, "support-ml-predict"), "train", "--data", os.path.join(examples, "history.jsonl"),
+                    "--feedback", os.path.join(examples, "feedback.jsonl"), "--out", ML_MODEL], check=True, stdout=subprocess.DEVNULL)
     size_mb = os.path.getsize(stream) / 1e6
 
     print(f"cores: {os.cpu_count()}  stream: {args.tickets} tickets, {size_mb:.1f} MB  single-ticket runs: {args.runs}")

@@ -5,7 +5,7 @@ use serde_json::Value;
 use support_core::schema::{schema_of, shared_schemas};
 
 /// `(file name, schema)` for the input ticket, the error record, each tool's
-/// result, and the remote classifier's request and response.
+/// result, support-export's outputs, and the remote classifier's request and response.
 pub fn schemas() -> Vec<(&'static str, Value)> {
     let mut all = shared_schemas();
     all.extend([
@@ -26,6 +26,26 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         (
             "escalation.schema.json",
             schema_of::<support_escalate::Escalation>(),
+        ),
+        (
+            "predictions.schema.json",
+            schema_of::<support_ml_predict::Predictions>(),
+        ),
+        (
+            "export-ticket.schema.json",
+            schema_of::<support_export::TicketRow>(),
+        ),
+        (
+            "export-dashboard.schema.json",
+            schema_of::<support_export::Dashboard>(),
+        ),
+        (
+            "export-kpis.schema.json",
+            schema_of::<support_export::Kpis>(),
+        ),
+        (
+            "export-conversations.schema.json",
+            schema_of::<support_export::Conversations>(),
         ),
         (
             "remote-request.schema.json",

@@ -77,6 +77,10 @@ pub struct CommonArgs {
     /// Records larger than this become `too_large` error records.
     #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
     pub max_record_bytes: usize,
+
+    /// After the run, print the counts as Kestra `::{"outputs":..}::` and `::{"metrics":..}::` lines (on stderr).
+    #[arg(long)]
+    pub kestra: bool,
 }
 
 impl CommonArgs {
@@ -89,17 +93,7 @@ impl CommonArgs {
 
     /// Starts logging to stderr. Safe to call more than once.
     pub fn init_logging(&self) {
-        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-        let builder = tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(io::stderr);
-        let _ = match self.log_format {
-            LogFormat::Text => builder
-                .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
-                .try_init(),
-            LogFormat::Json => builder.json().try_init(),
-        };
+        init_logging(self.log_format);
     }
 
     /// Loads the configuration: `--config`, or the embedded default (`C::default()`).
@@ -108,6 +102,22 @@ impl CommonArgs {
     ) -> Result<C, crate::config::ConfigError> {
         crate::config::load(self.config.as_deref())
     }
+}
+
+/// Starts logging to stderr in `format`, the level from `RUST_LOG` (default
+/// `warn`). Safe to call more than once.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
+            .try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 /// A labelled data file and the columns (CSV) or fields (JSON Lines) to read,
@@ -216,7 +226,28 @@ pub fn run_stdio(common: &CommonArgs, stage: &dyn Stage) -> ExitCode {
         &mut output,
         errors_file.as_mut().map(|f| f as &mut dyn Write),
     );
+    if let (true, Ok(summary)) = (common.kestra, &result) {
+        let program = std::env::args_os().next().unwrap_or_default();
+        let tool = std::path::Path::new(&program)
+            .file_name()
+            .unwrap_or_default();
+        eprint!("{}", kestra_lines(&tool.to_string_lossy(), summary));
+    }
     exit_code(result)
+}
+
+/// The `--kestra` lines: a run's counts as Kestra task outputs and metrics.
+/// Kestra reads single-line `::{...}::` from both streams of a script task;
+/// they go to stderr so that stdout, usually the task's output file, stays JSON.
+pub fn kestra_lines(tool: &str, summary: &Summary) -> String {
+    let counts = [("records", summary.records), ("failed", summary.failed)];
+    let outputs = serde_json::json!({ "outputs": serde_json::Map::from_iter(
+        counts.map(|(name, value)| (name.to_owned(), value.into()))
+    ) });
+    let metrics = serde_json::json!({ "metrics": counts.map(|(name, value)| serde_json::json!(
+        { "name": name, "type": "counter", "value": value, "tags": { "tool": tool } }
+    )) });
+    format!("::{outputs}::\n::{metrics}::\n")
 }
 
 fn exit_code(result: Result<Summary, RunError>) -> ExitCode {
@@ -241,5 +272,40 @@ fn exit_code(result: Result<Summary, RunError>) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(exit::OUTPUT)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kestra_lines_are_two_single_line_json_objects_kestra_matches() {
+        let summary = Summary {
+            records: 24,
+            failed: 2,
+            output_closed: false,
+        };
+        let text = kestra_lines("support-triage", &summary);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        // Kestra's pattern is ^::(\{.*})::$ on one line.
+        let parsed: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|line| {
+                let inner = line.strip_prefix("::").and_then(|l| l.strip_suffix("::"));
+                serde_json::from_str(inner.expect("framed by ::")).expect("JSON")
+            })
+            .collect();
+        assert_eq!(
+            parsed[0],
+            serde_json::json!({"outputs": {"records": 24, "failed": 2}})
+        );
+        let metrics = parsed[1]["metrics"].as_array().expect("a list");
+        assert_eq!(metrics.len(), 2);
+        assert_eq!(metrics[1]["name"], "failed");
+        assert_eq!(metrics[1]["value"], 2);
+        assert_eq!(metrics[1]["type"], "counter");
+        assert_eq!(metrics[1]["tags"]["tool"], "support-triage");
     }
 }

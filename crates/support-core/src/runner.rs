@@ -30,6 +30,9 @@ pub trait Tool: Sync {
     /// The one key this tool adds to the ticket.
     const KEY: &'static str;
     type Output: Serialize;
+    /// Whether a ticket without customer text is a `no_text` error. Tools
+    /// that decide from structured fields only (support-ml-predict) say no.
+    const NEEDS_TEXT: bool = true;
 
     fn decide(&self, ticket: &Ticket<'_>, ctx: &Context) -> Result<Self::Output, RecordError>;
 }
@@ -43,13 +46,13 @@ pub trait Stage: Sync {
 impl<T: Tool> Stage for T {
     fn apply(&self, record: &mut Record<'_>, ctx: &Context) -> Result<(), RecordError> {
         let output = match Ticket::from_record(record) {
-            Ok(ticket) => decide_on_text(self, &ticket, ctx),
+            Ok(ticket) => decide_checked(self, &ticket, ctx),
             // A key repeated inside `customer` or a message: the typed view
             // refuses it, and a parsed object keeps the last value, as the
             // tools have always read such tickets.
             Err(err) if err.message.starts_with("duplicate field") => {
                 let map = record.to_map();
-                decide_on_text(self, &Ticket::from_map(&map)?, ctx)
+                decide_checked(self, &Ticket::from_map(&map)?, ctx)
             }
             Err(err) => Err(err),
         }?;
@@ -61,12 +64,14 @@ impl<T: Tool> Stage for T {
     }
 }
 
-fn decide_on_text<T: Tool>(
+fn decide_checked<T: Tool>(
     tool: &T,
     ticket: &Ticket<'_>,
     ctx: &Context,
 ) -> Result<T::Output, RecordError> {
-    ticket.require_text()?;
+    if T::NEEDS_TEXT {
+        ticket.require_text()?;
+    }
     tool.decide(ticket, ctx)
 }
 
@@ -144,13 +149,14 @@ pub fn run<'w, R: BufRead + Send>(
         Some(b'[') => run_array(stage, opts, input, &mut sink),
         Some(_) => run_object_or_lines(stage, opts, input, &mut sink, &pool),
     };
-    match result {
-        Ok(()) => sink.flush(),
+    // A small output is first written by the final flush, so a reader that
+    // has gone (`| head -1`) shows up there as often as in the loop.
+    match result.and_then(|()| sink.flush()) {
         Err(RunError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
             sink.summary.output_closed = true;
             Ok(())
         }
-        Err(e) => Err(e),
+        other => other,
     }?;
     Ok(sink.summary)
 }
@@ -316,9 +322,26 @@ fn run_lines<R: BufRead + Send>(
     })
 }
 
-struct RawLine {
-    number: u64,
-    content: Result<Vec<u8>, usize>,
+/// One line of JSON Lines input, as [`read_batch`] gives it.
+pub struct RawLine {
+    /// 1-based line number in the input.
+    pub number: u64,
+    /// The line's bytes (without the newline), or its length when it was over the limit.
+    pub content: Result<Vec<u8>, usize>,
+}
+
+impl RawLine {
+    /// The line's bytes, or the `too_large` error of a line over the limit.
+    pub fn bytes(&self) -> Result<&[u8], RecordError> {
+        self.content.as_deref().map_err(|len| {
+            RecordError::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "record is {len} bytes, over the limit; raise --max-record-bytes to accept it"
+                ),
+            )
+        })
+    }
 }
 
 enum LineRead {
@@ -376,13 +399,41 @@ fn finish_line(buf: &mut Vec<u8>, total: usize, max: usize) -> LineRead {
     }
 }
 
-fn read_batch(input: &mut impl BufRead, line_no: &mut u64, max: usize) -> io::Result<Vec<RawLine>> {
+/// Reads the next batch of JSON Lines (up to 1,024 records or 4 MiB), skipping
+/// blank lines; `line_no` counts the lines read so far. Lines over `max` bytes
+/// are skipped unread and given as their length. An empty batch is the end.
+/// `run` reads with it; so can a tool that consumes tickets rather than
+/// transforming them (support-export).
+pub fn read_batch(
+    input: &mut impl BufRead,
+    line_no: &mut u64,
+    max: usize,
+) -> io::Result<Vec<RawLine>> {
     let mut batch = Vec::new();
     let mut bytes = 0usize;
     while batch.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
+        let Some(line) = next_line(input, line_no, max)? else {
+            break;
+        };
+        bytes += line.content.as_ref().map_or(0, Vec::len);
+        batch.push(line);
+    }
+    Ok(batch)
+}
+
+/// Reads the next non-blank line, `None` at the end of the input; `line_no`
+/// counts the lines read so far. A line over `max` bytes is skipped unread and
+/// given as its length. For a consumer that batches by its own measure
+/// (support-store commits every `--batch-size` records).
+pub fn next_line(
+    input: &mut impl BufRead,
+    line_no: &mut u64,
+    max: usize,
+) -> io::Result<Option<RawLine>> {
+    loop {
         let mut buf = Vec::new();
         let Some(read) = read_line(input, &mut buf, max)? else {
-            break;
+            return Ok(None);
         };
         *line_no += 1;
         let content = match read {
@@ -390,13 +441,11 @@ fn read_batch(input: &mut impl BufRead, line_no: &mut u64, max: usize) -> io::Re
             LineRead::Complete if buf.iter().all(u8::is_ascii_whitespace) => continue,
             LineRead::Complete => Ok(buf),
         };
-        bytes += content.as_ref().map_or(0, Vec::len);
-        batch.push(RawLine {
+        return Ok(Some(RawLine {
             number: *line_no,
             content,
-        });
+        }));
     }
-    Ok(batch)
 }
 
 /// A processed record, serialized: either the output or the error record.
@@ -406,18 +455,9 @@ enum Outcome {
 }
 
 fn process_line(stage: &dyn Stage, ctx: &Context, line: RawLine) -> Outcome {
-    match line.content {
-        Err(len) => error_outcome(
-            &RecordError::new(
-                ErrorKind::TooLarge,
-                format!(
-                    "record is {len} bytes, over the limit; raise --max-record-bytes to accept it"
-                ),
-            ),
-            line.number,
-            None,
-        ),
-        Ok(bytes) => process_record(stage, ctx, &bytes, line.number),
+    match line.bytes() {
+        Err(err) => error_outcome(&err, line.number, None),
+        Ok(bytes) => process_record(stage, ctx, bytes, line.number),
     }
 }
 
@@ -452,7 +492,7 @@ fn error_outcome(err: &RecordError, line: u64, id: Option<String>) -> Outcome {
 }
 
 /// The record's `id` for its error record, when it is a string or a number.
-fn id_string(record: &Record<'_>) -> Option<String> {
+pub fn id_string(record: &Record<'_>) -> Option<String> {
     match serde_json::from_str(record.get("id")?.get()).ok()? {
         Value::String(s) => Some(s),
         Value::Number(n) => Some(n.to_string()),
@@ -788,6 +828,24 @@ mod tests {
         }
         let input = "{\"subject\":\"a\"}\n".repeat(10_000);
         let summary = run(&Echo, &opts(1 << 20), input.as_bytes(), &mut Closed, None).unwrap();
+        assert!(summary.output_closed);
+    }
+
+    /// A short output sits in stdout's buffer until the final flush, which
+    /// is then where a closed reader shows.
+    #[test]
+    fn closed_output_found_by_the_last_flush_stops_quietly() {
+        struct Buffered;
+        impl Write for Buffered {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+        }
+        let input = b"{\"subject\":\"a\"}\n{\"subject\":\"b\"}\n";
+        let summary = run(&Echo, &opts(1 << 20), &input[..], &mut Buffered, None).unwrap();
         assert!(summary.output_closed);
     }
 }

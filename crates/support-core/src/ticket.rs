@@ -294,7 +294,7 @@ impl<'a> Ticket<'a> {
 /// serde_json's message for a value read from JSON text ends with where the
 /// text went wrong; inside one field's text that position says nothing, and
 /// the error record names the field instead.
-fn message_without_position(error: serde_json::Error) -> String {
+pub fn message_without_position(error: serde_json::Error) -> String {
     let message = error.to_string();
     let position = format!(" at line {} column {}", error.line(), error.column());
     match message.strip_suffix(&position) {

@@ -1,0 +1,99 @@
+//! Exports, dashboards, KPIs and reports of support tickets.
+//!
+//! Tickets come from a [`Source`]: JSON Lines files as the pipeline writes
+//! them (the embedded default, no database) or PostgreSQL (the tables of
+//! `sql/migrations`). Both give [`TicketRow`]s, and every figure is a plain
+//! function of rows ([`metrics::Aggregator`]), so the two sources cannot
+//! disagree on a definition; the SQL views define the same figures for
+//! people querying the database directly, and a test holds them equal.
+
+pub mod config;
+pub mod error;
+pub mod filter;
+pub mod metrics;
+pub mod report;
+pub mod row;
+pub mod source;
+pub mod write;
+
+use std::io::Write;
+
+use jiff::Timestamp;
+
+pub use config::ExportConfig;
+pub use error::ExportError;
+pub use filter::{Filter, Period, Window};
+pub use metrics::{Aggregator, Conversations, Dashboard, Kpis};
+pub use row::TicketRow;
+pub use source::{FileSource, PgSource, ReadOptions, ReadSummary, Source};
+pub use write::{Output, RowWriter, TicketFormat};
+
+/// Everything the aggregate commands print, from one pass over the tickets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Where the tickets came from.
+    pub source: String,
+    pub dashboard: Dashboard,
+    pub kpis: Kpis,
+    pub conversations: Conversations,
+}
+
+/// Reads the tickets `filter` selects in `window` and computes every figure.
+pub fn summarize(
+    source: &mut Source,
+    window: Window,
+    filter: &Filter,
+    now: Timestamp,
+    config: &ExportConfig,
+) -> Result<(Summary, ReadSummary), ExportError> {
+    let filter = Filter {
+        window: Some(window),
+        ..filter.clone()
+    };
+    let mut aggregator = Aggregator::new(window, now, config.clone());
+    let read = source.read(
+        ReadOptions {
+            filter: &filter,
+            activity: true,
+            metrics_only: true,
+            progress: true,
+        },
+        &mut |row| {
+            aggregator.add(&row);
+            Ok(())
+        },
+    )?;
+    let names = source.agent_names()?;
+    let summary = Summary {
+        source: source.describe(),
+        dashboard: aggregator.dashboard(&names),
+        kpis: aggregator.kpis(),
+        conversations: aggregator.conversations(),
+    };
+    Ok((summary, read))
+}
+
+/// Writes the tickets `filter` selects to `out` in `format`, streaming.
+pub fn export_tickets<W: Write>(
+    source: &mut Source,
+    filter: &Filter,
+    format: TicketFormat,
+    out: W,
+) -> Result<(W, ReadSummary), ExportError> {
+    let mut writer = RowWriter::new(format, out).map_err(ExportError::output("the export"))?;
+    let read = source.read(
+        ReadOptions {
+            filter,
+            activity: false,
+            metrics_only: false,
+            progress: true,
+        },
+        &mut |row| {
+            writer
+                .write(&row)
+                .map_err(ExportError::output("the export"))
+        },
+    )?;
+    let out = writer.finish().map_err(ExportError::output("the export"))?;
+    Ok((out, read))
+}

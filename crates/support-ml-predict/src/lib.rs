@@ -1,0 +1,34 @@
+//! support-ml-predict: resolution time, SLA-breach risk, satisfaction and
+//! the group and agent to assign, learned from a team's own closed tickets.
+//!
+//! `train` reads history (CSV, JSON Lines or the support-store database) in
+//! one of the configured formats, and fits with linfa: bagged decision trees
+//! with leaf medians for the heavy-tailed resolution time, logistic
+//! regression for the SLA breach, multinomial logistic regression for group
+//! and agent, ridge regression for the rating. The model file (JSON) carries
+//! its version and the feature schema it reads. Before any training the tool
+//! answers from embedded priors per priority, marked `"source": "default"`.
+
+mod config;
+pub mod encode;
+pub mod evaluate;
+pub mod fields;
+pub mod forest;
+pub mod history;
+pub mod linear;
+pub mod model;
+mod output;
+mod predict;
+pub mod schema;
+mod stats;
+pub mod train;
+
+pub use config::{
+    AgentSettings, AgentWeights, ClassifierSettings, CsatSettings, ForestSettings, FormatConfig,
+    LogisticSettings, MlPredictConfig, Prior, Priors, TrainSettings, DEFAULT_CONFIG,
+};
+pub use output::{
+    Candidate, Effect, Estimate, Interval, Predictions, Recommendation, Risk, Source,
+};
+pub use predict::{Predictor, DEFAULT_MODEL_NAME};
+pub use train::{train, TrainError};

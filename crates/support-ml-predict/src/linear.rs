@@ -1,0 +1,301 @@
+//! Linear models over one-hot columns: logistic regression for SLA breach,
+//! multinomial logistic regression for group and agent, ridge regression for
+//! satisfaction. Fitted with linfa; stored as plain weights, because every
+//! record has one active column per feature and a prediction is a sum.
+
+use linfa::prelude::*;
+use linfa_linear::{Link, TweedieRegressor};
+use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
+use ndarray::{Array1, Array2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ClassifierSettings, LogisticSettings};
+use crate::encode::Column;
+use crate::stats::{quantile, round_to, sigmoid};
+use crate::TrainError;
+
+/// Weights are stored with this many decimals.
+const DIGITS: i32 = 4;
+
+fn rounded(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    values.into_iter().map(|w| round_to(w, DIGITS)).collect()
+}
+
+/// P(event) = sigmoid(intercept + sum of the active columns' weights).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Logistic {
+    pub intercept: f64,
+    pub weights: Vec<f64>,
+}
+
+impl Logistic {
+    /// Fits P(`y` true) on the rows of `x`.
+    pub fn fit(
+        x: &Array2<f64>,
+        y: &[bool],
+        settings: &LogisticSettings,
+    ) -> Result<Self, TrainError> {
+        let targets = Array1::from_vec(y.to_vec());
+        let fitted = LogisticRegression::default()
+            .alpha(settings.alpha)
+            .max_iterations(settings.max_iterations)
+            .fit(&DatasetBase::new(x.view(), targets.view()))
+            .map_err(|e| TrainError::Fit(format!("logistic regression: {e}")))?;
+        // linfa models the first label it meets: turn it into P(true).
+        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+        Ok(Logistic {
+            intercept: round_to(sign * fitted.intercept(), DIGITS),
+            weights: rounded(fitted.params().iter().map(|w| sign * w)),
+        })
+    }
+
+    pub fn probability(&self, columns: &[Column]) -> f64 {
+        let z: f64 = self.intercept + self.effects(columns).iter().sum::<f64>();
+        sigmoid(z)
+    }
+
+    /// Each feature's contribution to the log-odds.
+    pub fn effects(&self, columns: &[Column]) -> Vec<f64> {
+        columns.iter().map(|c| self.weights[c.index]).collect()
+    }
+}
+
+/// P(class) = softmax over classes of intercept + active weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Multinomial {
+    pub classes: Vec<String>,
+    /// Training tickets per class.
+    pub counts: Vec<usize>,
+    pub intercepts: Vec<f64>,
+    /// Per class, a weight per one-hot column.
+    pub weights: Vec<Vec<f64>>,
+}
+
+impl Multinomial {
+    /// Fits on the rows with a label whose class has at least `min_examples`
+    /// rows; `None` when fewer than two classes qualify.
+    pub fn fit(
+        x: &Array2<f64>,
+        labels: &[Option<&str>],
+        settings: &ClassifierSettings,
+    ) -> Result<Option<Self>, TrainError> {
+        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+        for label in labels.iter().flatten() {
+            *counts.entry(label).or_default() += 1;
+        }
+        counts.retain(|_, n| *n >= settings.min_examples.max(1));
+        if counts.len() < 2 {
+            return Ok(None);
+        }
+        let classes: Vec<&str> = counts.keys().copied().collect();
+        let (rows, targets): (Vec<usize>, Vec<usize>) = labels
+            .iter()
+            .enumerate()
+            .filter_map(|(i, label)| Some((i, classes.binary_search(&(*label)?).ok()?)))
+            .unzip();
+        let records = x.select(Axis(0), &rows);
+        let fitted = MultiLogisticRegression::default()
+            .alpha(settings.alpha)
+            .max_iterations(settings.max_iterations)
+            .fit(&Dataset::new(records, Array1::from_vec(targets)))
+            .map_err(|e| TrainError::Fit(format!("multinomial logistic regression: {e}")))?;
+        // linfa orders its classes (our indices) ascending: column k is class k.
+        let params = fitted.params();
+        Ok(Some(Multinomial {
+            classes: classes.iter().map(|c| c.to_string()).collect(),
+            counts: counts.values().copied().collect(),
+            intercepts: rounded(fitted.intercept().iter().copied()),
+            weights: (0..classes.len())
+                .map(|k| rounded(params.column(k).iter().copied()))
+                .collect(),
+        }))
+    }
+
+    pub fn probabilities(&self, columns: &[Column]) -> Vec<f64> {
+        let scores: Vec<f64> = self
+            .intercepts
+            .iter()
+            .zip(&self.weights)
+            .map(|(b, w)| b + columns.iter().map(|c| w[c.index]).sum::<f64>())
+            .collect();
+        let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let exps: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
+        let total: f64 = exps.iter().sum();
+        exps.into_iter().map(|e| e / total).collect()
+    }
+
+    /// Each feature's contribution to class `k`'s score.
+    pub fn effects(&self, k: usize, columns: &[Column]) -> Vec<f64> {
+        columns.iter().map(|c| self.weights[k][c.index]).collect()
+    }
+
+    /// Class indices from most to least probable.
+    pub fn ranked(probabilities: &[f64]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..probabilities.len()).collect();
+        order.sort_by(|&a, &b| {
+            probabilities[b]
+                .total_cmp(&probabilities[a])
+                .then(a.cmp(&b))
+        });
+        order
+    }
+}
+
+/// Rating = intercept + active weights, clamped to 1-5, with the interval
+/// and confidence read from the training residuals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ridge {
+    pub intercept: f64,
+    pub weights: Vec<f64>,
+    /// Training mean: the naive baseline.
+    pub mean: f64,
+    /// Residual quantiles bounding the interval.
+    pub residuals: [f64; 2],
+    /// Share of training ratings within one point of the prediction.
+    pub within_one: f64,
+}
+
+impl Ridge {
+    pub fn fit(
+        x: &Array2<f64>,
+        y: &[f64],
+        alpha: f64,
+        interval: [f64; 2],
+    ) -> Result<Self, TrainError> {
+        let targets = Array1::from_vec(y.to_vec());
+        let fitted = TweedieRegressor::params()
+            .power(0.0)
+            .link(Link::Identity)
+            .alpha(alpha)
+            .fit(&DatasetBase::new(x.view(), targets.view()))
+            .map_err(|e| TrainError::Fit(format!("ridge regression: {e}")))?;
+        let mut ridge = Ridge {
+            intercept: round_to(fitted.intercept, DIGITS),
+            weights: rounded(fitted.coef.iter().copied()),
+            mean: round_to(y.iter().sum::<f64>() / y.len().max(1) as f64, DIGITS),
+            residuals: [0.0, 0.0],
+            within_one: 0.0,
+        };
+        let fitted_values = x.dot(&Array1::from_vec(ridge.weights.clone())) + ridge.intercept;
+        let mut residuals: Vec<f64> = y
+            .iter()
+            .zip(&fitted_values)
+            .map(|(y, f)| y - f.clamp(1.0, 5.0))
+            .collect();
+        residuals.sort_by(f64::total_cmp);
+        ridge.residuals = [
+            round_to(quantile(&residuals, interval[0]), DIGITS),
+            round_to(quantile(&residuals, interval[1]), DIGITS),
+        ];
+        let near = residuals.iter().filter(|r| r.abs() <= 1.0).count();
+        ridge.within_one = round_to(near as f64 / residuals.len().max(1) as f64, 3);
+        Ok(ridge)
+    }
+
+    pub fn predict(&self, columns: &[Column]) -> f64 {
+        (self.intercept + self.effects(columns).iter().sum::<f64>()).clamp(1.0, 5.0)
+    }
+
+    /// Each feature's contribution in rating points.
+    pub fn effects(&self, columns: &[Column]) -> Vec<f64> {
+        columns.iter().map(|c| self.weights[c.index]).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two one-hot features of two values each: columns 0-1 and 2-3.
+    fn design(rows: &[(usize, usize)]) -> Array2<f64> {
+        let mut x = Array2::zeros((rows.len(), 4));
+        for (i, &(a, b)) in rows.iter().enumerate() {
+            x[(i, a)] = 1.0;
+            x[(i, 2 + b)] = 1.0;
+        }
+        x
+    }
+
+    fn cols(a: usize, b: usize) -> Vec<Column> {
+        vec![
+            Column {
+                index: a,
+                known: true,
+            },
+            Column {
+                index: 2 + b,
+                known: true,
+            },
+        ]
+    }
+
+    #[test]
+    fn logistic_learns_which_value_raises_the_risk() {
+        let rows: Vec<(usize, usize)> = (0..200).map(|i| (i % 2, (i / 2) % 2)).collect();
+        let y: Vec<bool> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, _))| if a == 1 { i % 10 != 0 } else { i % 10 == 0 })
+            .collect();
+        let settings = LogisticSettings {
+            alpha: 1.0,
+            max_iterations: 100,
+        };
+        let model = Logistic::fit(&design(&rows), &y, &settings).unwrap();
+        let risky = model.probability(&cols(1, 0));
+        let safe = model.probability(&cols(0, 0));
+        assert!(risky > 0.7 && safe < 0.3, "{risky} {safe}");
+        let effects = model.effects(&cols(1, 0));
+        assert!(effects[0] > effects[1].abs());
+    }
+
+    #[test]
+    fn multinomial_ranks_the_class_of_the_value() {
+        let rows: Vec<(usize, usize)> = (0..120).map(|i| (i % 2, (i / 3) % 2)).collect();
+        let labels: Vec<Option<&str>> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, _))| match (a, i % 7) {
+                (_, 0) => Some("rare"),
+                (0, _) => Some("billing"),
+                _ => Some("tech"),
+            })
+            .collect();
+        let settings = ClassifierSettings {
+            alpha: 0.1,
+            max_iterations: 100,
+            min_examples: 20,
+        };
+        let model = Multinomial::fit(&design(&rows), &labels, &settings)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            model.classes,
+            ["billing", "tech"],
+            "`rare` has too few examples"
+        );
+        let p = model.probabilities(&cols(1, 0));
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        assert_eq!(model.classes[Multinomial::ranked(&p)[0]], "tech");
+        let one_class = vec![Some("only"); rows.len()];
+        assert!(Multinomial::fit(&design(&rows), &one_class, &settings)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn ridge_predicts_ratings_within_range() {
+        let rows: Vec<(usize, usize)> = (0..100).map(|i| (i % 2, (i / 2) % 2)).collect();
+        let y: Vec<f64> = rows
+            .iter()
+            .map(|&(a, b)| if a == 1 { 4.5 } else { 2.0 } + 0.2 * b as f64)
+            .collect();
+        let model = Ridge::fit(&design(&rows), &y, 0.01, [0.1, 0.9]).unwrap();
+        let happy = model.predict(&cols(1, 1));
+        let unhappy = model.predict(&cols(0, 0));
+        assert!(happy > 4.0 && unhappy < 2.6, "{happy} {unhappy}");
+        assert!((1.0..=5.0).contains(&happy));
+        assert!(model.within_one > 0.9);
+        assert!(model.residuals[0] <= model.residuals[1]);
+    }
+}

@@ -1,0 +1,484 @@
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
+use support_core::cli::{self, exit, LogFormat};
+use support_store::ingest::{IngestError, IngestOptions, IngestSummary};
+use support_store::lines::{LinesError, LinesSummary};
+use support_store::review::{Correction, Feedback};
+use support_store::{Client, StoreError, EXIT_DATABASE};
+
+const EXAMPLE: &str = r#"  export DATABASE_URL=postgres://postgres@127.0.0.1:5432/support
+  support-store migrate
+  support-triage --agents examples/agents.yaml < examples/tickets.jsonl | support-store ingest
+  support-store correct --ticket T-1003 --tool category --label contact --by ana
+  support-store feedback --ticket T-1004 --rating 5 --comment "quick fix"
+  support-store due --within 30m | support-escalate > escalations.jsonl
+  support-store maintain --archive-after 90d --metrics-retention 30d"#;
+
+const STORE_EXIT_CODES: &str = "\
+Exit codes:
+  0  done; every record was stored
+  1  some records failed: each has an error record {\"error\": {kind, message, line, field, id}}
+     on stdout, or in --errors FILE; the others were stored
+  2  bad command line or auxiliary file (agents); nothing was done
+  3  the input could not be read
+  4  the output or the errors file could not be written
+  5  the database could not be reached, was lost, or refused the work (e.g. the schema
+     is not migrated or a migration file changed): the message says what to do";
+
+/// PostgreSQL as the system of record for triaged tickets: migrations, ingest, corrections,
+/// feedback, SLA-due tickets and maintenance.
+#[derive(Parser)]
+#[command(
+    name = "support-store",
+    version,
+    after_help = format!("Examples:\n{EXAMPLE}\n\n{STORE_EXIT_CODES}")
+)]
+struct Cli {
+    /// PostgreSQL URL: postgres://USER[:PASSWORD]@HOST:PORT/DATABASE (or key=value pairs).
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = support_store::DEFAULT_URL,
+        hide_env_values = true,
+    )]
+    db: String,
+    /// Log format on stderr; the level comes from RUST_LOG (default: warn).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply the migrations the database lacks (idempotent); prints what it did as JSON.
+    Migrate,
+    /// Upsert triaged tickets (JSON Lines, the pipeline's output) by id: with their messages,
+    /// one triage result per tool, and an escalation when one is called for.
+    Ingest(IngestArgs),
+    /// Record the right label for a tool's decision (true_label): one with --ticket/--tool/--label,
+    /// or JSON Lines {"ticket", "tool", "label", "by"} from --input or stdin.
+    Correct(CorrectArgs),
+    /// Record customer feedback (rating 1-5, comment) on a ticket or one of its messages: one with
+    /// --ticket/--rating, or JSON Lines {"ticket", "rating", "comment", "message"} from --input or stdin.
+    Feedback(FeedbackArgs),
+    /// Print open tickets whose SLA is breached or due within --within, as JSON Lines in the
+    /// ticket format (with their current status), soonest first: ready for support-escalate.
+    Due(DueArgs),
+    /// Archive old closed tickets, purge old operation metrics, ANALYZE, refresh the daily summary;
+    /// prints what it did as JSON.
+    Maintain(MaintainArgs),
+    /// Load the agents table from support-route's agents file (agents missing from it become
+    /// inactive); prints what it did as JSON.
+    Agents(AgentsArgs),
+}
+
+#[derive(Args)]
+struct IngestArgs {
+    /// JSON Lines file to read (default: stdin).
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Write error records to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    errors: Option<PathBuf>,
+    /// Records per transaction.
+    #[arg(long, value_name = "N", default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
+    batch_size: u32,
+    /// Records larger than this become `too_large` error records.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    max_record_bytes: usize,
+}
+
+#[derive(Args)]
+struct LinesArgs {
+    /// JSON Lines file of records (default: stdin, unless --ticket is given).
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Write error records to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    errors: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CorrectArgs {
+    /// Ticket id.
+    #[arg(long, requires_all = ["tool", "label"], conflicts_with = "input")]
+    ticket: Option<String>,
+    /// The tool whose decision is corrected: sentiment, category, tags, priority, route, escalation.
+    #[arg(long)]
+    tool: Option<String>,
+    /// The right label (e.g. the right category name).
+    #[arg(long)]
+    label: Option<String>,
+    /// Who made the correction.
+    #[arg(long, value_name = "WHO")]
+    by: Option<String>,
+    #[command(flatten)]
+    lines: LinesArgs,
+}
+
+#[derive(Args)]
+struct FeedbackArgs {
+    /// Ticket id.
+    #[arg(long, requires = "rating", conflicts_with = "input")]
+    ticket: Option<String>,
+    /// 1 (worst) to 5 (best).
+    #[arg(long)]
+    rating: Option<i64>,
+    #[arg(long)]
+    comment: Option<String>,
+    /// Position (from 0) of the rated message in the ticket's transcript.
+    #[arg(long, value_name = "POSITION")]
+    message: Option<i32>,
+    #[command(flatten)]
+    lines: LinesArgs,
+}
+
+#[derive(Args)]
+struct DueArgs {
+    /// Also list tickets due within this time (e.g. 30m, 2h, 1d); breached ones always come out.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    within: SignedDuration,
+    /// The current time (RFC 3339), for reproducible runs.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<Timestamp>,
+}
+
+#[derive(Args)]
+struct MaintainArgs {
+    /// Archive resolved or closed tickets untouched for this long (e.g. 90d).
+    #[arg(long, value_name = "DURATION", default_value = "90d", value_parser = parse_duration)]
+    archive_after: SignedDuration,
+    /// Delete operation metrics older than this (e.g. 30d).
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
+    metrics_retention: SignedDuration,
+    /// The current time (RFC 3339), for reproducible runs.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<Timestamp>,
+}
+
+#[derive(Args)]
+struct AgentsArgs {
+    /// The agents file (YAML, or JSON when it ends in .json), as support-route --agents reads it.
+    #[arg(long, value_name = "FILE")]
+    file: PathBuf,
+}
+
+/// `30m`, `2h`, `90d`, `1w`, `1h 30m`: days are 24 hours.
+fn parse_duration(text: &str) -> Result<SignedDuration, String> {
+    let span: Span = text
+        .parse()
+        .map_err(|e| format!("{e} (write e.g. 30m, 2h, 90d)"))?;
+    let duration = span
+        .to_duration(SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| e.to_string())?;
+    if duration.is_negative() {
+        return Err("the duration is negative".into());
+    }
+    Ok(duration)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli::init_logging(cli.log_format);
+    match cli.command {
+        Command::Migrate => with_client(&cli.db, |client| {
+            let report = support_store::migrate(client)?;
+            print_json(&report)
+        }),
+        Command::Ingest(args) => ingest(&cli.db, &args),
+        Command::Correct(args) => {
+            let single = args.ticket.map(|ticket| Correction {
+                ticket,
+                tool: args.tool.unwrap_or_default(),
+                label: args.label.unwrap_or_default(),
+                by: args.by,
+            });
+            run_lines(&cli.db, single, &args.lines, support_store::review::correct)
+        }
+        Command::Feedback(args) => {
+            let single = args.ticket.map(|ticket| Feedback {
+                ticket,
+                rating: args.rating.unwrap_or_default(),
+                comment: args.comment,
+                message: args.message,
+            });
+            run_lines(
+                &cli.db,
+                single,
+                &args.lines,
+                support_store::review::feedback,
+            )
+        }
+        Command::Due(args) => {
+            let now = args.now.unwrap_or_else(Timestamp::now);
+            let Ok(by) = now.checked_add(args.within) else {
+                return cli::usage_error("--within is too far in the future");
+            };
+            let mut client = match support_store::connect(&cli.db) {
+                Ok(client) => client,
+                Err(e) => return fail(&e),
+            };
+            let mut output = BufWriter::new(io::stdout().lock());
+            match support_store::due::due(&mut client, by, &mut output) {
+                Ok(count) => {
+                    tracing::info!(count, "due tickets");
+                    ExitCode::from(exit::OK)
+                }
+                Err(e) => lines_failure(&e),
+            }
+        }
+        Command::Maintain(args) => {
+            let now = args.now.unwrap_or_else(Timestamp::now);
+            let (Ok(archive_before), Ok(metrics_before)) = (
+                now.checked_sub(args.archive_after),
+                now.checked_sub(args.metrics_retention),
+            ) else {
+                return cli::usage_error("--archive-after or --metrics-retention is too long");
+            };
+            with_client(&cli.db, |client| {
+                let started = Instant::now();
+                let report =
+                    support_store::maintain::maintain(client, archive_before, metrics_before)?;
+                support_store::record_operation(
+                    client,
+                    "support-store maintain",
+                    started,
+                    report.archived,
+                    None,
+                );
+                print_json(&report)
+            })
+        }
+        Command::Agents(args) => {
+            let roster = match support_route::agents::Roster::load(&args.file) {
+                Ok(roster) => roster,
+                Err(e) => return cli::usage_error(format_args!("{e:#}")),
+            };
+            with_client(&cli.db, |client| {
+                let report = support_store::agents::load_agents(client, &roster)?;
+                print_json(&report)
+            })
+        }
+    }
+}
+
+/// Connects, runs `work`, and maps a store error to its exit code.
+fn with_client(
+    url: &str,
+    work: impl FnOnce(&mut Client) -> Result<ExitCode, StoreError>,
+) -> ExitCode {
+    support_store::connect(url)
+        .and_then(|mut client| work(&mut client))
+        .unwrap_or_else(|e| fail(&e))
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<ExitCode, StoreError> {
+    let mut out = io::stdout().lock();
+    let written = serde_json::to_writer(&mut out, value)
+        .map_err(io::Error::from)
+        .and_then(|()| writeln!(out));
+    Ok(match written {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("error: cannot write output: {e}");
+            ExitCode::from(exit::OUTPUT)
+        }
+    })
+}
+
+fn fail(error: &StoreError) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(error.exit_code())
+}
+
+fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, ExitCode> {
+    match path {
+        None => Ok(Box::new(BufReader::with_capacity(256 << 10, io::stdin()))),
+        Some(path) => File::open(path)
+            .map(|f| Box::new(BufReader::with_capacity(256 << 10, f)) as Box<dyn BufRead + Send>)
+            .map_err(|e| {
+                eprintln!("error: cannot open input {}: {e}", path.display());
+                ExitCode::from(exit::INPUT)
+            }),
+    }
+}
+
+fn open_errors(path: Option<&Path>) -> Result<Option<BufWriter<File>>, ExitCode> {
+    path.map(|path| {
+        File::create(path).map(BufWriter::new).map_err(|e| {
+            eprintln!("error: cannot create errors file {}: {e}", path.display());
+            ExitCode::from(exit::OUTPUT)
+        })
+    })
+    .transpose()
+}
+
+fn ingest(url: &str, args: &IngestArgs) -> ExitCode {
+    let input = match open_input(args.input.as_deref()) {
+        Ok(input) => input,
+        Err(code) => return code,
+    };
+    let mut errors_file = match open_errors(args.errors.as_deref()) {
+        Ok(file) => file,
+        Err(code) => return code,
+    };
+    let mut client = match support_store::connect(url) {
+        Ok(client) => client,
+        Err(e) => return fail(&e),
+    };
+    let mut stdout = BufWriter::new(io::stdout().lock());
+    let errors: &mut dyn Write = match errors_file.as_mut() {
+        Some(file) => file,
+        None => &mut stdout,
+    };
+    let options = IngestOptions {
+        batch_size: args.batch_size as usize,
+        max_record_bytes: args.max_record_bytes,
+    };
+    let bar = progress_bar();
+    let started = Instant::now();
+    let result = support_store::ingest::ingest(&mut client, input, errors, &options, &|s| {
+        if let Some(bar) = &bar {
+            bar.set_position(s.records);
+        }
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let code = match result {
+        Ok(summary) => {
+            support_store::record_operation(
+                &mut client,
+                "support-store ingest",
+                started,
+                summary.stored,
+                None,
+            );
+            print_summary(&summary, started);
+            if summary.failed > 0 {
+                eprintln!(
+                    "warning: {} of {} records failed; see the error records ({{\"error\": ...}})",
+                    summary.failed, summary.records
+                );
+                exit::RECORDS_FAILED
+            } else {
+                exit::OK
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e {
+                IngestError::Input(_) => exit::INPUT,
+                IngestError::Output(_) => exit::OUTPUT,
+                IngestError::Store(e) => e.exit_code(),
+                IngestError::Database { .. } => EXIT_DATABASE,
+            }
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn print_summary(summary: &IngestSummary, started: Instant) {
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{}",
+        serde_json::json!({"summary": {
+            "records": summary.records,
+            "stored": summary.stored,
+            "failed": summary.failed,
+            "batches": summary.batches,
+            "seconds": (seconds * 1000.0).round() / 1000.0,
+            "records_per_second": (summary.records as f64 / seconds.max(1e-9)).round(),
+        }})
+    );
+}
+
+/// A record counter on stderr, only when a person is watching it.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos} records stored ({per_sec}) {elapsed}",
+        )
+        .expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}
+
+/// `correct` and `feedback`: one command from the flags, or JSON Lines.
+fn run_lines<T, O>(
+    url: &str,
+    single: Option<T>,
+    args: &LinesArgs,
+    apply: impl Fn(&mut Client, &T) -> Result<O, support_store::lines::Refusal>,
+) -> ExitCode
+where
+    T: support_store::lines::Command,
+    O: serde::Serialize,
+{
+    let mut errors_file = match open_errors(args.errors.as_deref()) {
+        Ok(file) => file,
+        Err(code) => return code,
+    };
+    let mut client = match support_store::connect(url) {
+        Ok(client) => client,
+        Err(e) => return fail(&e),
+    };
+    if let Err(e) = support_store::migrate::ensure_current(&mut client) {
+        return fail(&e);
+    }
+    let mut stdout = BufWriter::new(io::stdout().lock());
+    let errors = errors_file.as_mut().map(|f| f as &mut dyn Write);
+    let result = match single {
+        Some(command) => {
+            support_store::lines::run_one(&command, &mut stdout, errors, |c| apply(&mut client, c))
+        }
+        None => {
+            let mut input = match open_input(args.input.as_deref()) {
+                Ok(input) => input,
+                Err(code) => return code,
+            };
+            support_store::lines::run_lines(&mut input, &mut stdout, errors, |c| {
+                apply(&mut client, c)
+            })
+        }
+    };
+    match result {
+        Ok(LinesSummary { failed: 0, .. }) => ExitCode::from(exit::OK),
+        Ok(summary) => {
+            eprintln!(
+                "warning: {} of {} records failed; see the error records ({{\"error\": ...}})",
+                summary.failed, summary.records
+            );
+            ExitCode::from(exit::RECORDS_FAILED)
+        }
+        Err(e) => lines_failure(&e),
+    }
+}
+
+fn lines_failure(error: &LinesError) -> ExitCode {
+    let code = match error {
+        // A closed output (`| head -1`) stops quietly, as in every tool.
+        LinesError::Output(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            return ExitCode::from(exit::OK)
+        }
+        LinesError::Input(_) => exit::INPUT,
+        LinesError::Output(_) => exit::OUTPUT,
+        LinesError::Store(e) => e.exit_code(),
+    };
+    eprintln!("error: {error}");
+    ExitCode::from(code)
+}

@@ -1,0 +1,10 @@
+//! support-store against the real PostgreSQL server: every test in a database
+//! of its own (support_store::testing::TestDb), dropped afterwards.
+
+mod common;
+mod due_maintain;
+mod faults;
+mod ingest;
+mod migrate;
+mod review;
+mod views;
