@@ -23,6 +23,9 @@ pub mod exit {
     pub const INPUT: u8 = 3;
     /// The output or the errors file could not be written.
     pub const OUTPUT: u8 = 4;
+    /// The database (`--db`, `DATABASE_URL`) could not be reached, lost the
+    /// connection, or is not migrated; work of batches not committed is undone.
+    pub const DATABASE: u8 = 5;
 }
 
 /// The exit-code table for `--help` and the README.
@@ -34,6 +37,7 @@ Exit codes:
   2  bad command line, configuration file or auxiliary file; nothing was processed
   3  the input could not be read at all (I/O error, or a JSON array that does not parse)
   4  the output or the errors file could not be written
+  5  the database could not be reached, lost the connection or is not migrated (tools with --db)
 A closed output (e.g. `| head -1`) stops the tool quietly with code 0.";
 
 /// Builds the `--help` epilogue: the tool's example, then the exit codes.

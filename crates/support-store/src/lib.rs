@@ -22,9 +22,8 @@ pub use migrate::{migrate, Migration, MigrationReport, MIGRATIONS};
 pub use postgres::Client;
 
 /// Exit code of `support-store` (and of any tool reading the store) when the
-/// database cannot be reached or refuses the work; codes 0 to 4 mean what they
-/// mean for every tool (`support_core::cli::exit`).
-pub const EXIT_DATABASE: u8 = 5;
+/// database cannot be reached or refuses the work.
+pub const EXIT_DATABASE: u8 = support_core::cli::exit::DATABASE;
 
 /// The default `--db` when neither the flag nor `DATABASE_URL` is given.
 pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";

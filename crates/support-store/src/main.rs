@@ -209,6 +209,7 @@ fn main() -> ExitCode {
                 rating: args.rating.unwrap_or_default(),
                 comment: args.comment,
                 message: args.message,
+                created_at: None,
             });
             run_lines(
                 &cli.db,

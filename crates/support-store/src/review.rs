@@ -153,6 +153,10 @@ pub struct Feedback {
     /// Position (from 0) of the message rated, in the ticket's `messages`.
     #[serde(default, alias = "message_position")]
     pub message: Option<i32>,
+    /// When the customer gave the rating (RFC 3339); now when absent. Lets a
+    /// team load the ratings it collected before the store existed.
+    #[serde(default)]
+    pub created_at: Option<jiff::Timestamp>,
 }
 
 impl crate::lines::Command for Feedback {
@@ -227,9 +231,15 @@ pub fn feedback(client: &mut Client, feedback: &Feedback) -> Result<FeedbackStor
         );
     }
     let row = client.query_one(
-        "INSERT INTO feedback (ticket_id, message_position, rating, comment)
-         VALUES ($1, $2, $3, $4) RETURNING id",
-        &[&ticket, &feedback.message, &rating, &comment],
+        "INSERT INTO feedback (ticket_id, message_position, rating, comment, created_at)
+         VALUES ($1, $2, $3, $4, coalesce($5::text::timestamptz, now())) RETURNING id",
+        &[
+            &ticket,
+            &feedback.message,
+            &rating,
+            &comment,
+            &feedback.created_at.map(|t| t.to_string()),
+        ],
     )?;
     Ok(FeedbackStored {
         feedback_id: row.get(0),

@@ -115,7 +115,7 @@ fn feedback_is_validated_and_stored() {
     assert_eq!(stdout_lines(&good)[0]["rating"], 4);
 
     let input = [
-        json!({"ticket": "T-2", "rating": 5}).to_string(),
+        json!({"ticket": "T-2", "rating": 5, "created_at": "2026-10-25T22:49:29Z"}).to_string(),
         json!({"ticket": "T-2", "rating": 0}).to_string(),
         json!({"ticket": "T-2", "rating": 6}).to_string(),
         json!({"ticket": "T-2", "rating": 4.5}).to_string(),
@@ -177,6 +177,17 @@ fn feedback_is_validated_and_stored() {
             ("T-1".into(), 2, Some(0))
         ]
     );
+    // A rating given before it was loaded keeps its time; others get now.
+    let times: Vec<bool> = client
+        .query(
+            "SELECT created_at = '2026-10-25T22:49:29Z'::timestamptz FROM feedback ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(times, [false, true, false]);
 }
 
 #[test]
