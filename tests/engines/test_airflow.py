@@ -164,13 +164,21 @@ def labelled_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
 
 @pytest.fixture(scope="module")
 def intents() -> dict[str, list[tuple[str, str]]]:
-    """bitext_cs_20k (train and dev splits) as (text, intent) rows."""
-    datasets = Path(os.environ.get("DATASETS", ROOT.parent / "shared" / "datasets")) / "bitext_cs_20k"
-    split = {}
-    for name in ("train", "dev"):
-        with (datasets / f"{name}.csv").open(newline="", encoding="utf-8") as f:
-            split[name] = [(row["text"], row["intent"]) for row in csv.DictReader(f)]
-    return split
+    """The example history's distinct texts with their intents, split 3:1 (train, dev).
+
+    From the repository itself, so the test needs no dataset beside the clone.
+    """
+    texts = {}
+    with (ROOT / "examples" / "history.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            ticket = json.loads(line)
+            text = " ".join(filter(None, (ticket.get("subject"), ticket.get("description"))))
+            texts[text] = ticket["category"]["subcategory"]
+    rows = sorted(texts.items())
+    return {
+        "train": [row for i, row in enumerate(rows) if i % 4],
+        "dev": [row for i, row in enumerate(rows) if i % 4 == 0],
+    }
 
 
 def test_retrain_promotes_a_better_model_and_keeps_a_better_current_one(run_env, database, hostile, tmp_path, intents):
@@ -185,10 +193,10 @@ def test_retrain_promotes_a_better_model_and_keeps_a_better_current_one(run_env,
     run([tool("support-store"), "correct", "--db", database, "--input", corrections])
     assert len(query(database, "SELECT 1 FROM triage_results WHERE true_label IS NOT NULL")) == 3
 
-    # Every 8th training row: plenty for 27 intents; every 400th: too little to be any good.
-    many = labelled_csv(tmp_path / "many.csv", intents["train"][::8])
-    few = labelled_csv(tmp_path / "few.csv", intents["train"][::400])
-    held_out = labelled_csv(tmp_path / "dev.csv", intents["dev"][::4])
+    # Every training row: plenty for the 13 intents; every 40th: too little to be any good.
+    many = labelled_csv(tmp_path / "many.csv", intents["train"])
+    few = labelled_csv(tmp_path / "few.csv", intents["train"][::40])
+    held_out = labelled_csv(tmp_path / "dev.csv", intents["dev"])
     out = tmp_path / "out"
     out.mkdir()
     promoted = out / "categorize.model"
