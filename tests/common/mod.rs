@@ -1,9 +1,8 @@
 //! Running the built tools as processes, the way shells and engines do.
 #![allow(dead_code)] // each test file uses its own part of this module
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -60,21 +59,10 @@ impl Run {
 
 /// Runs `name args` with `stdin`, feeding it from a thread so big inputs cannot deadlock.
 pub fn run(name: &str, args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(bin(name))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tool");
-    let mut input = child.stdin.take().expect("stdin");
-    let data = stdin.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("wait for tool");
-    feeder.join().expect("feeder thread");
+    let out = support_core::testing::output_with_stdin(
+        Command::new(bin(name)).args(args).env_remove("RUST_LOG"),
+        stdin,
+    );
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: out.stdout,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod record;
 pub mod runner;
 pub mod schema;
+pub mod testing;
 pub mod ticket;
 
 pub use error::{ErrorKind, RecordError};

@@ -3,7 +3,7 @@
 //! the files itself.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -19,19 +19,13 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn export(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_support-export"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run support-export");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    support_core::testing::output_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_support-export"))
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("RUST_LOG"),
+        stdin,
+    )
 }
 
 /// `command` over the examples with the clock fixed, plus `extra` flags.

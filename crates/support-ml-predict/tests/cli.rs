@@ -1,9 +1,8 @@
 //! The binary end to end: train on the example history (file and database),
 //! predict on tickets, evaluate, and the errors a user meets.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 use support_store::testing::TestDb;
@@ -24,22 +23,13 @@ impl Run {
 }
 
 fn run(args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_support-ml-predict"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn support-ml-predict");
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.as_bytes().to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
+    let out = support_core::testing::output_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_support-ml-predict"))
+            .args(args)
+            .current_dir(root())
+            .env_remove("RUST_LOG"),
+        stdin.as_bytes(),
+    );
     let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).unwrap(),

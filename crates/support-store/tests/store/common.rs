@@ -1,5 +1,4 @@
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
@@ -17,22 +16,13 @@ pub fn store(db: &TestDb, args: &[&str], stdin: &str) -> Output {
 }
 
 pub fn store_at(url: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_support-store"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run support-store");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    support_core::testing::output_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_support-store"))
+            .args(args)
+            .env("DATABASE_URL", url)
+            .env_remove("RUST_LOG"),
+        stdin.as_bytes(),
+    )
 }
 
 pub fn stdout_lines(output: &Output) -> Vec<Value> {
