@@ -33,7 +33,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         ),
         (
             "export-ticket.schema.json",
-            schema_of::<support_export::TicketRow>(),
+            schema_of::<support_store::row::TicketColumns>(),
         ),
         (
             "export-dashboard.schema.json",

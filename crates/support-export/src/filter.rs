@@ -145,10 +145,10 @@ impl Filter {
             allowed.is_empty() || value.is_some_and(|v| allowed.iter().any(|a| a == v))
         }
         self.window
-            .is_none_or(|w| row.created_at.is_some_and(|t| w.contains(t)))
-            && one_of(&self.statuses, Some(&row.status))
-            && one_of(&self.categories, row.category.as_deref())
-            && one_of(&self.priorities, row.priority.as_deref())
+            .is_none_or(|w| row.columns.created_at.is_some_and(|t| w.contains(t)))
+            && one_of(&self.statuses, Some(&row.columns.status))
+            && one_of(&self.categories, row.columns.category.as_deref())
+            && one_of(&self.priorities, row.columns.priority.as_deref())
     }
 }
 

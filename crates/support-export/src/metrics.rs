@@ -80,36 +80,37 @@ impl Aggregator {
 
     pub fn add(&mut self, row: &TicketRow) {
         let resolved = row.is_resolved();
-        let critical_urgent = matches!(row.priority.as_deref(), Some("critical" | "urgent"));
+        let critical_urgent =
+            matches!(row.columns.priority.as_deref(), Some("critical" | "urgent"));
         let ratings = Ratings::of(&row.activity.feedback, self.config.csat.satisfied_from);
 
         let totals = &mut self.totals;
         totals.tickets += 1;
-        totals.bot_resolved += u64::from(row.bot_resolved);
+        totals.bot_resolved += u64::from(row.columns.bot_resolved);
         totals.open += u64::from(row.is_open());
         totals.critical_urgent += u64::from(critical_urgent);
         totals.resolved += u64::from(resolved);
         totals.first_response.add(row.first_response_minutes());
 
-        if let Some(created) = row.created_at.filter(|t| self.window.contains(*t)) {
+        if let Some(created) = row.columns.created_at.filter(|t| self.window.contains(*t)) {
             let first = self.hours[0].hour;
             let index = (created.duration_since(first).as_secs() / 3600) as usize;
             let hour = &mut self.hours[index];
             hour.tickets += 1;
             hour.resolved += u64::from(resolved);
-            hour.bot_resolved += u64::from(row.bot_resolved);
+            hour.bot_resolved += u64::from(row.columns.bot_resolved);
             hour.critical_urgent += u64::from(critical_urgent);
         }
 
-        if let Some(level) = row.priority.as_deref() {
+        if let Some(level) = row.columns.priority.as_deref() {
             if let Some(i) = PRIORITIES.iter().position(|p| *p == level) {
                 self.priorities[i].add(row, self.now);
             }
         }
-        if let Some(category) = &row.category {
+        if let Some(category) = &row.columns.category {
             *self.categories.entry(category.clone()).or_default() += 1;
         }
-        if let Some(agent) = &row.assigned_to {
+        if let Some(agent) = &row.columns.assigned_to {
             let tally = self.agents.entry(agent.clone()).or_default();
             tally.tickets += 1;
             tally.resolved += u64::from(resolved);
@@ -129,15 +130,23 @@ impl Aggregator {
             let visit = |tally: &mut ConversationTally| {
                 tally.conversations += 1;
                 tally.resolved += u64::from(resolved);
-                tally.bot_resolved += u64::from(row.bot_resolved);
+                tally.bot_resolved += u64::from(row.columns.bot_resolved);
                 tally.turns += u64::from(conversation.turns);
                 tally.duration.add(duration);
                 tally.ratings.merge(&ratings);
             };
             visit(&mut self.conversations);
             let key = |value: &Option<String>| value.clone().unwrap_or_else(|| UNKNOWN.into());
-            visit(self.by_channel.entry(key(&row.channel)).or_default());
-            visit(self.by_language.entry(key(&row.language)).or_default());
+            visit(
+                self.by_channel
+                    .entry(key(&row.columns.channel))
+                    .or_default(),
+            );
+            visit(
+                self.by_language
+                    .entry(key(&row.columns.language))
+                    .or_default(),
+            );
         }
 
         let keep = self.config.dashboard.recent_feedback;
@@ -529,10 +538,15 @@ impl PriorityFigures {
     fn add(&mut self, row: &TicketRow, now: Timestamp) {
         self.tickets += 1;
         self.first_response.add(row.first_response_minutes());
-        let (met, decided) = sla_outcome(row.first_response_at, row.sla_first_response_due, now);
+        let (met, decided) = sla_outcome(
+            row.columns.first_response_at,
+            row.columns.sla_first_response_due,
+            now,
+        );
         self.first_response_met += u64::from(met);
         self.first_response_decided += u64::from(decided);
-        let (met, decided) = sla_outcome(row.resolved_at, row.sla_resolution_due, now);
+        let (met, decided) =
+            sla_outcome(row.columns.resolved_at, row.columns.sla_resolution_due, now);
         self.resolution_met += u64::from(met);
         self.resolution_decided += u64::from(decided);
     }

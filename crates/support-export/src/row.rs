@@ -6,18 +6,15 @@
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use support_store::row::{TicketRow as StoredRow, CLOSED_STATUSES};
+use support_store::row::{TicketColumns, TicketRow as StoredRow, CLOSED_STATUSES};
 
 /// A status that closes a ticket; anything else is open. The views say the same.
 pub fn is_closed_status(status: &str) -> bool {
     CLOSED_STATUSES.contains(&status)
 }
 
-/// Who resolves a ticket without an agent.
-pub const BOT: &str = "bot";
-
 /// The exported columns: the `tickets` table's, in its order, and the
-/// [`TicketRow`] fields' (a test checks they stay the same).
+/// [`TicketColumns`] fields' (a test checks they stay the same).
 pub const COLUMNS: [&str; 26] = [
     "id",
     "subject",
@@ -47,49 +44,12 @@ pub const COLUMNS: [&str; 26] = [
     "sentiment_score",
 ];
 
-/// One ticket. Serialized (CSV header, JSON keys) as [`COLUMNS`].
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-#[schemars(
-    title = "ExportedTicket",
-    description = "A ticket as `support-export tickets --format jsonl|json` writes it: the columns of the `tickets` table."
-)]
+/// One ticket: the stored columns (what exports write) and what the metrics
+/// read besides them.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TicketRow {
-    pub id: String,
-    pub subject: Option<String>,
-    pub body: Option<String>,
-    pub channel: Option<String>,
-    pub language: Option<String>,
-    pub customer_id: Option<String>,
-    pub customer_email: Option<String>,
-    pub customer_name: Option<String>,
-    pub customer_tier: Option<String>,
-    pub status: String,
-    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
-    pub created_at: Option<Timestamp>,
-    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
-    pub first_response_at: Option<Timestamp>,
-    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
-    pub resolved_at: Option<Timestamp>,
-    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
-    pub closed_at: Option<Timestamp>,
-    /// `bot` or an agent id.
-    pub resolved_by: Option<String>,
-    pub bot_resolved: bool,
-    pub category: Option<String>,
-    pub subcategory: Option<String>,
-    pub priority: Option<String>,
-    pub queue: Option<String>,
-    pub assigned_to: Option<String>,
-    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
-    pub sla_first_response_due: Option<Timestamp>,
-    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
-    pub sla_resolution_due: Option<Timestamp>,
-    pub escalation_level: Option<String>,
-    pub sentiment_label: Option<String>,
-    pub sentiment_score: Option<f64>,
+    pub columns: TicketColumns,
     /// Transcript and feedback: read only when a command needs them.
-    #[serde(skip)]
-    #[schemars(skip)]
     pub activity: Activity,
 }
 
@@ -130,75 +90,39 @@ pub struct Feedback {
 impl TicketRow {
     /// Open means not resolved or closed, as in the views.
     pub fn is_open(&self) -> bool {
-        !is_closed_status(&self.status)
+        !is_closed_status(&self.columns.status)
     }
 
     /// Resolved: a closing status or a resolution time.
     pub fn is_resolved(&self) -> bool {
-        !self.is_open() || self.resolved_at.is_some()
+        !self.is_open() || self.columns.resolved_at.is_some()
     }
 
     pub fn first_response_minutes(&self) -> Option<f64> {
-        minutes_between(self.created_at?, self.first_response_at?)
+        minutes_between(self.columns.created_at?, self.columns.first_response_at?)
     }
 
     pub fn resolution_minutes(&self) -> Option<f64> {
-        minutes_between(self.created_at?, self.resolved_at?)
+        minutes_between(self.columns.created_at?, self.columns.resolved_at?)
     }
 
     /// The row `support-store ingest` would store for a ticket, so that a
     /// figure from the files is the figure the database would give.
     pub fn from_stored(row: StoredRow) -> TicketRow {
-        let times: Vec<Timestamp> = row
-            .messages
-            .iter()
-            .filter_map(|m| m.sent_at.as_deref().map(time))
-            .collect();
+        let times = row.messages.iter().filter_map(|m| m.sent_at);
         let conversation = (!row.messages.is_empty()).then(|| Conversation {
             turns: u32::try_from(row.messages.len()).unwrap_or(u32::MAX),
-            started_at: times.iter().min().copied(),
-            ended_at: times.iter().max().copied(),
+            started_at: times.clone().min(),
+            ended_at: times.max(),
         });
-        let at = |text: Option<String>| text.as_deref().map(time);
         TicketRow {
-            bot_resolved: row.resolved_by.as_deref() == Some(BOT),
-            id: row.id,
-            subject: row.subject,
-            body: row.body,
-            channel: row.channel,
-            language: row.language,
-            customer_id: row.customer_id,
-            customer_email: row.customer_email,
-            customer_name: row.customer_name,
-            customer_tier: row.customer_tier,
-            status: row.status,
-            created_at: at(row.created_at),
-            first_response_at: at(row.first_response_at),
-            resolved_at: at(row.resolved_at),
-            closed_at: at(row.closed_at),
-            resolved_by: row.resolved_by,
-            category: row.category,
-            subcategory: row.subcategory,
-            priority: row.priority,
-            queue: row.queue,
-            assigned_to: row.assigned_to,
-            sla_first_response_due: at(row.sla_first_response_due),
-            sla_resolution_due: at(row.sla_resolution_due),
-            escalation_level: row.escalation_level,
-            sentiment_label: row.sentiment_label,
-            sentiment_score: row.sentiment_score,
+            columns: row.columns,
             activity: Activity {
                 conversation,
                 feedback: Vec::new(),
             },
         }
     }
-}
-
-/// A time the store's row holds as text: it wrote it from a `Timestamp`.
-fn time(text: &str) -> Timestamp {
-    text.parse()
-        .expect("support-store writes times as RFC 3339 from a Timestamp")
 }
 
 fn minutes_between(from: Timestamp, to: Timestamp) -> Option<f64> {
@@ -231,25 +155,28 @@ pub(crate) mod tests {
             "route": {"queue": "vip", "agent": "sofia"}, "escalation": {"level": "L2"}
         }))
         .unwrap();
-        assert_eq!(row.id, "7");
+        assert_eq!(row.columns.id, "7");
         assert_eq!(
-            (row.channel.as_deref(), row.customer_tier.as_deref()),
+            (
+                row.columns.channel.as_deref(),
+                row.columns.customer_tier.as_deref()
+            ),
             (Some("phone"), Some("vip"))
         );
-        assert_eq!(row.body.as_deref(), Some("No funciona"));
+        assert_eq!(row.columns.body.as_deref(), Some("No funciona"));
         assert_eq!(
-            row.language.as_deref(),
+            row.columns.language.as_deref(),
             Some("es"),
             "from the sentiment result"
         );
-        assert_eq!(row.priority.as_deref(), Some("critical"));
-        assert_eq!(row.assigned_to.as_deref(), Some("ana"));
+        assert_eq!(row.columns.priority.as_deref(), Some("critical"));
+        assert_eq!(row.columns.assigned_to.as_deref(), Some("ana"));
         assert_eq!(
-            row.sla_first_response_due,
+            row.columns.sla_first_response_due,
             Some("2026-11-24T08:15:00Z".parse().unwrap())
         );
         assert_eq!(row.first_response_minutes(), Some(12.5));
-        assert!(row.is_open() && !row.is_resolved() && !row.bot_resolved);
+        assert!(row.is_open() && !row.is_resolved() && !row.columns.bot_resolved);
         assert_eq!(row.activity.conversation, None);
     }
 
@@ -262,7 +189,7 @@ pub(crate) mod tests {
         ]}))
         .unwrap();
         assert!(
-            row.bot_resolved,
+            row.columns.bot_resolved,
             "resolved by the bot alone, as the store infers"
         );
         assert!(row.is_resolved() && !row.is_open());
@@ -280,7 +207,7 @@ pub(crate) mod tests {
     #[test]
     fn the_serialized_fields_are_the_columns() {
         let row = row_from(json!({"id": "A"})).unwrap();
-        let value = serde_json::to_value(&row).unwrap();
+        let value = serde_json::to_value(&row.columns).unwrap();
         let keys: Vec<&str> = value
             .as_object()
             .unwrap()

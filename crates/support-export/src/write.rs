@@ -60,12 +60,12 @@ impl<W: Write> RowWriter<W> {
 
     pub fn write(&mut self, row: &TicketRow) -> io::Result<()> {
         match &mut self.out {
-            RowSink::Csv(csv) => csv.serialize(row).map_err(csv_error)?,
+            RowSink::Csv(csv) => csv.serialize(&row.columns).map_err(csv_error)?,
             RowSink::Plain(out) => {
                 if self.format == TicketFormat::Json {
                     out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
                 }
-                serde_json::to_writer(&mut *out, row)?;
+                serde_json::to_writer(&mut *out, &row.columns)?;
                 if self.format == TicketFormat::Jsonl {
                     out.write_all(b"\n")?;
                 }

@@ -9,9 +9,11 @@
 //! Lines are read and parsed on a second thread while the previous batch is
 //! written.
 
+use jiff::Timestamp;
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 use std::sync::mpsc::sync_channel;
+use std::time::SystemTime;
 
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
@@ -175,7 +177,7 @@ fn parse_line(bytes: Result<&[u8], RecordError>) -> Result<(String, TicketRow), 
     // Record::parse has checked the UTF-8.
     let line = std::str::from_utf8(bytes).expect("a parsed record is UTF-8");
     let row = TicketRow::parse(line, &record).map_err(|e| (e, id_string(&record)))?;
-    Ok((row.id.clone(), row))
+    Ok((row.columns.id.clone(), row))
 }
 
 /// An error record, as every tool writes it.
@@ -247,14 +249,15 @@ SET client_min_messages = warning;
 CREATE TEMP TABLE IF NOT EXISTS ingest_tickets (
     id text, subject text, body text, channel text, language text,
     customer_id text, customer_email text, customer_name text, customer_tier text,
-    status text, created_at text, first_response_at text, resolved_at text, closed_at text,
+    status text, created_at timestamptz, first_response_at timestamptz, resolved_at timestamptz,
+    closed_at timestamptz,
     resolved_by text, category text, subcategory text, priority text, queue text, assigned_to text,
-    sla_first_response_due text, sla_resolution_due text, escalation_level text,
+    sla_first_response_due timestamptz, sla_resolution_due timestamptz, escalation_level text,
     sentiment_label text, sentiment_score float8, ticket text,
     tools text[]  -- the tool results the record holds
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS ingest_messages (
-    ticket_id text, position int4, role text, content text, sent_at text
+    ticket_id text, position int4, role text, content text, sent_at timestamptz
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS ingest_results (
     ticket_id text, tool text, label text, confidence float8
@@ -360,39 +363,59 @@ fn copy_in(
     writer.finish().map(drop)
 }
 
+/// A time as the driver sends `timestamptz`. jiff's range (years -9999 to
+/// 9999) fits in a 64-bit `SystemTime`, so this cannot fail here.
+fn system_time(time: Timestamp) -> SystemTime {
+    SystemTime::try_from(time).expect("every jiff Timestamp fits a 64-bit SystemTime")
+}
+
 fn copy_tickets(tx: &mut Transaction<'_>, rows: &[&TicketRow]) -> Result<(), postgres::Error> {
     let mut types = vec![Type::TEXT; 27];
+    for time in [10, 11, 12, 13, 20, 21] {
+        types[time] = Type::TIMESTAMPTZ;
+    }
     types[24] = Type::FLOAT8;
     types[26] = Type::TEXT_ARRAY;
     copy_in(tx, "ingest_tickets", &types, |writer| {
         for r in rows {
             let tools: Vec<&str> = r.results.iter().map(|t| t.tool).collect();
+            let c = &r.columns;
+            let [created_at, first_response_at, resolved_at, closed_at, first_response_due, resolution_due] =
+                [
+                    c.created_at,
+                    c.first_response_at,
+                    c.resolved_at,
+                    c.closed_at,
+                    c.sla_first_response_due,
+                    c.sla_resolution_due,
+                ]
+                .map(|t| t.map(system_time));
             let values: [&(dyn ToSql + Sync); 27] = [
-                &r.id,
-                &r.subject,
-                &r.body,
-                &r.channel,
-                &r.language,
-                &r.customer_id,
-                &r.customer_email,
-                &r.customer_name,
-                &r.customer_tier,
-                &r.status,
-                &r.created_at,
-                &r.first_response_at,
-                &r.resolved_at,
-                &r.closed_at,
-                &r.resolved_by,
-                &r.category,
-                &r.subcategory,
-                &r.priority,
-                &r.queue,
-                &r.assigned_to,
-                &r.sla_first_response_due,
-                &r.sla_resolution_due,
-                &r.escalation_level,
-                &r.sentiment_label,
-                &r.sentiment_score,
+                &r.columns.id,
+                &r.columns.subject,
+                &r.columns.body,
+                &r.columns.channel,
+                &r.columns.language,
+                &r.columns.customer_id,
+                &r.columns.customer_email,
+                &r.columns.customer_name,
+                &r.columns.customer_tier,
+                &r.columns.status,
+                &created_at,
+                &first_response_at,
+                &resolved_at,
+                &closed_at,
+                &r.columns.resolved_by,
+                &r.columns.category,
+                &r.columns.subcategory,
+                &r.columns.priority,
+                &r.columns.queue,
+                &r.columns.assigned_to,
+                &first_response_due,
+                &resolution_due,
+                &r.columns.escalation_level,
+                &r.columns.sentiment_label,
+                &r.columns.sentiment_score,
                 &r.ticket,
                 &tools,
             ];
@@ -403,11 +426,18 @@ fn copy_tickets(tx: &mut Transaction<'_>, rows: &[&TicketRow]) -> Result<(), pos
 }
 
 fn copy_messages(tx: &mut Transaction<'_>, rows: &[&TicketRow]) -> Result<(), postgres::Error> {
-    let types = [Type::TEXT, Type::INT4, Type::TEXT, Type::TEXT, Type::TEXT];
+    let types = [
+        Type::TEXT,
+        Type::INT4,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TIMESTAMPTZ,
+    ];
     copy_in(tx, "ingest_messages", &types, |writer| {
         for r in rows {
             for m in &r.messages {
-                writer.write(&[&r.id, &m.position, &m.role, &m.content, &m.sent_at])?;
+                let sent_at = m.sent_at.map(system_time);
+                writer.write(&[&r.columns.id, &m.position, &m.role, &m.content, &sent_at])?;
             }
         }
         Ok(())
@@ -419,7 +449,7 @@ fn copy_results(tx: &mut Transaction<'_>, rows: &[&TicketRow]) -> Result<(), pos
     copy_in(tx, "ingest_results", &types, |writer| {
         for r in rows {
             for t in &r.results {
-                writer.write(&[&r.id, &t.tool, &t.label, &t.confidence])?;
+                writer.write(&[&r.columns.id, &t.tool, &t.label, &t.confidence])?;
             }
         }
         Ok(())
@@ -431,7 +461,7 @@ fn copy_escalations(tx: &mut Transaction<'_>, rows: &[&TicketRow]) -> Result<(),
     copy_in(tx, "ingest_escalations", &types, |writer| {
         for r in rows {
             if let Some(e) = &r.escalation {
-                writer.write(&[&r.id, &e.level, &e.triggers, &e.actions])?;
+                writer.write(&[&r.columns.id, &e.level, &e.triggers, &e.actions])?;
             }
         }
         Ok(())

@@ -6,8 +6,9 @@
 //! only fails for reasons outside the data (the connection, the server).
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use support_core::ticket::{message_without_position, Ticket};
 use support_core::{Record, RecordError, Role};
@@ -15,9 +16,14 @@ use support_core::{Record, RecordError, Role};
 /// The statuses after which a ticket needs nothing more; every other status is open.
 pub const CLOSED_STATUSES: [&str; 2] = ["resolved", "closed"];
 
-/// The `tickets` row and everything stored with it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TicketRow {
+/// The columns of the `tickets` table, in its order: what `ingest` stores and
+/// `support-export tickets` writes, one type for both.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(
+    title = "ExportedTicket",
+    description = "A ticket as `support-export tickets --format jsonl|json` writes it: the columns of the `tickets` table."
+)]
+pub struct TicketColumns {
     pub id: String,
     pub subject: Option<String>,
     pub body: Option<String>,
@@ -28,21 +34,39 @@ pub struct TicketRow {
     pub customer_name: Option<String>,
     pub customer_tier: Option<String>,
     pub status: String,
-    pub created_at: Option<String>,
-    pub first_response_at: Option<String>,
-    pub resolved_at: Option<String>,
-    pub closed_at: Option<String>,
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
+    pub created_at: Option<Timestamp>,
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
+    pub first_response_at: Option<Timestamp>,
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
+    pub resolved_at: Option<Timestamp>,
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
+    pub closed_at: Option<Timestamp>,
+    /// `bot` or an agent id.
     pub resolved_by: Option<String>,
+    /// Resolved by the bot (`resolved_by` is `bot`); the table generates it.
+    pub bot_resolved: bool,
     pub category: Option<String>,
     pub subcategory: Option<String>,
     pub priority: Option<String>,
     pub queue: Option<String>,
     pub assigned_to: Option<String>,
-    pub sla_first_response_due: Option<String>,
-    pub sla_resolution_due: Option<String>,
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
+    pub sla_first_response_due: Option<Timestamp>,
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
+    pub sla_resolution_due: Option<Timestamp>,
     pub escalation_level: Option<String>,
     pub sentiment_label: Option<String>,
     pub sentiment_score: Option<f64>,
+}
+
+/// Who resolves a ticket without an agent.
+pub const BOT: &str = "bot";
+
+/// The `tickets` row and everything stored with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRow {
+    pub columns: TicketColumns,
     /// The whole record, stored as `jsonb`.
     pub ticket: String,
     pub messages: Vec<MessageRow>,
@@ -55,7 +79,7 @@ pub struct MessageRow {
     pub position: i32,
     pub role: &'static str,
     pub content: String,
-    pub sent_at: Option<String>,
+    pub sent_at: Option<Timestamp>,
 }
 
 /// One tool's decision: its key in the ticket, the label it chose, how sure.
@@ -200,7 +224,7 @@ impl TicketRow {
                 position: i32::try_from(position).unwrap_or(i32::MAX),
                 role: role_name(message.role),
                 content: message.content.to_string(),
-                sent_at: message.timestamp.map(|t| t.to_string()),
+                sent_at: message.timestamp,
             })
             .collect();
 
@@ -252,8 +276,9 @@ impl TicketRow {
         }
 
         let sla = priority.as_ref().and_then(|p| p.sla.as_ref());
-        let due = |clock: Option<&SlaClock>| clock.and_then(|c| c.due).map(|t| t.to_string());
-        Ok(TicketRow {
+        let due = |clock: Option<&SlaClock>| clock.and_then(|c| c.due);
+        let columns = TicketColumns {
+            bot_resolved: resolved_by.as_deref() == Some(BOT),
             subject: ticket.subject.as_deref().map(str::to_owned),
             body: ticket
                 .description
@@ -275,10 +300,10 @@ impl TicketRow {
             customer_name: customer_text(&ticket, |c| c.name.as_deref()),
             customer_tier: ticket.tier(),
             status,
-            created_at: ticket.created_at.map(|t| t.to_string()),
-            first_response_at: ticket.first_response_at.map(|t| t.to_string()),
-            resolved_at: ticket.resolved_at.map(|t| t.to_string()),
-            closed_at: closed_at.map(|t| t.to_string()),
+            created_at: ticket.created_at,
+            first_response_at: ticket.first_response_at,
+            resolved_at: ticket.resolved_at,
+            closed_at,
             resolved_by,
             category: category.as_ref().and_then(|c| c.name.clone()),
             subcategory: category.as_ref().and_then(|c| c.subcategory.clone()),
@@ -293,6 +318,10 @@ impl TicketRow {
             escalation_level: escalation.as_ref().and_then(|e| e.level.clone()),
             sentiment_label: sentiment.as_ref().and_then(|s| s.label.clone()),
             sentiment_score: sentiment.as_ref().and_then(|s| s.score),
+            id,
+        };
+        Ok(TicketRow {
+            columns,
             escalation: escalation.filter(|e| e.escalate).map(|e| EscalationRow {
                 level: e.level.unwrap_or_else(|| "L1".to_owned()),
                 triggers: raw_or_empty(e.triggers),
@@ -301,7 +330,6 @@ impl TicketRow {
             ticket: line.to_owned(),
             messages,
             results,
-            id,
         })
     }
 }
@@ -332,8 +360,8 @@ fn resolver(messages: &[MessageRow], assigned_to: Option<&str>) -> Option<String
     let answered_by = |role| messages.iter().any(|m| m.role == role);
     if answered_by("agent") {
         assigned_to.map(str::to_owned)
-    } else if answered_by("bot") {
-        Some("bot".to_owned())
+    } else if answered_by(BOT) {
+        Some(BOT.to_owned())
     } else {
         None
     }
@@ -394,20 +422,20 @@ mod tests {
             "escalation":{"escalate":true,"level":"L2","triggers":[{"kind":"vip"}],"actions":[],"confidence":0.9}}"#,
         )
         .unwrap();
-        assert_eq!(row.id, "T-1");
-        assert_eq!(row.status, "open");
-        assert_eq!(row.channel.as_deref(), Some("email"));
-        assert_eq!(row.customer_id.as_deref(), Some("7"));
-        assert_eq!(row.customer_tier.as_deref(), Some("vip"));
-        assert_eq!(row.language.as_deref(), Some("es"));
-        assert_eq!(row.priority.as_deref(), Some("critical"));
-        assert_eq!(row.assigned_to.as_deref(), Some("sofia"));
+        assert_eq!(row.columns.id, "T-1");
+        assert_eq!(row.columns.status, "open");
+        assert_eq!(row.columns.channel.as_deref(), Some("email"));
+        assert_eq!(row.columns.customer_id.as_deref(), Some("7"));
+        assert_eq!(row.columns.customer_tier.as_deref(), Some("vip"));
+        assert_eq!(row.columns.language.as_deref(), Some("es"));
+        assert_eq!(row.columns.priority.as_deref(), Some("critical"));
+        assert_eq!(row.columns.assigned_to.as_deref(), Some("sofia"));
         assert_eq!(
-            row.sla_first_response_due.as_deref(),
-            Some("2026-01-01T10:15:00Z")
+            row.columns.sla_first_response_due,
+            Some("2026-01-01T10:15:00Z".parse().unwrap())
         );
         assert_eq!(
-            row.resolved_by, None,
+            row.columns.resolved_by, None,
             "an open ticket is resolved by nobody"
         );
         assert_eq!(row.messages.len(), 2);
@@ -439,21 +467,21 @@ mod tests {
             r#"{"id":1,"subject":"x","status":"resolved","messages":[{"role":"user","content":"a"},{"role":"bot","content":"b"}]}"#,
         )
         .unwrap();
-        assert_eq!(row.resolved_by.as_deref(), Some("bot"));
+        assert_eq!(row.columns.resolved_by.as_deref(), Some("bot"));
         let row = parse(
             r#"{"id":1,"subject":"x","status":"resolved","assigned_to":"ana","messages":[{"role":"bot","content":"b"},{"role":"agent","content":"c"}]}"#,
         )
         .unwrap();
-        assert_eq!(row.resolved_by.as_deref(), Some("ana"));
+        assert_eq!(row.columns.resolved_by.as_deref(), Some("ana"));
         let row = parse(r#"{"id":1,"subject":"x","resolved_at":"2026-01-01T00:00:00Z"}"#).unwrap();
-        assert_eq!(row.status, "resolved");
+        assert_eq!(row.columns.status, "resolved");
     }
 
     #[test]
     fn an_escalation_not_called_for_stores_no_escalation_row() {
         let row = parse(r#"{"id":"A","escalation":{"escalate":false,"level":"none"}}"#).unwrap();
         assert_eq!(row.escalation, None);
-        assert_eq!(row.escalation_level.as_deref(), Some("none"));
+        assert_eq!(row.columns.escalation_level.as_deref(), Some("none"));
     }
 
     #[test]

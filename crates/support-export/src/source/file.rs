@@ -82,7 +82,7 @@ impl FileSource {
             for row in rows {
                 match row {
                     Ok(mut row) if options.filter.matches(&row) => {
-                        if let Some(ratings) = feedback.get(&row.id) {
+                        if let Some(ratings) = feedback.get(&row.columns.id) {
                             row.activity.feedback = ratings.clone();
                         }
                         summary.rows += 1;

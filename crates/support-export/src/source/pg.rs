@@ -16,6 +16,7 @@ use crate::error::ExportError;
 use crate::filter::Filter;
 use crate::metrics::AgentNames;
 use crate::row::{Activity, Conversation, Feedback, TicketRow, COLUMNS};
+use support_store::row::TicketColumns;
 
 pub struct PgSource {
     url: String,
@@ -211,7 +212,7 @@ impl<'r> Columns<'r> {
 fn decode(row: &BinaryCopyOutRow, activity: bool) -> Result<TicketRow, ExportError> {
     let mut c = Columns { row, next: 0 };
     // Field by field in COLUMNS order: struct fields are evaluated as written.
-    let mut ticket = TicketRow {
+    let columns = TicketColumns {
         id: c.get()?,
         subject: c.get()?,
         body: c.get()?,
@@ -238,6 +239,9 @@ fn decode(row: &BinaryCopyOutRow, activity: bool) -> Result<TicketRow, ExportErr
         escalation_level: c.get()?,
         sentiment_label: c.get()?,
         sentiment_score: c.get()?,
+    };
+    let mut ticket = TicketRow {
+        columns,
         activity: Activity::default(),
     };
     if activity {
@@ -254,7 +258,7 @@ fn decode(row: &BinaryCopyOutRow, activity: bool) -> Result<TicketRow, ExportErr
                 Some(json) => serde_json::from_str::<Vec<Feedback>>(&json).map_err(|e| {
                     ExportError::Usage(format!(
                         "feedback of ticket {} in the database does not read: {e}",
-                        ticket.id
+                        ticket.columns.id
                     ))
                 })?,
                 None => Vec::new(),
