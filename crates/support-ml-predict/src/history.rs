@@ -499,6 +499,17 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
         assert_eq!(b.inputs.0[1], "refund");
     }
 
+    /// The error of loading `path` as a history file.
+    fn load_error(path: &Path, config: &MlPredictConfig) -> String {
+        let source = Source::File {
+            path: path.to_path_buf(),
+            feedback: None,
+        };
+        History::load(&source, config, None, None)
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn errors_name_the_file_line_and_field() {
         let config = MlPredictConfig::default();
@@ -506,33 +517,13 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
             "bad.jsonl",
             "{\"created_at\":\"2026-01-01T10:00:00Z\",\"category\":\"a\",\"csat\":9}\n",
         );
-        let err = History::load(
-            &Source::File {
-                path: bad_rating,
-                feedback: None,
-            },
-            &config,
-            None,
-            None,
-        )
-        .unwrap_err()
-        .to_string();
+        let err = load_error(&bad_rating, &config);
         assert!(
             err.contains("bad.jsonl:1:") && err.contains("`csat`"),
             "{err}"
         );
         let unknown = file("other.csv", "when,what\n1,2\n");
-        let err = History::load(
-            &Source::File {
-                path: unknown,
-                feedback: None,
-            },
-            &config,
-            None,
-            None,
-        )
-        .unwrap_err()
-        .to_string();
+        let err = load_error(&unknown, &config);
         assert!(
             err.contains("--fields") && err.contains("when, what"),
             "{err}"
@@ -541,17 +532,7 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
             "backwards.jsonl",
             "{\"created_at\":\"2026-01-02T10:00:00Z\",\"resolved_at\":\"2026-01-01T10:00:00Z\",\"category\":\"a\"}\n",
         );
-        let err = History::load(
-            &Source::File {
-                path: backwards,
-                feedback: None,
-            },
-            &config,
-            None,
-            None,
-        )
-        .unwrap_err()
-        .to_string();
+        let err = load_error(&backwards, &config);
         assert!(
             err.contains("`resolved_at`") && err.contains("before"),
             "{err}"
