@@ -23,3 +23,11 @@ pub fn output_with_stdin(command: &mut Command, stdin: &[u8]) -> Output {
     feeder.join().expect("stdin feeder");
     output
 }
+
+/// The map of a JSON object (`json!({...})`), as `Ticket::from_map` reads it.
+pub fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map,
+        other => panic!("not a JSON object: {other}"),
+    }
+}

@@ -365,14 +365,8 @@ impl<'de> serde::Deserializer<'de> for MapRef<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::object as map;
     use serde_json::json;
-
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!(),
-        }
-    }
 
     #[test]
     fn reads_fields_and_borrows_text() {

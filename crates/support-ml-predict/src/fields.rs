@@ -205,13 +205,7 @@ fn shown(value: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!(),
-        }
-    }
+    use support_core::testing::object as map;
 
     fn paths(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| s.to_string()).collect()

@@ -492,14 +492,8 @@ fn human(minutes: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Map, Value};
-
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!(),
-        }
-    }
+    use serde_json::json;
+    use support_core::testing::object as map;
 
     #[test]
     fn before_training_the_priors_are_marked_default() {

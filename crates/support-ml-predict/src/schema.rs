@@ -120,7 +120,8 @@ fn weekday_name(day: Weekday) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Map, Value};
+    use serde_json::json;
+    use support_core::testing::object as map;
 
     fn schema() -> Schema {
         Schema {
@@ -137,13 +138,6 @@ mod tests {
             ],
             created_at: vec!["created_at".into()],
             time_features: true,
-        }
-    }
-
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!(),
         }
     }
 
