@@ -7,6 +7,9 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod input;
+pub mod json_text;
+mod log_writer;
 pub mod record;
 pub mod runner;
 pub mod schema;

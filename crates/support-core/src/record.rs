@@ -14,10 +14,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{ErrorKind, RecordError};
-
-/// serde_json refuses input nested this deep; raw values are not parsed
-/// into, so the record checks the nesting itself to refuse the same input.
-const MAX_NESTING: usize = 128;
+use crate::json_text::{nested_too_deep, write_compact, write_str};
 
 /// One JSON object: keys in input order, values as JSON text.
 #[derive(Debug, Clone)]
@@ -40,6 +37,12 @@ impl<'a> Record<'a> {
                 })
             })
             .ok_or_else(|| rejection(json))
+    }
+
+    /// Whether this is the error record an earlier tool wrote in a
+    /// ticket's place: `{"error": {...}}` and nothing else.
+    pub fn is_error_record(&self) -> bool {
+        matches!(self.fields.as_slice(), [(key, value)] if key == "error" && value.get().starts_with('{'))
     }
 
     /// The JSON text of the value under `key`.
@@ -67,12 +70,14 @@ impl<'a> Record<'a> {
         self.fields.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 
-    /// The record as a parsed object.
+    /// The record as a parsed object. A value a `Value` cannot hold (a
+    /// number such as `1e999`, a lone surrogate escape) is left out, as
+    /// [`crate::Ticket::raw_field`] reads such a value as absent too.
     pub fn to_map(&self) -> Map<String, Value> {
         self.iter()
-            .map(|(key, value)| {
-                let value = serde_json::from_str(value.get()).expect("the record holds valid JSON");
-                (key.to_string(), value)
+            .filter_map(|(key, value)| {
+                let value = serde_json::from_str(value.get()).ok()?;
+                Some((key.to_string(), value))
             })
             .collect()
     }
@@ -175,81 +180,6 @@ fn json_type(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-/// Whether arrays and objects nest `MAX_NESTING` deep or more anywhere in
-/// `json`, which sits `depth` levels deep; serde_json refuses such input.
-pub(crate) fn nested_too_deep(json: &[u8], mut depth: usize) -> bool {
-    let mut i = 0;
-    while i < json.len() {
-        match json[i] {
-            b'"' => i = string_end(json, i).0,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth >= MAX_NESTING {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    false
-}
-
-/// Index of the quote closing the string that opens at `start`, and
-/// whether the string has escapes.
-fn string_end(json: &[u8], start: usize) -> (usize, bool) {
-    let mut escaped = false;
-    let mut i = start + 1;
-    while let Some(at) = memchr::memchr2(b'"', b'\\', &json[i..]) {
-        i += at;
-        if json[i] == b'"' {
-            return (i, escaped);
-        }
-        escaped = true;
-        i += 2;
-    }
-    (json.len(), escaped)
-}
-
-/// Copies valid JSON without the whitespace between tokens; strings with
-/// escapes are re-escaped as serde_json writes them.
-fn write_compact(json: &[u8], out: &mut Vec<u8>) {
-    let mut i = 0;
-    while i < json.len() {
-        match json[i] {
-            b'"' => {
-                let (end, escaped) = string_end(json, i);
-                let quoted = &json[i..=end];
-                if escaped {
-                    let text: String =
-                        serde_json::from_slice(quoted).expect("the record holds valid JSON");
-                    write_str(&text, out);
-                } else {
-                    out.extend_from_slice(quoted);
-                }
-                i = end + 1;
-            }
-            b' ' | b'\n' | b'\r' | b'\t' => i += 1,
-            byte => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-}
-
-/// A JSON string as serde_json writes it.
-fn write_str(text: &str, out: &mut Vec<u8>) {
-    if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-        serde_json::to_writer(&mut *out, text).expect("writing to memory cannot fail");
-    } else {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
     }
 }
 

@@ -1,22 +1,25 @@
 //! The stdin/stdout runner every tool shares.
 //!
 //! Input form is detected: one JSON object, a JSON array, or JSON Lines; the
-//! output keeps the form. JSON Lines is read in bounded batches by one thread
-//! and processed in parallel, in order, so memory stays flat on any stream.
-//! Every record yields its output or an error record in its place.
+//! output keeps the form. Records are read in bounded batches by one thread
+//! ([`Records`]) and processed in parallel, in order, and written as they
+//! come, so memory stays flat on any stream, arrays included. Every record
+//! yields its output or an error record in its place; an error record
+//! from an earlier tool passes through unchanged.
 
-use std::io::{self, BufRead, Cursor, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::sync_channel;
 
 use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::{ErrorDetail, ErrorKind, ErrorRecord, RecordError};
-use crate::record::{nested_too_deep, Record};
+use crate::input::{Form, RawRecord, Records};
+use crate::json_text::write_pretty;
+use crate::record::Record;
 use crate::ticket::Ticket;
 
 /// What every decision may depend on besides the ticket: the fixed clock.
@@ -123,15 +126,12 @@ pub enum RunError {
     Output(io::Error),
 }
 
-const BATCH_RECORDS: usize = 1024;
-const BATCH_BYTES: usize = 4 << 20;
-
 /// Runs `stage` over everything `input` holds, writing to `output`; error
 /// records go to `errors` when given, else in place in `output`.
 pub fn run<'w, R: BufRead + Send>(
     stage: &dyn Stage,
     opts: &RunOptions,
-    mut input: R,
+    input: R,
     output: &'w mut dyn Write,
     errors: Option<&'w mut dyn Write>,
 ) -> Result<Summary, RunError> {
@@ -139,16 +139,16 @@ pub fn run<'w, R: BufRead + Send>(
         .num_threads(opts.threads)
         .build()
         .map_err(|e| RunError::Input(format!("cannot start worker threads: {e}")))?;
+    let records = Records::new(input, opts.max_record_bytes)
+        .map_err(|e| RunError::Input(e.to_string()))?;
     let mut sink = Sink {
+        form: records.form(),
         output,
         errors,
+        written: 0,
         summary: Summary::default(),
     };
-    let result = match first_byte(&mut input).map_err(|e| RunError::Input(e.to_string()))? {
-        None => Ok(()),
-        Some(b'[') => run_array(stage, opts, input, &mut sink),
-        Some(_) => run_object_or_lines(stage, opts, input, &mut sink, &pool),
-    };
+    let result = run_records(stage, opts, records, &mut sink, &pool).and_then(|()| sink.finish());
     // A small output is first written by the final flush, so a reader that
     // has gone (`| head -1`) shows up there as often as in the loop.
     match result.and_then(|()| sink.flush()) {
@@ -161,146 +161,22 @@ pub fn run<'w, R: BufRead + Send>(
     Ok(sink.summary)
 }
 
-/// Skips leading whitespace and a UTF-8 byte-order mark; peeks the first byte.
-fn first_byte(input: &mut impl BufRead) -> io::Result<Option<u8>> {
-    loop {
-        let buf = input.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(None);
-        }
-        let skip = if buf.starts_with(b"\xEF\xBB\xBF") {
-            3
-        } else {
-            buf.iter().take_while(|b| b.is_ascii_whitespace()).count()
-        };
-        if skip == 0 {
-            return Ok(Some(buf[0]));
-        }
-        input.consume(skip);
-    }
-}
-
-/// A single object may be pretty-printed over many lines; JSON Lines has one
-/// complete value per line. The first line tells them apart: it is complete
-/// in JSON Lines, and ends early ("EOF while parsing") in a pretty object.
-fn run_object_or_lines<R: BufRead + Send>(
+/// One thread reads batches of records while the pool processes the batch
+/// before, in parallel; outcomes are written in input order.
+fn run_records<R: BufRead + Send>(
     stage: &dyn Stage,
     opts: &RunOptions,
-    mut input: R,
+    mut records: Records<R>,
     sink: &mut Sink<'_>,
     pool: &rayon::ThreadPool,
 ) -> Result<(), RunError> {
-    let mut first = Vec::new();
-    let first_line = read_line(&mut input, &mut first, opts.max_record_bytes)
-        .map_err(|e| RunError::Input(e.to_string()))?;
-    let first_line = match first_line {
-        None => return Ok(()),
-        Some(LineRead::TooLarge(len)) => RawLine {
-            number: 1,
-            content: Err(len),
-        },
-        Some(LineRead::Complete) => {
-            let incomplete = serde_json::from_slice::<serde::de::IgnoredAny>(&first)
-                .is_err_and(|e| e.classify() == serde_json::error::Category::Eof);
-            if !incomplete {
-                RawLine {
-                    number: 1,
-                    content: Ok(first),
-                }
-            } else {
-                return run_document(stage, opts, first, input, sink, pool);
-            }
-        }
-    };
-    run_lines(stage, opts, Some(first_line), input, sink, pool)
-}
-
-/// Possibly one multi-line document: read it (bounded) and try it whole; if it
-/// is not one document after all, treat it as lines so no record is lost.
-fn run_document<R: BufRead + Send>(
-    stage: &dyn Stage,
-    opts: &RunOptions,
-    mut text: Vec<u8>,
-    mut input: R,
-    sink: &mut Sink<'_>,
-    pool: &rayon::ThreadPool,
-) -> Result<(), RunError> {
-    text.push(b'\n');
-    let limit = opts.max_record_bytes.saturating_sub(text.len()) as u64 + 1;
-    (&mut input)
-        .take(limit)
-        .read_to_end(&mut text)
-        .map_err(|e| RunError::Input(e.to_string()))?;
-    if text.len() <= opts.max_record_bytes && serde_json::from_slice::<Value>(&text).is_ok() {
-        let outcome = process_record(stage, &opts.ctx, &text, 1);
-        return sink.write_document(outcome);
-    }
-    run_lines(
-        stage,
-        opts,
-        None,
-        Cursor::new(text).chain(input),
-        sink,
-        pool,
-    )
-}
-
-fn run_array(
-    stage: &dyn Stage,
-    opts: &RunOptions,
-    mut input: impl BufRead,
-    sink: &mut Sink<'_>,
-) -> Result<(), RunError> {
-    let mut text = Vec::new();
-    input
-        .read_to_end(&mut text)
-        .map_err(|e| RunError::Input(e.to_string()))?;
-    // Items stay JSON text until each is processed; a full parse only words
-    // the error when the array does not parse (or nests too deep).
-    let items: Vec<&RawValue> = (!nested_too_deep(&text, 0))
-        .then(|| serde_json::from_slice(&text).ok())
-        .flatten()
-        .ok_or_else(|| {
-            let error = serde_json::from_slice::<Vec<Value>>(&text)
-                .err()
-                .map_or_else(|| "invalid JSON".to_string(), |e| e.to_string());
-            RunError::Input(format!(
-                "input starts with `[` but is not a JSON array: {error}"
-            ))
-        })?;
-    let outcomes: Vec<Outcome> = items
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, item)| process_record(stage, &opts.ctx, item.get().as_bytes(), i as u64 + 1))
-        .collect();
-    sink.write_array(outcomes)
-}
-
-fn run_lines<R: BufRead + Send>(
-    stage: &dyn Stage,
-    opts: &RunOptions,
-    first: Option<RawLine>,
-    mut input: R,
-    sink: &mut Sink<'_>,
-    pool: &rayon::ThreadPool,
-) -> Result<(), RunError> {
-    let (batches_tx, batches_rx) = sync_channel::<io::Result<Vec<RawLine>>>(2);
+    let (batches_tx, batches_rx) = sync_channel::<io::Result<Vec<RawRecord>>>(2);
     std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut line_no = u64::from(first.is_some());
-            let mut first = first;
-            loop {
-                let batch =
-                    read_batch(&mut input, &mut line_no, opts.max_record_bytes).map(|mut batch| {
-                        if let Some(first) = first.take() {
-                            batch.insert(0, first);
-                        }
-                        batch
-                    });
-                let done = !matches!(&batch, Ok(b) if !b.is_empty());
-                if batches_tx.send(batch).is_err() || done {
-                    return;
-                }
+        scope.spawn(move || loop {
+            let batch = records.next_batch();
+            let done = !matches!(&batch, Ok(b) if !b.is_empty());
+            if batches_tx.send(batch).is_err() || done {
+                return;
             }
         });
         for batch in batches_rx {
@@ -311,153 +187,27 @@ fn run_lines<R: BufRead + Send>(
             let outcomes: Vec<Outcome> = pool.install(|| {
                 batch
                     .into_par_iter()
-                    .map(|line| process_line(stage, &opts.ctx, line))
+                    .map(|record| process(stage, &opts.ctx, record))
                     .collect()
             });
             for outcome in outcomes {
-                sink.write_line(outcome)?;
+                sink.write(outcome)?;
             }
         }
         Ok(())
     })
 }
 
-/// One line of JSON Lines input, as [`read_batch`] gives it.
-pub struct RawLine {
-    /// 1-based line number in the input.
-    pub number: u64,
-    /// The line's bytes (without the newline), or its length when it was over the limit.
-    pub content: Result<Vec<u8>, usize>,
-}
-
-impl RawLine {
-    /// The line's bytes, or the `too_large` error of a line over the limit.
-    pub fn bytes(&self) -> Result<&[u8], RecordError> {
-        self.content.as_deref().map_err(|len| {
-            RecordError::new(
-                ErrorKind::TooLarge,
-                format!(
-                    "record is {len} bytes, over the limit; raise --max-record-bytes to accept it"
-                ),
-            )
-        })
-    }
-}
-
-enum LineRead {
-    Complete,
-    /// The line was longer than the limit; holds its full length.
-    TooLarge(usize),
-}
-
-/// Reads one line into `buf` (without the newline), keeping at most `max`
-/// bytes; the rest of an oversized line is skipped, never held.
-fn read_line(
-    input: &mut impl BufRead,
-    buf: &mut Vec<u8>,
-    max: usize,
-) -> io::Result<Option<LineRead>> {
-    let mut total = 0usize;
-    let mut seen_any = false;
-    loop {
-        let available = match input.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok(seen_any.then(|| finish_line(buf, total, max)));
-        }
-        seen_any = true;
-        let (chunk, found_newline) = match memchr::memchr(b'\n', available) {
-            Some(i) => (&available[..i], true),
-            None => (available, false),
-        };
-        let chunk_len = chunk.len();
-        if total + chunk_len <= max {
-            buf.extend_from_slice(chunk);
-        } else {
-            buf.clear();
-        }
-        total += chunk_len;
-        input.consume(chunk_len + usize::from(found_newline));
-        if found_newline {
-            return Ok(Some(finish_line(buf, total, max)));
-        }
-    }
-}
-
-fn finish_line(buf: &mut Vec<u8>, total: usize, max: usize) -> LineRead {
-    if total > max {
-        buf.clear();
-        LineRead::TooLarge(total)
-    } else {
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-        LineRead::Complete
-    }
-}
-
-/// Reads the next batch of JSON Lines (up to 1,024 records or 4 MiB), skipping
-/// blank lines; `line_no` counts the lines read so far. Lines over `max` bytes
-/// are skipped unread and given as their length. An empty batch is the end.
-/// `run` reads with it; so can a tool that consumes tickets rather than
-/// transforming them (support-export).
-pub fn read_batch(
-    input: &mut impl BufRead,
-    line_no: &mut u64,
-    max: usize,
-) -> io::Result<Vec<RawLine>> {
-    let mut batch = Vec::new();
-    let mut bytes = 0usize;
-    while batch.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
-        let Some(line) = next_line(input, line_no, max)? else {
-            break;
-        };
-        bytes += line.content.as_ref().map_or(0, Vec::len);
-        batch.push(line);
-    }
-    Ok(batch)
-}
-
-/// Reads the next non-blank line, `None` at the end of the input; `line_no`
-/// counts the lines read so far. A line over `max` bytes is skipped unread and
-/// given as its length. For a consumer that batches by its own measure
-/// (support-store commits every `--batch-size` records).
-pub fn next_line(
-    input: &mut impl BufRead,
-    line_no: &mut u64,
-    max: usize,
-) -> io::Result<Option<RawLine>> {
-    loop {
-        let mut buf = Vec::new();
-        let Some(read) = read_line(input, &mut buf, max)? else {
-            return Ok(None);
-        };
-        *line_no += 1;
-        let content = match read {
-            LineRead::TooLarge(len) => Err(len),
-            LineRead::Complete if buf.iter().all(u8::is_ascii_whitespace) => continue,
-            LineRead::Complete => Ok(buf),
-        };
-        return Ok(Some(RawLine {
-            number: *line_no,
-            content,
-        }));
-    }
-}
-
-/// A processed record, serialized: either the output or the error record.
+/// A processed record, serialized compact: either the output or the error record.
 enum Outcome {
     Record(Vec<u8>),
     Error(Vec<u8>),
 }
 
-fn process_line(stage: &dyn Stage, ctx: &Context, line: RawLine) -> Outcome {
-    match line.bytes() {
-        Err(err) => error_outcome(&err, line.number, None),
-        Ok(bytes) => process_record(stage, ctx, bytes, line.number),
+fn process(stage: &dyn Stage, ctx: &Context, raw: RawRecord) -> Outcome {
+    match raw.content {
+        Err(err) => error_outcome(&err, raw.number, None),
+        Ok(bytes) => process_record(stage, ctx, &bytes, raw.number),
     }
 }
 
@@ -466,6 +216,12 @@ fn process_record(stage: &dyn Stage, ctx: &Context, json: &[u8], number: u64) ->
         Ok(record) => record,
         Err(err) => return error_outcome(&err, number, None),
     };
+    if record.is_error_record() {
+        // An earlier tool's error record keeps its kind, message, field,
+        // line and id: the first tool to fail says best what went wrong.
+        tracing::debug!(line = number, "passing an earlier error record through");
+        return Outcome::Error(record.to_json());
+    }
     let result = panic::catch_unwind(AssertUnwindSafe(|| stage.apply(&mut record, ctx)))
         .unwrap_or_else(|_| {
             Err(RecordError::new(
@@ -500,30 +256,19 @@ pub fn id_string(record: &Record<'_>) -> Option<String> {
     }
 }
 
+/// Writes outcomes as they come, in the input's form: a line each, one
+/// pretty document, or the elements of one pretty array.
 struct Sink<'w> {
+    form: Form,
     output: &'w mut dyn Write,
     errors: Option<&'w mut dyn Write>,
+    /// Records written to `output` so far.
+    written: u64,
     summary: Summary,
 }
 
 impl Sink<'_> {
-    fn write_line(&mut self, outcome: Outcome) -> Result<(), RunError> {
-        self.summary.records += 1;
-        let (target, bytes): (&mut dyn Write, Vec<u8>) = match outcome {
-            Outcome::Record(bytes) => (&mut *self.output, bytes),
-            Outcome::Error(bytes) => {
-                self.summary.failed += 1;
-                match self.errors.as_deref_mut() {
-                    Some(errors) => (errors, bytes),
-                    None => (&mut *self.output, bytes),
-                }
-            }
-        };
-        target.write_all(&bytes).map_err(RunError::Output)?;
-        target.write_all(b"\n").map_err(RunError::Output)
-    }
-
-    fn write_document(&mut self, outcome: Outcome) -> Result<(), RunError> {
+    fn write(&mut self, outcome: Outcome) -> Result<(), RunError> {
         self.summary.records += 1;
         let bytes = match outcome {
             Outcome::Record(bytes) => bytes,
@@ -536,35 +281,36 @@ impl Sink<'_> {
                 bytes
             }
         };
-        let value: Value = serde_json::from_slice(&bytes).expect("our own output is valid JSON");
-        serde_json::to_writer_pretty(&mut *self.output, &value)
-            .map_err(|e| RunError::Output(e.into()))?;
-        self.output.write_all(b"\n").map_err(RunError::Output)
+        let text = match self.form {
+            Form::Lines => {
+                let mut text = bytes;
+                text.push(b'\n');
+                text
+            }
+            Form::Document => {
+                let mut text = Vec::with_capacity(bytes.len() * 2);
+                write_pretty(&bytes, 0, &mut text);
+                text.push(b'\n');
+                text
+            }
+            Form::Array => {
+                let mut text = Vec::with_capacity(bytes.len() * 2);
+                text.extend_from_slice(if self.written == 0 { b"[\n  " } else { b",\n  " });
+                write_pretty(&bytes, 1, &mut text);
+                text
+            }
+        };
+        self.written += 1;
+        self.output.write_all(&text).map_err(RunError::Output)
     }
 
-    fn write_array(&mut self, outcomes: Vec<Outcome>) -> Result<(), RunError> {
-        let mut items = Vec::with_capacity(outcomes.len());
-        for outcome in outcomes {
-            self.summary.records += 1;
-            let bytes = match outcome {
-                Outcome::Record(bytes) => bytes,
-                Outcome::Error(bytes) => {
-                    self.summary.failed += 1;
-                    if let Some(errors) = self.errors.as_deref_mut() {
-                        errors.write_all(&bytes).map_err(RunError::Output)?;
-                        errors.write_all(b"\n").map_err(RunError::Output)?;
-                        continue;
-                    }
-                    bytes
-                }
-            };
-            items.push(
-                serde_json::from_slice::<Value>(&bytes).expect("our own output is valid JSON"),
-            );
+    /// Closes an array (an empty one is `[]`).
+    fn finish(&mut self) -> Result<(), RunError> {
+        if self.form != Form::Array {
+            return Ok(());
         }
-        serde_json::to_writer_pretty(&mut *self.output, &items)
-            .map_err(|e| RunError::Output(e.into()))?;
-        self.output.write_all(b"\n").map_err(RunError::Output)
+        let end: &[u8] = if self.written == 0 { b"[]\n" } else { b"\n]\n" };
+        self.output.write_all(end).map_err(RunError::Output)
     }
 
     fn flush(&mut self) -> Result<(), RunError> {
@@ -742,11 +488,13 @@ mod tests {
     }
 
     #[test]
-    fn deep_array_is_a_clean_input_error() {
-        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        let mut out = Vec::new();
-        let err = run(&Echo, &opts(1 << 20), deep.as_bytes(), &mut out, None).unwrap_err();
-        assert!(err.to_string().contains("recursion limit"), "{err}");
+    fn deep_array_elements_are_error_records() {
+        let deep = format!("[{}{}, {{\"subject\":\"ok\"}}]", "[".repeat(10_000), "]".repeat(10_000));
+        let (out, summary) = run_str(deep.as_bytes(), 1 << 20);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v[0]["error"]["kind"], "too_deep");
+        assert_eq!(v[1]["echo"]["subject"], "ok");
+        assert_eq!(summary.failed, 1);
     }
 
     #[test]
@@ -771,17 +519,56 @@ mod tests {
     }
 
     #[test]
-    fn broken_array_is_an_input_error() {
-        let mut out = Vec::new();
-        let err = run(
-            &Echo,
-            &opts(1 << 20),
-            &b"[{\"subject\": 1"[..],
-            &mut out,
-            None,
-        )
-        .unwrap_err();
-        assert!(matches!(err, RunError::Input(_)));
+    fn a_broken_array_keeps_the_elements_before_the_break() {
+        let (out, summary) = run_str(br#"[{"subject":"a"}, {"subject": 1"#, 1 << 20);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v[0]["echo"]["subject"], "a");
+        assert_eq!(v[1]["error"]["kind"], "invalid_json");
+        assert_eq!(v[1]["error"]["line"], 2);
+        assert_eq!(v.as_array().unwrap().len(), 2);
+        assert_eq!(summary.failed, 1);
+    }
+
+    #[test]
+    fn values_a_parse_refuses_pass_through_every_form() {
+        let ticket = r#"{"id":"1","subject":"hola","meta":"\ud800","n":1e999}"#;
+        for input in [
+            format!("{ticket}\n{{\"id\":\"2\",\"subject\":\"ok\"}}\n"),
+            format!("[{ticket},{{\"id\":\"2\",\"subject\":\"ok\"}}]"),
+            format!("{{\n{}", &ticket[1..]),
+        ] {
+            let (out, summary) = run_str(input.as_bytes(), 1 << 20);
+            assert_eq!(summary.failed, 0, "{out}");
+            assert!(out.contains(r#""\ud800""#) && out.contains("1e999"), "{out}");
+            assert!(out.contains(r#""subject": "hola""#) || out.contains(r#""subject":"hola""#));
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_with_a_number_a_parse_refuses_is_still_read() {
+        let (out, summary) = run_str(
+            br#"{"subject":"a","customer":{"tier":"x","tier":"vip"},"n":1e999}"#,
+            1 << 20,
+        );
+        assert_eq!(summary.failed, 0, "{out}");
+        assert!(out.ends_with("\"n\":1e999,\"echo\":{\"subject\":\"a\"}}\n"), "{out}");
+    }
+
+    #[test]
+    fn an_earlier_error_record_passes_through_unchanged() {
+        let earlier = r#"{"error":{"kind":"invalid_json","message":"EOF while parsing","field":"subject","line":7,"id":"X"}}"#;
+        let input = format!("{earlier}\n{{\"subject\":\"b\"}}\n");
+        let (out, summary) = run_str(input.as_bytes(), 1 << 20);
+        let out: Vec<&str> = out.lines().collect();
+        assert_eq!(out[0], earlier);
+        assert!(out[1].contains("echo"));
+        assert_eq!(summary.failed, 1);
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_before_the_first_record() {
+        let (out, _) = run_str(b"\n\n{\"subject\":1}\n", 1 << 20);
+        assert_eq!(lines(&out)[0]["error"]["line"], 3);
     }
 
     #[test]
