@@ -109,17 +109,18 @@ impl CommonArgs {
 }
 
 /// Starts logging to stderr in `format`, the level from `RUST_LOG` (default
-/// `warn`). Safe to call more than once.
+/// `warn`), each event on one line whatever the logged values contain (see
+/// `log_writer.rs`). Safe to call more than once.
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let ansi = format == LogFormat::Text && io::IsTerminal::is_terminal(&io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(io::stderr);
+        .with_ansi(ansi)
+        .with_writer(crate::log_writer::OneLine::new(io::stderr, ansi));
     let _ = match format {
-        LogFormat::Text => builder
-            .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
-            .try_init(),
+        LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
 }

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::write_private;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct BreakerState {
     /// Failures in a row since the last success.
@@ -92,23 +94,13 @@ impl BreakerFile {
     }
 
     pub fn store(&self, state: &BreakerState) {
-        if let Err(e) = write_atomically(
+        if let Err(e) = write_private(
             &self.path,
             &serde_json::to_vec(state).expect("state serializes"),
         ) {
             tracing::warn!(path = %self.path.display(), error = %e, "cannot save circuit breaker state");
         }
     }
-}
-
-/// Writes through a temporary file and a rename, so a reader never sees half a file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -18,13 +18,24 @@ pub enum Behavior {
     Stall(Duration, String),
     /// 200 with a body that is not JSON.
     Garbage,
+    /// These bytes instead of an HTTP response.
+    NotHttp(String),
 }
 
 /// The server; its behaviors are used in order, the last one repeating.
 pub struct TestServer {
     pub url: String,
     hits: Arc<AtomicUsize>,
-    bodies: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+/// A request as received.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The request line, then the header lines with names in lowercase
+    /// (`authorization: Bearer x`).
+    pub headers: Vec<String>,
+    pub body: String,
 }
 
 impl TestServer {
@@ -36,17 +47,21 @@ impl TestServer {
             listener.local_addr().expect("local addr")
         );
         let hits = Arc::new(AtomicUsize::new(0));
-        let bodies = Arc::new(Mutex::new(Vec::new()));
-        let (thread_hits, thread_bodies) = (hits.clone(), bodies.clone());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (thread_hits, thread_requests) = (hits.clone(), requests.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let n = thread_hits.fetch_add(1, Ordering::SeqCst);
                 let behavior = script[n.min(script.len() - 1)].clone();
-                let bodies = thread_bodies.clone();
-                std::thread::spawn(move || serve(stream, behavior, &bodies));
+                let requests = thread_requests.clone();
+                std::thread::spawn(move || serve(stream, behavior, &requests));
             }
         });
-        TestServer { url, hits, bodies }
+        TestServer {
+            url,
+            hits,
+            requests,
+        }
     }
 
     /// Requests received so far.
@@ -54,31 +69,43 @@ impl TestServer {
         self.hits.load(Ordering::SeqCst)
     }
 
+    /// Requests received so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().expect("requests lock").clone()
+    }
+
     /// Request bodies received so far.
     pub fn bodies(&self) -> Vec<String> {
-        self.bodies.lock().expect("bodies lock").clone()
+        self.requests().into_iter().map(|r| r.body).collect()
     }
 }
 
-fn serve(stream: TcpStream, behavior: Behavior, bodies: &Mutex<Vec<String>>) {
+fn serve(stream: TcpStream, behavior: Behavior, requests: &Mutex<Vec<Request>>) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
     let mut content_length = 0usize;
+    let mut headers = Vec::new();
     let mut line = String::new();
     while reader.read_line(&mut line).unwrap_or(0) > 0 {
         if line == "\r\n" {
             break;
         }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            content_length = v.trim().parse().unwrap_or(0);
+        let header = match line.split_once(':') {
+            Some((name, value)) => format!("{}: {}", name.to_ascii_lowercase(), value.trim()),
+            None => line.trim_end().to_string(),
+        };
+        if let Some(v) = header.strip_prefix("content-length: ") {
+            content_length = v.parse().unwrap_or(0);
         }
+        headers.push(header);
         line.clear();
     }
     let mut body = vec![0u8; content_length];
     let _ = reader.read_exact(&mut body);
-    bodies
-        .lock()
-        .expect("bodies lock")
-        .push(String::from_utf8_lossy(&body).into_owned());
+    requests.lock().expect("requests lock").push(Request {
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    let mut stream = stream;
     let (status, body) = match behavior {
         Behavior::Answer(b) => (200, b),
         Behavior::Status(s) => (s, String::new()),
@@ -87,8 +114,11 @@ fn serve(stream: TcpStream, behavior: Behavior, bodies: &Mutex<Vec<String>>) {
             (200, b)
         }
         Behavior::Garbage => (200, "<html>oops</html>".to_string()),
+        Behavior::NotHttp(bytes) => {
+            let _ = stream.write_all(bytes.as_bytes());
+            return;
+        }
     };
-    let mut stream = stream;
     let _ = write!(
         stream,
         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
