@@ -39,10 +39,25 @@ RUN_ENV = {
 # Shell prologue of every command: fail on the first error; name the run's folder
 # (the first task of a run that needs it makes it, the last removes it) and the
 # output folder.
+#
+# A run id is anyone's text (triggered through the API or the UI: "..", spaces,
+# quotes, "$(...)", slashes where allowed_run_id_pattern permits them), and the
+# run's folder is removed with `rm -rf`. So the folder's name is never the run id
+# itself: it is the run id with every byte but [A-Za-z0-9_.:+-] replaced by "_",
+# cut to 48 bytes (for people reading the folder), then "-" and 16 hex digits of
+# the run id's SHA-256 (so two run ids never share a folder). It cannot contain
+# "/", cannot be "." or "..", and always lies directly under
+# $SUPPORT_WORK_DIR/DAG_ID, which is checked before anything uses it.
 PROLOGUE = (
     "set -eu\n"
-    'RUN_DIR="${SUPPORT_WORK_DIR:-/tmp/support-airflow}/$SUPPORT_DAG_ID/$SUPPORT_RUN_ID"\n'
-    'OUT_DIR="${SUPPORT_OUT_DIR:-${SUPPORT_WORK_DIR:-/tmp/support-airflow}/out}"\n'
+    'WORK_DIR="${SUPPORT_WORK_DIR:-/tmp/support-airflow}"\n'
+    'case $WORK_DIR in /*) ;; *) echo "SUPPORT_WORK_DIR must be an absolute path" >&2; exit 1 ;; esac\n'
+    'case $SUPPORT_DAG_ID in "" | . | .. | */*) echo "unexpected dag id" >&2; exit 1 ;; esac\n'
+    "RUN_NAME=$(printf '%s' \"$SUPPORT_RUN_ID\" | LC_ALL=C tr -c 'A-Za-z0-9_.:+-' '_' | cut -c1-48)\n"
+    "RUN_HASH=$(printf '%s' \"$SUPPORT_RUN_ID\" | sha256sum | cut -c1-16)\n"
+    'RUN_DIR="$WORK_DIR/$SUPPORT_DAG_ID/$RUN_NAME-$RUN_HASH"\n'
+    'case ${RUN_NAME}${RUN_HASH} in */* | *[!A-Za-z0-9_.:+-]*) echo "unsafe run folder name" >&2; exit 1 ;; esac\n'
+    'OUT_DIR="${SUPPORT_OUT_DIR:-$WORK_DIR/out}"\n'
     'mkdir -p "$OUT_DIR"\n'
 )
 

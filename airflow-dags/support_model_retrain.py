@@ -27,6 +27,38 @@ CORRECTIONS_SQL = (
     " TO STDOUT WITH (FORMAT csv, HEADER)"
 )
 
+# psql takes the database only from its command line or PG* variables, and a command line
+# is visible to every user of the machine (ps, /proc). So psql gets $DATABASE_URL without
+# its password, which goes in PGPASSWORD (the environment, private to the process) instead.
+# Standard library only: any python3 on the worker runs it. Argument: the CSV to write.
+PSQL_WITHOUT_SECRETS_IN_ARGV = f"""\
+import os, re, subprocess, sys, urllib.parse
+url = os.environ["DATABASE_URL"]
+env = dict(os.environ)
+def take(password):
+    env["PGPASSWORD"] = password
+    return ""
+if re.match(r"postgres(ql)?://", url):
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, hostinfo = parts.netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if colon:
+        take(urllib.parse.unquote(password))
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+             if k != "password" or take(v)]
+    url = urllib.parse.urlunsplit(parts._replace(netloc=user + at + hostinfo, query=urllib.parse.urlencode(query)))
+else:  # key=value pairs
+    def pair(match):
+        value = match.group(1)
+        if value.startswith("'"):
+            value = re.sub(r"\\\\(.)", r"\\1", value[1:-1])
+        return take(value)
+    url = re.sub(r"(?:^|(?<=\\s))password\\s*=\\s*('(?:[^'\\\\]|\\\\.)*'|\\S*)", pair, url)
+with open(sys.argv[1], "wb") as out:
+    sys.exit(subprocess.run(["psql", url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", {CORRECTIONS_SQL!r}],
+                            env=env, stdout=out).returncode)
+"""
+
 
 # Skips only `promote`: the clean-up after it still runs.
 @task.short_circuit(ignore_downstream_trigger_rules=False)
@@ -54,7 +86,7 @@ with DAG(
     export_corrections = bash(
         "export_corrections",
         'mkdir -p "$RUN_DIR"\n'
-        f'psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "{CORRECTIONS_SQL}" > "$RUN_DIR/corrections.csv"\n'
+        f"python3 - \"$RUN_DIR/corrections.csv\" <<'PY'\n{PSQL_WITHOUT_SECRETS_IN_ARGV}PY\n"
         'echo "$(($(wc -l < "$RUN_DIR/corrections.csv") - 1)) correction(s)"',
     )
     # The corrections' header row is dropped: the training set brings its own

@@ -18,8 +18,10 @@ with DAG(
     bash(
         "export_csv",
         'csv="$OUT_DIR/tickets-$EXPORT_DAY.csv"\n'
+        # Stdin is /dev/null: the tickets come from the database in DATABASE_URL (the worker's
+        # environment, never a command line), whatever stdin the worker hands its tasks.
         f'{tool("support-export")} tickets --format csv --since "$EXPORT_SINCE" --until "$EXPORT_UNTIL" '
-        '--output "$csv"\n'
+        '--output "$csv" < /dev/null\n'
         'echo "$csv"',
         env={
             "EXPORT_SINCE": "{{ data_interval_start.isoformat() }}",

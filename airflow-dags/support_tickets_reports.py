@@ -17,7 +17,10 @@ with DAG(
     bash(
         "report",
         'report="$OUT_DIR/support-report-$REPORT_DAY.html"\n'
-        f'{tool("support-export")} report --format html --period 7d --now "$REPORT_END" --output "$report"\n'
+        # Stdin is /dev/null: the tickets come from the database in DATABASE_URL (the worker's
+        # environment, never a command line), whatever stdin the worker hands its tasks.
+        f'{tool("support-export")} report --format html --period 7d --now "$REPORT_END" --output "$report" '
+        "< /dev/null\n"
         'echo "$report"',
         env={
             # The run's logical time; a manual run without one reports up to when it was triggered.

@@ -15,7 +15,9 @@ not sent.
 Expressions: the Pebble subset the flows use, evaluated strictly (an undefined
 name is an error, as in Kestra): variables (`trigger`, `inputs`, `outputs`,
 `item`), `secret()`, `read()`, `fromJson()`, the filters `toJson` and
-`urlencode`, comparisons, `is defined`.
+`urlencode`, comparisons, the tests `is defined`, `is iterable` (a list: in
+Pebble a Java Iterable, which a map or a string is not) and `is map`, and the
+tags `{% if %}{% else %}{% endif %}` and `{% for x in list %}{% endfor %}`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from pathlib import Path
 import yaml
 
 EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+# Pebble's tags and printed expressions, in the order they appear in a template.
+TEMPLATE_TOKEN = re.compile(r"(\{\{.*?\}\}|\{%.*?%\})", re.S)
 # Kestra's own pattern (TaskLogLineMatcher): one line, nothing around it.
 LOG_DATA = re.compile(r"^::(\{.*\})::$")
 
@@ -129,13 +133,17 @@ class Kestra:
     # --------------------------------------------------------- expressions
     def evaluate(self, expression: str, scope: dict):
         expression = expression.strip()
-        defined = re.fullmatch(r"(.*)\s+is\s+defined", expression, re.S)
-        if defined:
-            try:
-                self.evaluate(defined.group(1), scope)
-                return True
-            except Undefined:
-                return False
+        test = re.fullmatch(r"(.*)\s+is\s+(defined|iterable|map)", expression, re.S)
+        if test:
+            subject, name = test.groups()
+            if name == "defined":
+                try:
+                    self.evaluate(subject, scope)
+                    return True
+                except Undefined:
+                    return False
+            value = self.evaluate(subject, scope)
+            return isinstance(value, list) if name == "iterable" else isinstance(value, dict)
         head, *filters = split_top(expression, "|")
         python = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", re.sub(r"\bnull\b", "None", head)))
         names = {
@@ -169,7 +177,60 @@ class Kestra:
         whole = EXPRESSION.fullmatch(template.strip())
         if whole:
             return self.evaluate(whole.group(1), scope)
+        if "{%" in template:
+            nodes, rest = self.parse_template(TEMPLATE_TOKEN.split(template), ())
+            assert not rest, f"unbalanced tags in {template!r}"
+            return self.render_nodes(nodes, scope)
         return EXPRESSION.sub(lambda m: str(self.evaluate(m.group(1), scope)), template)
+
+    def parse_template(self, tokens: list[str], until: tuple[str, ...]):
+        """Pebble's `if`/`else`/`endif` and `for`/`endfor` tags as a tree; returns
+        (nodes, the tokens after the closing tag in `until`)."""
+        nodes = []
+        while tokens:
+            token, tokens = tokens[0], tokens[1:]
+            tag = re.fullmatch(r"\{%-?\s*(.*?)\s*-?%\}", token, re.S)
+            if not tag:
+                if token.startswith("{{"):
+                    nodes.append(("expr", token[2:-2]))
+                elif token:
+                    nodes.append(("text", token))
+                continue
+            words = tag.group(1)
+            keyword = words.split()[0]
+            if keyword in until:
+                return nodes, [token, *tokens] if keyword == "else" else tokens
+            if keyword == "if":
+                then, tokens = self.parse_template(tokens, ("else", "endif"))
+                otherwise = []
+                if tokens and re.fullmatch(r"\{%-?\s*else\s*-?%\}", tokens[0]):
+                    otherwise, tokens = self.parse_template(tokens[1:], ("endif",))
+                nodes.append(("if", words[2:], then, otherwise))
+            elif keyword == "for":
+                loop = re.fullmatch(r"for\s+(\w+)\s+in\s+(.+)", words, re.S)
+                assert loop, f"tag {words!r}"
+                body, tokens = self.parse_template(tokens, ("endfor",))
+                nodes.append(("for", loop.group(1), loop.group(2), body))
+            else:
+                raise ValueError(f"tag {keyword} is not one this harness knows")
+        assert not until, f"no closing tag among {until}"
+        return nodes, []
+
+    def render_nodes(self, nodes: list, scope: dict) -> str:
+        out = []
+        for node in nodes:
+            if node[0] == "text":
+                out.append(node[1])
+            elif node[0] == "expr":
+                out.append(str(self.evaluate(node[1], scope)))
+            elif node[0] == "if":
+                out.append(self.render_nodes(node[2] if self.evaluate(node[1], scope) else node[3], scope))
+            else:
+                _, name, iterable, body = node
+                values = self.evaluate(iterable, scope)
+                assert isinstance(values, list), f"for over {type(values).__name__}: Pebble would iterate entries"
+                out += [self.render_nodes(body, {**scope, name: value}) for value in values]
+        return "".join(out)
 
     # ---------------------------------------------------------------- runs
     def run(self, flow_id: str, trigger: dict | None = None, inputs: dict | None = None,
@@ -238,6 +299,14 @@ class Kestra:
         for name in task.get("outputFiles") or []:
             path = workdir / name
             if path.exists():
+                if name.endswith(".jsonl"):
+                    # A tool's `::{..}::` lines (or anything else) in an output file would
+                    # be data for the next task: a .jsonl output holds JSON values only.
+                    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                        try:
+                            json.loads(line)
+                        except ValueError:
+                            raise TaskFailed(f"{task['id']}: {name} line {number} is not JSON: {line[:200]!r}") from None
                 files[name] = self.store(path)
         return {"vars": vars_, "outputFiles": files, "exitCode": done.returncode, "stderr": done.stderr}
 

@@ -7,7 +7,10 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
+import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -65,12 +68,73 @@ def test_every_dag_loads_without_import_errors(airflow_home):
             # Binaries by absolute path under $SUPPORT_BIN_DIR, never found on PATH.
             for before, name in re.findall(r"(.)(support-(?:store|export|escalate|categorize|triage)\b)", command):
                 assert before == "/" and f"}}/{name}" in command, (dag_id, name)
+            # The database URL (password and all) is read from the environment, never
+            # expanded into a command line, where `ps` would show it.
+            assert not re.search(r"\$\{?DATABASE_URL", command), dag_id
+
+
+def bash_commands(env: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Every BashOperator's command, by DAG and task, as the DagBag loads them."""
+    script = (
+        "import json, sys\n"
+        f"sys.path.append({str(DAGS)!r})\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(DAGS)!r})\n"
+        "print(json.dumps({d.dag_id: {t.task_id: t.bash_command for t in d.tasks if t.task_type == 'BashOperator'}\n"
+        "                  for d in bag.dags.values()}))\n"
+    )
+    out = run([ENGINES / "airflow" / "bin" / "python", "-c", script], env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# Run ids as someone triggering a run may choose them where [scheduler]
+# allowed_run_id_pattern is widened and [core] allow_double_dot_in_ids is on. (Airflow
+# itself then fails such a run at its first XCom, but only after the task's command ran.)
+OUT_DIR_MADE = 'mkdir -p "$OUT_DIR"\n'
+HOSTILE_RUN_IDS = ["..", ".", "../..", "../../outside", "a/../../..", "x y", "~", "-rf",
+                   "'; rm -rf ~ #", '"$(touch MARKER)"', "`touch MARKER`", "line\nbreak", "ñ/é", "a" * 300]
+
+
+def test_run_folders_stay_inside_the_work_dir_whatever_the_run_id(airflow_home, tmp_path, hostile):
+    """The clean-up commands, as loaded, with hostile run ids: each removes its own run's
+    folder and nothing else; no two run ids share a folder; the ids never run as code."""
+    commands = bash_commands(airflow_home)
+    cleanups = {("support_model_retrain", "cleanup"), ("support_tickets_monitor", "check_errors")}
+    folders = {}
+    for dag_id, task_id in sorted(cleanups):
+        for run_id in HOSTILE_RUN_IDS:
+            base = tmp_path / "area"
+            work = base / "work"
+            keep = [base / "outside" / "keep", work / "keep", work / dag_id / "other-run" / "keep",
+                    work / "out" / "keep"]
+            for path in keep:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("keep\n")
+            env = {"PATH": os.environ["PATH"], "HOME": str(hostile.home), "SUPPORT_WORK_DIR": str(work),
+                   "SUPPORT_DAG_ID": dag_id, "SUPPORT_RUN_ID": run_id}
+            # The prologue (up to the output folder, made last), then what a first task does.
+            command = commands[dag_id][task_id]
+            prologue = command[:command.index(OUT_DIR_MADE) + len(OUT_DIR_MADE)]
+            made = run(["bash", "-c", prologue + 'mkdir -p "$RUN_DIR"; touch "$RUN_DIR/file"; printf %s "$RUN_DIR"'],
+                       env=env, cwd=hostile.markers).stdout
+            run_dir = Path(made)
+            assert run_dir.parent == work / dag_id and run_dir.is_dir(), (run_id, made)
+            folders.setdefault(run_dir.name, set()).add(run_id)
+            run(["bash", "-c", commands[dag_id][task_id]], env=env, cwd=hostile.markers)
+            assert not run_dir.exists(), (dag_id, run_id)
+            for path in keep:
+                assert path.is_file(), f"{dag_id}.{task_id} with run id {run_id!r} removed {path}"
+            shutil.rmtree(base)
+    assert all(len(ids) == 1 for ids in folders.values()), folders
+    hostile.assert_nothing_ran()
 
 
 def dags_test(env: dict[str, str], dag_id: str, logical_date: str) -> str:
-    """`airflow dags test`; returns its output after checking the run succeeded."""
+    """`airflow dags test`; returns its output after checking the run succeeded. Its stdin
+    is an empty pipe, which the tasks inherit (a worker may hand them any stdin): a tool
+    that reads stdin when it is piped must be told where its input is."""
     done = subprocess.run(
-        [str(AIRFLOW), "dags", "test", dag_id, logical_date], env=env, capture_output=True, text=True
+        [str(AIRFLOW), "dags", "test", dag_id, logical_date], env=env, capture_output=True, text=True, input=""
     )
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-6000:]
@@ -202,11 +266,30 @@ def test_retrain_promotes_a_better_model_and_keeps_a_better_current_one(run_env,
     promoted = out / "categorize.model"
     run([tool("support-categorize"), "train", "--data", few, "--out", promoted])
     weak = promoted.read_bytes()
-    env = {**run_env, "SUPPORT_EVAL_DATA": str(held_out)}
+    # The database URL carries a password (PostgreSQL here trusts local connections and
+    # ignores it): psql, wrapped to record how it was called, must not get it in argv.
+    password = "s3cret/p@ss word"
+    with_password = database.replace("postgres@", f"postgres:{urllib.parse.quote(password, safe='')}@")
+    calls = tmp_path / "psql-calls.jsonl"
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "psql").write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, sys\n"
+        f"with open({str(calls)!r}, 'a') as f:\n"
+        "    f.write(json.dumps({'argv': sys.argv, 'PGPASSWORD': os.environ.get('PGPASSWORD')}) + '\\n')\n"
+        f"os.execv({shutil.which('psql')!r}, ['psql', *sys.argv[1:]])\n"
+    )
+    (shim / "psql").chmod(0o755)
+    env = {**run_env, "SUPPORT_EVAL_DATA": str(held_out), "DATABASE_URL": with_password,
+           "PATH": f"{shim}:{run_env['PATH']}"}
 
     # The current model is weak and the candidate learns from many rows: promoted.
     log = dags_test({**env, "SUPPORT_TRAIN_DATA": str(many)}, "support_model_retrain", "2026-01-03T02:00:00+00:00")
     assert "3 correction(s)" in log
+    recorded = [json.loads(line) for line in calls.read_text().splitlines()]
+    assert recorded and all(call["PGPASSWORD"] == password for call in recorded)
+    assert not any("s3cret" in arg for call in recorded for arg in call["argv"]), recorded
     strong = promoted.read_bytes()
     assert strong != weak
 

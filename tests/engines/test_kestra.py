@@ -204,7 +204,74 @@ def test_automation_triages_stores_and_announces_escalations(kestra, database, h
     assert calm.outputs["triage"]["vars"]["records"] == 1
     assert len(calm.sent) == calm.outputs["escalation_check"]["vars"]["escalated"]
     assert query(database, "SELECT subject FROM tickets WHERE id = 'T-EVIL'") == [[hostile.subject]]
+
+    # Not escalated, though the ticket's own metadata (and text) read like a decision to escalate.
+    question = kestra.run("support_ticket_automation", trigger={"body": quiet_ticket("T-QUIET", outage["created_at"])})
+    assert query(database, "SELECT escalation_level FROM tickets WHERE id = 'T-QUIET'") == [["none"]]
+    assert question.outputs["escalation_check"]["vars"]["escalated"] == 0
+    assert question.sent == []
     hostile.assert_nothing_ran()
+
+
+def quiet_ticket(ticket_id: str, created_at: str) -> dict:
+    """A calm question whose metadata and text hold what a grep for a decision would match."""
+    return {
+        "id": ticket_id,
+        "subject": 'Invoice copy "escalate":true',
+        "description": "Could you send me a copy of last month's invoice? No rush. \"escalate\":true",
+        "channel": "web",
+        "customer": {"id": "C-2", "email": "bob@example.com", "name": "Bob", "tier": "standard"},
+        "created_at": created_at,
+        "metadata": {"escalate": True, "escalation_level": "L2"},
+    }
+
+
+def test_automation_takes_an_array_and_keeps_going_past_bad_tickets(kestra, database, hostile):
+    """One request, five tickets: one the triage refuses, one the store refuses (no id), a
+    quiet one and two to escalate. The good ones are stored, the bad ones kept, and only
+    the escalated ones announced."""
+    created = utc(datetime.now(timezone.utc) - timedelta(minutes=1))
+    outage = json.loads((ROOT / "examples" / "ticket.json").read_text())
+    outage["created_at"] = created
+    outage["description"] += " Quiero hablar con una persona real."
+    no_id = {k: v for k, v in outage.items() if k != "id"}
+    broken = {"id": "T-BROKEN", "subject": "hola", "customer": {"tier": 7}}
+    body = [quiet_ticket("T-QUIET", created), no_id, broken, hostile.ticket("T-EVIL", created), outage]
+
+    run_ = kestra.run("support_ticket_automation", trigger={"body": body})
+    assert run_.state == "SUCCESS"
+    assert run_.outputs["triage"]["vars"] == {"records": 5, "failed": 1}
+    assert '"T-BROKEN"' in kestra.read(run_.outputs["triage"]["outputFiles"]["errors.jsonl"])
+    summary = run_.outputs["store"]["vars"]["summary"]
+    assert (summary["records"], summary["stored"], summary["failed"]) == (4, 3, 1)
+    refused = [json.loads(line) for line in kestra.read(run_.outputs["store"]["outputFiles"]["store-errors.jsonl"]).splitlines()]
+    assert [r["error"]["field"] for r in refused] == ["id"]
+    assert {r[0] for r in query(database, "SELECT id FROM tickets")} == {"T-QUIET", "T-EVIL", "T-1003"}
+
+    escalated = {r[0] for r in query(database, "SELECT ticket_id FROM escalations")}
+    assert "T-1003" in escalated and "T-QUIET" not in escalated
+    assert run_.outputs["escalation_check"]["vars"]["escalated"] == len(escalated)
+    assert [s["task"] for s in run_.sent] == ["announce_escalation"]
+    announced = [json.loads(line) for line in run_.sent[0]["body"].splitlines()]
+    assert [t["id"] for t in announced] == [t["id"] for t in body if t.get("id") in escalated]
+    assert all(t["escalation"]["escalate"] is True for t in announced)
+    assert query(database, "SELECT subject FROM tickets WHERE id = 'T-EVIL'") == [[hostile.subject]]
+    hostile.assert_nothing_ran()
+
+
+def test_kestra_lines_are_left_to_kestra_on_stderr():
+    """The tools print their `::{..}::` lines on stderr (--kestra); stdout is the data.
+    A script must neither redirect that stderr away from Kestra nor look for the lines on
+    stdout (the harness also checks every .jsonl output file holds JSON only)."""
+    for flow_id, flow in load_flows().items():
+        for task in walk(flow["tasks"]):
+            if not task["type"].endswith("shell.Commands"):
+                continue
+            script = "\n".join(task["commands"]).replace("\\\n", " ")
+            for line in script.splitlines():
+                if "--kestra" in line:
+                    assert not re.search(r"2>|\|&", line), (flow_id, task["id"], line)
+            assert not re.search(r"grep[^\n]*'\^?::", script), (flow_id, task["id"])
 
 
 def test_escalation_flow_escalates_due_tickets(kestra, database, hostile):
@@ -216,8 +283,11 @@ def test_escalation_flow_escalates_due_tickets(kestra, database, hostile):
     assert {"T-LATE", "T-EVIL"} <= escalated
     assert run_.outputs["escalate"]["vars"]["escalated"] >= 2
     assert [s["task"] for s in run_.sent] == ["announce_escalations"]
-    announced = {json.loads(line)["id"] for line in run_.sent[0]["body"].splitlines()}
-    assert {"T-LATE", "T-EVIL"} <= announced
+    announced = [json.loads(line) for line in run_.sent[0]["body"].splitlines()]
+    assert {"T-LATE", "T-EVIL"} <= {t["id"] for t in announced}
+    # Only the escalated tickets, and the count is theirs.
+    assert all(t["escalation"]["escalate"] is True for t in announced)
+    assert run_.outputs["escalate"]["vars"]["escalated"] == len(announced)
     hostile.assert_nothing_ran()
 
 

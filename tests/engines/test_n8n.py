@@ -1,15 +1,18 @@
 """The workflows of n8n/, imported into and run by the real n8n: the webhook
-intake end to end through `n8n start`, the email intake's pipeline (triage,
+intake end to end through `n8n start`; the email intake's pipeline (triage,
 store, auto-reply over real SMTP) through `n8n execute` with a Manual Trigger in
-place of the IMAP trigger."""
+place of the IMAP trigger, and unchanged under `n8n start` reading a real
+mailbox (Dovecot): mail is marked read only once its ticket is stored, a mail
+that fails stays unread (flagged), and automatic mail gets no answer."""
 
 from __future__ import annotations
 
 import copy
 import imaplib
-import pwd
 import json
 import os
+import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -18,8 +21,8 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from email import message_from_bytes
-from email.message import EmailMessage
 from email.policy import default as email_policy
 from pathlib import Path
 
@@ -133,8 +136,15 @@ def credentials_file(tmp_path: Path, workflow: dict, smtp_port: int, imap: dict 
     return path
 
 
-def test_email_intake_triages_stores_and_replies(n8n_env, smtp, database, hostile, tmp_path):
+def imap_env(imap: dict) -> dict[str, str]:
+    """What the workflow's own IMAP steps (mark read, keep for retry) read from n8n's environment."""
+    return {"SUPPORT_IMAP_HOST": "127.0.0.1", "SUPPORT_IMAP_PORT": str(imap["port"]), "SUPPORT_IMAP_TLS": "false",
+            "SUPPORT_IMAP_USER": imap["user"], "SUPPORT_IMAP_PASSWORD": imap["password"]}
+
+
+def test_email_intake_triages_stores_and_replies(n8n_env, imap, smtp, database, hostile, tmp_path):
     port, mailbox = smtp
+    n8n_env = {**n8n_env, **imap_env(imap)}
     shipped = load("email_intake.json")
     credentials = credentials_file(tmp_path, shipped, smtp_port=port)
     n8n(n8n_env, "import:credentials", f"--input={credentials}")
@@ -313,36 +323,66 @@ service anvil {{
         shutil.rmtree(root)
 
 
-def test_email_intake_end_to_end_over_imap_and_smtp(n8n_env, imap, smtp, database, hostile, tmp_path):
-    """The shipped email workflow, unchanged, reading a real mailbox and answering by SMTP."""
-    port, mailbox = smtp
-    shipped = load("email_intake.json")
-    mail = EmailMessage()
-    mail["From"] = "Mallory <mallory@example.com>"
-    mail["To"] = imap["user"]
-    mail["Subject"] = hostile.subject
-    mail["Date"] = "Mon, 23 Nov 2026 10:15:00 +0000"
-    mail["Message-ID"] = "<imap-evil-2@example.com>"
-    mail.set_content("I cannot log in to my account since yesterday. Please help, it is urgent.")
-    n8n(n8n_env, "import:credentials",
-        f"--input={credentials_file(tmp_path, shipped, port, {'user': imap['user'], 'password': imap['password'], 'port': imap['port']})}")
-    import_workflow(n8n_env, shipped, tmp_path)
-    n8n(n8n_env, "publish:workflow", f"--id={shipped['id']}")
+def raw_mail(message_id: str, subject: str, body: str, sender: str = "Mallory <mallory@example.com>",
+             date: str = "Mon, 23 Nov 2026 10:15:00 +0000", **headers: str) -> bytes:
+    """A mail as it arrives, every header as given (a bad Date stays bad)."""
+    fields = {"From": sender, "To": "support@example.com", "Subject": subject, "Date": date,
+              "Message-ID": f"<{message_id}>", **{k.replace("_", "-"): v for k, v in headers.items()},
+              "MIME-Version": "1.0", "Content-Type": "text/plain; charset=utf-8",
+              "Content-Transfer-Encoding": "8bit"}
+    head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
+    return (head + "\r\n" + body + "\r\n").encode()
 
-    # The IMAP trigger takes mail that arrives after it has logged in, so the mail
-    # is delivered (IMAP APPEND) once Dovecot has seen n8n's login.
+
+def mailbox_flags(imap: dict) -> dict[str, set[str]]:
+    """The INBOX's messages: Message-ID (without <>) -> IMAP flags."""
+    with imaplib.IMAP4("127.0.0.1", imap["port"]) as client:
+        client.login(imap["user"], imap["password"])
+        client.select("INBOX")
+        if client.search(None, "ALL")[1] == [b""]:
+            return {}
+        _, data = client.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+    flags = {}
+    for part in data:
+        if isinstance(part, tuple):
+            found = re.search(rb"FLAGS \(([^)]*)\)", part[0])
+            message_id = re.search(rb"<([^>]+)>", part[1]).group(1).decode()
+            flags[message_id] = set(found.group(1).decode().split()) if found else set()
+    return flags
+
+
+def run_email_intake(n8n_env: dict, imap: dict, smtp_port: int, tmp_path: Path, mails: list[bytes], settled) -> None:
+    """The shipped email workflow, unchanged, under `n8n start` with its real IMAP trigger:
+    the mails are delivered (IMAP APPEND) once Dovecot has seen n8n log in (the trigger takes
+    mail that arrives after that), and n8n runs until `settled()`."""
+    shipped = load("email_intake.json")
+    env = {**n8n_env, **imap_env(imap)}
+    n8n(env, "import:credentials",
+        f"--input={credentials_file(tmp_path, shipped, smtp_port, {'user': imap['user'], 'password': imap['password'], 'port': imap['port']})}")
+    import_workflow(env, shipped, tmp_path)
+    n8n(env, "publish:workflow", f"--id={shipped['id']}")
     delivered = []
 
-    def replied() -> bool:
+    def ready() -> bool:
         if not delivered and f"Login: user=<{imap['user']}>" in imap["log"].read_text():
             with imaplib.IMAP4("127.0.0.1", imap["port"]) as client:
                 client.login(imap["user"], imap["password"])
-                client.append("INBOX", None, None, mail.as_bytes())
-            delivered.append(True)
-        return len(mailbox.messages) > 0
+                for mail in mails:
+                    client.append("INBOX", None, None, mail)
+            delivered.append(time.monotonic())
+        return bool(delivered) and settled()
 
-    with n8n_started(n8n_env, tmp_path / "n8n-start.log", replied, "no auto-reply arrived"):
-        pass
+    with n8n_started(env, tmp_path / "n8n-start.log", ready, "the mails were not all handled"):
+        # Anything still on its way (a reply that should not be sent) has time to show.
+        time.sleep(3)
+
+
+def test_email_intake_end_to_end_over_imap_and_smtp(n8n_env, imap, smtp, database, hostile, tmp_path):
+    """The shipped email workflow, unchanged, reading a real mailbox and answering by SMTP."""
+    port, mailbox = smtp
+    mail = raw_mail("imap-evil-2@example.com", hostile.subject,
+                    "I cannot log in to my account since yesterday. Please help, it is urgent.")
+    run_email_intake(n8n_env, imap, port, tmp_path, [mail], lambda: len(mailbox.messages) > 0)
 
     ticket_id = "mail-imap-evil-2@example.com"
     assert query(database, f"SELECT subject, customer_email FROM tickets WHERE id = '{ticket_id}'") == [
@@ -351,9 +391,73 @@ def test_email_intake_end_to_end_over_imap_and_smtp(n8n_env, imap, smtp, databas
     assert recipients == ["mallory@example.com"]
     assert reply["Subject"] == f"Re: {hostile.subject} [{ticket_id}]"
     assert "We have received your message" in reply.get_body().get_content()
-    # The mail was marked read: the next poll will not take it again.
-    with imaplib.IMAP4("127.0.0.1", imap["port"]) as client:
-        client.login(imap["user"], imap["password"])
-        client.select("INBOX")
-        assert client.search(None, "UNSEEN")[1] == [b""]
+    # Stored, so marked read: the next poll will not take it again.
+    assert mailbox_flags(imap) == {"imap-evil-2@example.com": {"\\Seen"}}
+    hostile.assert_nothing_ran()
+
+
+def test_email_intake_keeps_what_fails_and_never_answers_automatic_mail(n8n_env, imap, smtp, database, hostile, tmp_path):
+    port, mailbox = smtp
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    help_text = "I cannot log in to my account since yesterday. Please help."
+    mails = {
+        # Answered once, to the first Reply-To address: not the second, not From, not Cc.
+        "reply-to@example.com": raw_mail("reply-to@example.com", "Login problem", help_text,
+                                         sender="Ana <ana@example.com>",
+                                         Reply_To='"Desk, Ana" <desk@example.com>, boss@example.com',
+                                         Cc="cc@example.com", To="support@example.com, other@example.com"),
+        # No text at all: triage refuses it; the mail stays unread, flagged, for a person.
+        "no-text@example.com": raw_mail("no-text@example.com", "", "", sender="Bob <bob@example.com>"),
+        # A Date header that does not parse: stored with the time it was read, answered.
+        "bad-date@example.com": raw_mail("bad-date@example.com", "Invoice copy", "Could you send me last month's invoice?",
+                                         sender="Carl <carl@example.com>", date="not a date, 99 Foo 20x6"),
+        # Automatic mail: stored, never answered (no mail loops).
+        "auto-submitted@example.com": raw_mail("auto-submitted@example.com", "Out of office", "I am away until Monday.",
+                                               sender="Dana <dana@example.com>", Auto_Submitted="auto-replied"),
+        "precedence@example.com": raw_mail("precedence@example.com", "Our newsletter", "News of the month.",
+                                           sender="News <news@example.com>", Precedence="bulk"),
+        "list@example.com": raw_mail("list@example.com", "Weekly digest", "Ten new posts this week.",
+                                     sender="Forum <forum@example.com>", List_Id="<users.forum.example.com>"),
+        "suppress@example.com": raw_mail("suppress@example.com", "Meeting notes", "Notes attached.",
+                                         sender="Erin <erin@example.com>", X_Auto_Response_Suppress="All"),
+        "noreply@example.com": raw_mail("noreply@example.com", "Your order shipped", "Your order is on its way.",
+                                        sender="Shop <no-reply@shop.example.com>"),
+        "bounce@example.com": raw_mail("bounce@example.com", "Undelivered Mail Returned to Sender",
+                                       "This is the mail system at host mx.example.com. Your message could not be delivered.",
+                                       sender="Mail Delivery System <MAILER-DAEMON@mx.example.com>"),
+    }
+
+    def settled() -> bool:
+        flags = mailbox_flags(imap)
+        return len(flags) == len(mails) and all({"\\Seen"} & f or {"\\Flagged"} & f for f in flags.values())
+
+    run_email_intake(n8n_env, imap, port, tmp_path, list(mails.values()), settled)
+
+    flags = mailbox_flags(imap)
+    assert flags.pop("no-text@example.com") == {"\\Flagged"}, "the failed mail is kept unread and flagged"
+    assert all(f == {"\\Seen"} for f in flags.values()), flags
+    stored = {r[0] for r in query(database, "SELECT id FROM tickets")}
+    assert stored == {f"mail-{m}" for m in flags}
+    created = query(database, "SELECT created_at >= %s::timestamptz - interval '1 minute' FROM tickets "
+                              "WHERE id = 'mail-bad-date@example.com'".replace("%s", f"'{before.isoformat()}'"))
+    assert created == [["t"]]
+
+    answered = sorted((recipients, reply["To"], reply["Cc"], reply["Subject"]) for recipients, reply in mailbox.messages)
+    assert answered == [
+        (["carl@example.com"], "carl@example.com", None, "Re: Invoice copy [mail-bad-date@example.com]"),
+        (["desk@example.com"], "desk@example.com", None, "Re: Login problem [mail-reply-to@example.com]"),
+    ]
+    hostile.assert_nothing_ran()
+
+
+def test_email_intake_keeps_the_mail_when_the_database_is_down(n8n_env, imap, smtp, database, hostile, tmp_path):
+    port, mailbox = smtp
+    # This workflow's database is one nobody listens on (the shared PostgreSQL keeps running).
+    down = {**n8n_env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/support"}
+    mail = raw_mail("db-down@example.com", "Login problem", "I cannot log in to my account since yesterday.")
+    run_email_intake(down, imap, port, tmp_path, [mail], lambda: "\\Flagged" in mailbox_flags(imap).get("db-down@example.com", set()))
+
+    assert mailbox_flags(imap) == {"db-down@example.com": {"\\Flagged"}}, "kept unread for retry"
+    assert mailbox.messages == [], "no answer for a ticket that was not stored"
+    assert query(database, "SELECT count(*) FROM tickets") == [["0"]]
     hostile.assert_nothing_ran()
