@@ -157,11 +157,19 @@ fn input_forms_are_kept_object_array_and_lines() {
 }
 
 #[test]
-fn broken_array_is_input_error_code_3() {
-    let r = run("support-tags", &[], b"[{\"subject\": \"x\"");
+fn a_broken_array_keeps_its_good_elements_and_ends_with_an_error_record() {
+    let r = run(
+        "support-tags",
+        &[],
+        b"[{\"id\": \"a\", \"subject\": \"hola\"}, {\"subject\": \"x\"",
+    );
     r.assert_no_panic();
-    assert_eq!(r.code, 3);
-    assert!(r.stderr.contains("not a JSON array"), "{}", r.stderr);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(out[0]["id"], "a");
+    assert!(out[0]["tags"].is_object());
+    assert_eq!(out[1]["error"]["kind"], "invalid_json");
+    assert_eq!(out[1]["error"]["line"], 2);
 }
 
 #[test]

@@ -82,7 +82,7 @@ fn main() -> ExitCode {
             };
             let bytes = model.to_bytes();
             if let Err(e) = std::fs::write(out, &bytes) {
-                eprintln!("error: cannot write {}: {e}", out.display());
+                support_core::cli::print_error(format_args!("cannot write {}: {e}", out.display()));
                 return ExitCode::from(cli::exit::OUTPUT);
             }
             let summary = serde_json::json!({

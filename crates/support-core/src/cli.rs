@@ -19,7 +19,9 @@ pub mod exit {
     pub const RECORDS_FAILED: u8 = 1;
     /// Bad command line, configuration or auxiliary file (agents, data): nothing was processed.
     pub const USAGE: u8 = 2;
-    /// The input could not be read at all (I/O error, or a JSON array that does not parse).
+    /// The input could not be read at all (an I/O error). A broken JSON array
+    /// is not this: its elements before the break are processed, and an
+    /// error record says where it broke.
     pub const INPUT: u8 = 3;
     /// The output or the errors file could not be written.
     pub const OUTPUT: u8 = 4;
@@ -35,7 +37,8 @@ Exit codes:
   1  some records failed: each has an error record {\"error\": {kind, message, line, field, id}}
      in its place, or in --errors FILE
   2  bad command line, configuration file or auxiliary file; nothing was processed
-  3  the input could not be read at all (I/O error, or a JSON array that does not parse)
+  3  the input could not be read at all (an I/O error; a broken JSON array keeps its elements
+     before the break and ends with an error record, code 1)
   4  the output or the errors file could not be written
   5  the database could not be reached, lost the connection or is not migrated (tools with --db)
 A closed output (e.g. `| head -1`) stops the tool quietly with code 0.";
@@ -163,9 +166,24 @@ pub fn print_report<R: serde::Serialize>(
     ExitCode::from(exit::OK)
 }
 
+/// Prints `level: message` on stderr, outside the logs. The message may
+/// quote input (a database error quoting a ticket's value), so each of its
+/// lines after the first is indented and control characters are escaped:
+/// no line of it can pass for a Kestra `::{...}::` line.
+pub fn print_message(level: &str, message: impl std::fmt::Display) {
+    let text = crate::log_writer::message(level, &message.to_string());
+    // Nowhere left to report a failure to write to stderr.
+    let _ = io::stderr().write_all(text.as_bytes());
+}
+
+/// Prints an error that ends the run (see [`print_message`]).
+pub fn print_error(message: impl std::fmt::Display) {
+    print_message("error", message);
+}
+
 /// Prints a usage-level error (bad flag value, config, auxiliary file) and gives code 2.
 pub fn usage_error(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
+    print_error(message);
     ExitCode::from(exit::USAGE)
 }
 
@@ -184,7 +202,7 @@ where
             Ok(()) => ExitCode::from(exit::OK),
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
             Err(e) => {
-                eprintln!("error: cannot write output: {e}");
+                print_error(format_args!("cannot write output: {e}"));
                 ExitCode::from(exit::OUTPUT)
             }
         };
@@ -217,7 +235,10 @@ pub fn run_stdio(common: &CommonArgs, stage: &dyn Stage) -> ExitCode {
         Some(path) => match File::create(path) {
             Ok(f) => Some(BufWriter::new(f)),
             Err(e) => {
-                eprintln!("error: cannot create errors file {}: {e}", path.display());
+                print_error(format_args!(
+                    "cannot create errors file {}: {e}",
+                    path.display()
+                ));
                 return ExitCode::from(exit::OUTPUT);
             }
         },
@@ -260,9 +281,12 @@ fn exit_code(result: Result<Summary, RunError>) -> ExitCode {
         Ok(summary) => {
             tracing::info!(records = summary.records, failed = summary.failed, "done");
             if summary.failed > 0 && !summary.output_closed {
-                eprintln!(
-                    "warning: {} of {} records failed; see the error records ({{\"error\": ...}})",
-                    summary.failed, summary.records
+                print_message(
+                    "warning",
+                    format_args!(
+                        "{} of {} records failed; see the error records ({{\"error\": ...}})",
+                        summary.failed, summary.records
+                    ),
                 );
                 ExitCode::from(exit::RECORDS_FAILED)
             } else {
@@ -270,11 +294,11 @@ fn exit_code(result: Result<Summary, RunError>) -> ExitCode {
             }
         }
         Err(e @ RunError::Input(_)) => {
-            eprintln!("error: {e}");
+            print_error(e);
             ExitCode::from(exit::INPUT)
         }
         Err(e @ RunError::Output(_)) => {
-            eprintln!("error: {e}");
+            print_error(e);
             ExitCode::from(exit::OUTPUT)
         }
     }

@@ -148,7 +148,9 @@ impl<R: BufRead> Records<R> {
     /// broken array gives one error record saying where it broke, then ends.
     fn next_element(&mut self) -> io::Result<Option<RawRecord>> {
         let Some(mut byte) = self.skip_whitespace()? else {
-            return Ok(Some(self.broken("the array is not closed: it needs a `]` at the end")));
+            return Ok(Some(
+                self.broken("the array is not closed: it needs a `]` at the end"),
+            ));
         };
         if byte == b']' && self.count == 0 {
             self.input.consume(1);
@@ -546,7 +548,10 @@ mod tests {
     #[test]
     fn a_broken_array_keeps_what_came_before_and_says_where_it_broke() {
         for (input, expected) in [
-            (&b"[{\"a\":1},{\"b\":2}"[..], vec!["{\"a\":1}", "{\"b\":2}", "InvalidJson"]),
+            (
+                &b"[{\"a\":1},{\"b\":2}"[..],
+                vec!["{\"a\":1}", "{\"b\":2}", "InvalidJson"],
+            ),
             (b"[{\"a\":1} {\"b\":2}]", vec!["{\"a\":1}", "InvalidJson"]),
             (b"[{\"a\":1},]", vec!["{\"a\":1}", "InvalidJson"]),
             (b"[,1]", vec!["InvalidJson"]),

@@ -137,7 +137,8 @@ mod tests {
 
     #[test]
     fn pretty_text_matches_serde_json_pretty() {
-        let value = json!({"a": [1, {"b": null, "c": "x,y:{}"}], "e": {}, "f": [], "g": "q\"[", "h": [[]]});
+        let value =
+            json!({"a": [1, {"b": null, "c": "x,y:{}"}], "e": {}, "f": [], "g": "q\"[", "h": [[]]});
         let compact = serde_json::to_string(&value).unwrap();
         assert_eq!(
             pretty(&compact),

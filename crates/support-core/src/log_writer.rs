@@ -76,19 +76,41 @@ fn one_line(event: &str, ansi: bool) -> String {
     let body = event.strip_suffix('\n').unwrap_or(event);
     let mut line = String::with_capacity(event.len() + 1);
     for c in body.chars() {
-        match c {
-            '\n' => line.push_str("\\n"),
-            '\r' => line.push_str("\\r"),
-            '\t' => line.push_str("\\t"),
-            '\x1b' if ansi => line.push(c),
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
-                line.push_str(&format!("\\u{:04x}", u32::from(c)));
-            }
-            c => line.push(c),
-        }
+        push_escaped(c, ansi, &mut line);
     }
     line.push('\n');
     line
+}
+
+/// A message printed on stderr beside the logs (`error: ...`): the line
+/// breaks it was written with are kept, each line after the first indented
+/// by two spaces, and every other control character escaped. No line of it
+/// can therefore begin with `::`, whatever values it quotes.
+pub(crate) fn message(level: &str, message: &str) -> String {
+    let mut text = String::with_capacity(level.len() + message.len() + 3);
+    text.push_str(level);
+    text.push_str(": ");
+    for c in message.trim_end_matches('\n').chars() {
+        match c {
+            '\n' => text.push_str("\n  "),
+            c => push_escaped(c, false, &mut text),
+        }
+    }
+    text.push('\n');
+    text
+}
+
+fn push_escaped(c: char, keep_esc: bool, out: &mut String) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\x1b' if keep_esc => out.push(c),
+        c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        }
+        c => out.push(c),
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +119,19 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     const FORGED: &str = "x\n::{\"outputs\":{\"pwned\":1}}::\r\u{85}\u{2028}\u{1b}[2J\u{7}";
+
+    #[test]
+    fn a_message_keeps_its_lines_indented_so_none_can_start_a_kestra_line() {
+        let text = message(
+            "error",
+            "refused x\n::{\"outputs\":{}}::\r\nhint: check it\n",
+        );
+        assert_eq!(
+            text,
+            "error: refused x\n  ::{\"outputs\":{}}::\\r\n  hint: check it\n"
+        );
+        assert!(text.lines().all(|line| !line.starts_with("::")));
+    }
 
     #[test]
     fn control_characters_are_escaped_and_only_the_final_line_break_stays() {

@@ -139,8 +139,8 @@ pub fn run<'w, R: BufRead + Send>(
         .num_threads(opts.threads)
         .build()
         .map_err(|e| RunError::Input(format!("cannot start worker threads: {e}")))?;
-    let records = Records::new(input, opts.max_record_bytes)
-        .map_err(|e| RunError::Input(e.to_string()))?;
+    let records =
+        Records::new(input, opts.max_record_bytes).map_err(|e| RunError::Input(e.to_string()))?;
     let mut sink = Sink {
         form: records.form(),
         output,
@@ -295,7 +295,11 @@ impl Sink<'_> {
             }
             Form::Array => {
                 let mut text = Vec::with_capacity(bytes.len() * 2);
-                text.extend_from_slice(if self.written == 0 { b"[\n  " } else { b",\n  " });
+                text.extend_from_slice(if self.written == 0 {
+                    b"[\n  "
+                } else {
+                    b",\n  "
+                });
                 write_pretty(&bytes, 1, &mut text);
                 text
             }
@@ -489,7 +493,11 @@ mod tests {
 
     #[test]
     fn deep_array_elements_are_error_records() {
-        let deep = format!("[{}{}, {{\"subject\":\"ok\"}}]", "[".repeat(10_000), "]".repeat(10_000));
+        let deep = format!(
+            "[{}{}, {{\"subject\":\"ok\"}}]",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
         let (out, summary) = run_str(deep.as_bytes(), 1 << 20);
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v[0]["error"]["kind"], "too_deep");
@@ -539,7 +547,10 @@ mod tests {
         ] {
             let (out, summary) = run_str(input.as_bytes(), 1 << 20);
             assert_eq!(summary.failed, 0, "{out}");
-            assert!(out.contains(r#""\ud800""#) && out.contains("1e999"), "{out}");
+            assert!(
+                out.contains(r#""\ud800""#) && out.contains("1e999"),
+                "{out}"
+            );
             assert!(out.contains(r#""subject": "hola""#) || out.contains(r#""subject":"hola""#));
         }
     }
@@ -551,7 +562,10 @@ mod tests {
             1 << 20,
         );
         assert_eq!(summary.failed, 0, "{out}");
-        assert!(out.ends_with("\"n\":1e999,\"echo\":{\"subject\":\"a\"}}\n"), "{out}");
+        assert!(
+            out.ends_with("\"n\":1e999,\"echo\":{\"subject\":\"a\"}}\n"),
+            "{out}"
+        );
     }
 
     #[test]

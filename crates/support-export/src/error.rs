@@ -14,7 +14,9 @@ Exit codes:
   2  bad command line, configuration, feedback or agents file; nothing was written
   3  the input could not be read at all
   4  the output could not be written (no partial --output file is left)
-  5  the database could not be reached or refused the query (no partial --output file is left)
+  5  the database could not be reached or did not answer within --connect-timeout, the
+     connection was lost, or the server refused the query (its message and SQLSTATE);
+     nothing is written to stdout before the first row, and no partial --output file is left
 A closed output (e.g. `| head -1`) stops the export quietly with code 0.";
 
 #[derive(Debug, thiserror::Error)]

@@ -26,7 +26,7 @@ pub use filter::{Filter, Period, Window};
 pub use metrics::{Aggregator, Conversations, Dashboard, Kpis};
 pub use row::TicketRow;
 pub use source::{FileSource, PgSource, ReadOptions, ReadSummary, Source};
-pub use write::{Output, RowWriter, TicketFormat};
+pub use write::{CsvCells, Output, RowWriter, TicketFormat};
 
 /// Everything the aggregate commands print, from one pass over the tickets.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,9 +78,10 @@ pub fn export_tickets<W: Write>(
     source: &mut Source,
     filter: &Filter,
     format: TicketFormat,
+    cells: CsvCells,
     out: W,
 ) -> Result<(W, ReadSummary), ExportError> {
-    let mut writer = RowWriter::new(format, out).map_err(ExportError::output("the export"))?;
+    let mut writer = RowWriter::new(format, out).csv_cells(cells);
     let read = source.read(
         ReadOptions {
             filter,

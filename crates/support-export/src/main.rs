@@ -6,15 +6,16 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use serde::Serialize;
-use support_core::cli::{self, exit, CommonArgs};
+use support_core::cli::{self, exit, print_error, print_message, CommonArgs};
 use support_export::config::DEFAULT_CONFIG;
 use support_export::error::EXIT_CODES_HELP;
 use support_export::filter::parse_time;
 use support_export::report::{self, ReportFormat};
 use support_export::{
-    export_tickets, summarize, ExportConfig, ExportError, FileSource, Filter, Output, Period,
-    PgSource, ReadSummary, Source, TicketFormat, Window,
+    export_tickets, summarize, CsvCells, ExportConfig, ExportError, FileSource, Filter, Output,
+    Period, PgSource, ReadSummary, Source, TicketFormat, Window,
 };
+use support_store::TimeoutArgs;
 
 const EXAMPLE: &str = r#"  support-export dashboard --input examples/history.jsonl \
       --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 7d
@@ -67,15 +68,17 @@ const REPORT_EXAMPLE: &str = r#"  support-export report --input examples/history
 
 fn after_help(example: &str) -> String {
     format!(
-        "Example:\n{example}\n\nTickets come from --input FILE (JSON Lines as the pipeline writes them), \
-         else from PostgreSQL with --db URL or DATABASE_URL, else from stdin.\n\n{EXIT_CODES_HELP}"
+        "Example:\n{example}\n\nTickets come from --input FILE (JSON Lines as the pipeline writes them) or \
+         PostgreSQL with --db URL; without either, from stdin when it is a pipe or a file, else from \
+         the database in DATABASE_URL, else from stdin. The summary on stderr names the source.\n\n{EXIT_CODES_HELP}"
     )
 }
 
 /// Flags of every command.
 #[derive(Args)]
 struct Shared {
-    /// JSON Lines of triaged tickets (`support-triage` output). Without it, --db, else stdin.
+    /// JSON Lines of triaged tickets (`support-triage` output). Without it or --db: piped stdin,
+    /// else DATABASE_URL, else stdin.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// With --input: ratings as JSON Lines, {"ticket_id", "rating" (1-5), "comment", "created_at"}.
@@ -85,8 +88,11 @@ struct Shared {
     #[arg(long, value_name = "FILE")]
     agents: Option<PathBuf>,
     /// Read PostgreSQL instead (the schema of `support-store migrate`), e.g. postgres://USER@HOST:5432/DB.
-    #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
+    /// DATABASE_URL is used only when stdin is not piped.
+    #[arg(long, value_name = "URL", conflicts_with = "input")]
     db: Option<String>,
+    #[command(flatten)]
+    timeouts: TimeoutArgs,
     /// Tickets created in the last SPAN before --now (or --until): 24h, 7d, 30d, any number of h, d or w.
     #[arg(long, value_name = "SPAN")]
     period: Option<Period>,
@@ -116,6 +122,11 @@ struct Shared {
 struct TicketsArgs {
     #[arg(long, value_enum, default_value_t = TicketFormat::Csv)]
     format: TicketFormat,
+    /// With --format csv: write text cells as they are, also those beginning with = + - @, a tab
+    /// or a carriage return (for programs reading the file; by default such cells get a leading
+    /// apostrophe so that spreadsheets do not run them as formulas).
+    #[arg(long)]
+    raw_csv: bool,
     #[command(flatten)]
     shared: Shared,
 }
@@ -173,7 +184,12 @@ fn main() -> ExitCode {
         let mut output = Output::create(shared.output.as_deref())?;
         let read = match &cli.command {
             Command::Tickets(args) => {
-                let (out, read) = export_tickets(&mut source, &filter, args.format, output)?;
+                let cells = if args.raw_csv {
+                    CsvCells::Raw
+                } else {
+                    CsvCells::Neutralized
+                };
+                let (out, read) = export_tickets(&mut source, &filter, args.format, cells, output)?;
                 output = out;
                 read
             }
@@ -194,23 +210,38 @@ fn main() -> ExitCode {
             }
         };
         output.commit()?;
-        Ok(read)
+        Ok((read, source.describe()))
     });
     match result {
-        Ok(read) => finish(read),
+        Ok((read, source)) => finish(read, &source),
         Err(e) => fail(&e),
     }
 }
 
+/// Explicit flags first (`--input`, `--db`), then piped stdin, then `DATABASE_URL`.
 fn open_source(shared: &Shared) -> Result<Source, ExportError> {
-    if let (None, Some(url)) = (&shared.input, &shared.db) {
+    let url = match (&shared.input, &shared.db) {
+        (Some(_), _) => None,
+        (None, Some(url)) => Some(url.clone()),
+        (None, None) if stdin_is_piped() => {
+            if std::env::var_os("DATABASE_URL").is_some() {
+                tracing::info!(
+                    "reading the piped stdin, not DATABASE_URL (give --db to read the database)"
+                );
+            }
+            None
+        }
+        (None, None) => std::env::var("DATABASE_URL").ok(),
+    };
+    if let Some(url) = url {
         if shared.feedback.is_some() || shared.agents.is_some() {
             return Err(ExportError::Usage(
                 "--feedback and --agents go with --input; with --db they come from the database"
                     .into(),
             ));
         }
-        return Ok(Source::Postgres(Box::new(PgSource::new(url.clone()))));
+        let source = PgSource::new(url).with_timeouts(shared.timeouts.timeouts());
+        return Ok(Source::Postgres(Box::new(source)));
     }
     let errors: Box<dyn Write + Send> = match &shared.common.errors {
         Some(path) => Box::new(File::create(path).map_err(ExportError::output(format!(
@@ -229,18 +260,43 @@ fn open_source(shared: &Shared) -> Result<Source, ExportError> {
     }))
 }
 
+/// Whether stdin is a pipe or a file (`cmd | support-export`, `< file`),
+/// rather than a terminal or /dev/null.
+#[cfg(unix)]
+fn stdin_is_piped() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(File::from)
+        .and_then(|stdin| stdin.metadata())
+        .is_ok_and(|meta| meta.file_type().is_fifo() || meta.is_file())
+}
+
+#[cfg(not(unix))]
+fn stdin_is_piped() -> bool {
+    !io::IsTerminal::is_terminal(&io::stdin())
+}
+
 fn json<T: Serialize>(value: &T) -> String {
     let mut text = serde_json::to_string_pretty(value).expect("payloads serialize");
     text.push('\n');
     text
 }
 
-fn finish(read: ReadSummary) -> ExitCode {
-    tracing::info!(tickets = read.rows, failed = read.failed, "done");
+fn finish(read: ReadSummary, source: &str) -> ExitCode {
+    eprintln!(
+        "{}",
+        serde_json::json!({"summary": {"source": source, "tickets": read.rows, "failed": read.failed}})
+    );
     if read.failed > 0 {
-        eprintln!(
-            "warning: {} input lines could not be read as tickets; see their error records",
-            read.failed
+        print_message(
+            "warning",
+            format_args!(
+                "{} input lines could not be read as tickets; see their error records",
+                read.failed
+            ),
         );
         ExitCode::from(exit::RECORDS_FAILED)
     } else {
@@ -252,6 +308,6 @@ fn fail(error: &ExportError) -> ExitCode {
     if error.is_closed_output() {
         return ExitCode::from(exit::OK);
     }
-    eprintln!("error: {error}");
+    print_error(error);
     ExitCode::from(error.exit_code())
 }

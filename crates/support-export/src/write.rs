@@ -1,7 +1,7 @@
 //! Writing: ticket rows as CSV, JSON Lines or a JSON array, and the output
 //! itself, a file replaced atomically (never left half-written) or stdout.
 
-use std::fs;
+use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -21,9 +21,26 @@ pub enum TicketFormat {
     Json,
 }
 
+/// How `--format csv` writes text cells that a spreadsheet would run as a
+/// formula (OWASP's CSV injection): those beginning with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CsvCells {
+    /// With a leading apostrophe, which spreadsheets show as text (also in a
+    /// text column holding something like `-5`). Numbers (`sentiment_score`)
+    /// and booleans are written as they are.
+    #[default]
+    Neutralized,
+    /// As they are, for programs reading the file.
+    Raw,
+}
+
 /// Writes rows in one format; [`RowWriter::finish`] closes the document.
+/// Nothing is written before the first row (or the end): a command failing
+/// before any row leaves its output empty, without a CSV header or `[`.
 pub struct RowWriter<W: Write> {
     format: TicketFormat,
+    cells: CsvCells,
     out: RowSink<W>,
     rows: u64,
 }
@@ -35,32 +52,52 @@ enum RowSink<W: Write> {
 }
 
 impl<W: Write> RowWriter<W> {
-    pub fn new(format: TicketFormat, mut out: W) -> io::Result<RowWriter<W>> {
+    pub fn new(format: TicketFormat, out: W) -> RowWriter<W> {
         let out = match format {
-            TicketFormat::Csv => {
-                // The header is written even when no row follows.
-                let mut csv = csv::WriterBuilder::new()
+            TicketFormat::Csv => RowSink::Csv(Box::new(
+                csv::WriterBuilder::new()
                     .has_headers(false)
-                    .from_writer(out);
-                csv.write_record(COLUMNS)?;
-                RowSink::Csv(Box::new(csv))
-            }
-            TicketFormat::Json => {
-                out.write_all(b"[")?;
-                RowSink::Plain(out)
-            }
-            TicketFormat::Jsonl => RowSink::Plain(out),
+                    .from_writer(out),
+            )),
+            TicketFormat::Json | TicketFormat::Jsonl => RowSink::Plain(out),
         };
-        Ok(RowWriter {
+        RowWriter {
             format,
+            cells: CsvCells::default(),
             out,
             rows: 0,
-        })
+        }
+    }
+
+    /// How CSV text cells that look like formulas are written (default: neutralized).
+    pub fn csv_cells(self, cells: CsvCells) -> RowWriter<W> {
+        RowWriter { cells, ..self }
+    }
+
+    /// The CSV header or the JSON array's `[`, before the first row.
+    fn open(&mut self) -> io::Result<()> {
+        match &mut self.out {
+            RowSink::Csv(csv) => csv.write_record(COLUMNS).map_err(csv_error),
+            RowSink::Plain(out) if self.format == TicketFormat::Json => out.write_all(b"["),
+            RowSink::Plain(_) => Ok(()),
+        }
     }
 
     pub fn write(&mut self, row: &TicketRow) -> io::Result<()> {
+        if self.rows == 0 {
+            self.open()?;
+        }
         match &mut self.out {
-            RowSink::Csv(csv) => csv.serialize(&row.columns).map_err(csv_error)?,
+            RowSink::Csv(csv) => {
+                let serde_json::Value::Object(columns) = serde_json::to_value(&row.columns)? else {
+                    unreachable!("the columns serialize as an object")
+                };
+                for value in columns.values() {
+                    csv.write_field(cell(value, self.cells).as_bytes())
+                        .map_err(csv_error)?;
+                }
+                csv.write_record(None::<&[u8]>).map_err(csv_error)?;
+            }
             RowSink::Plain(out) => {
                 if self.format == TicketFormat::Json {
                     out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
@@ -76,7 +113,10 @@ impl<W: Write> RowWriter<W> {
     }
 
     /// Ends the document and gives back the writer, flushed.
-    pub fn finish(self) -> io::Result<W> {
+    pub fn finish(mut self) -> io::Result<W> {
+        if self.rows == 0 {
+            self.open()?;
+        }
         let mut out = match self.out {
             RowSink::Csv(csv) => csv.into_inner().map_err(|e| e.into_error())?,
             RowSink::Plain(mut out) => {
@@ -88,6 +128,26 @@ impl<W: Write> RowWriter<W> {
         };
         out.flush()?;
         Ok(out)
+    }
+}
+
+/// A CSV cell: the text as it is, or neutralized; numbers, booleans and
+/// times as their JSON text; nothing for null.
+fn cell(value: &serde_json::Value, cells: CsvCells) -> Cow<'_, str> {
+    match value {
+        serde_json::Value::Null => Cow::Borrowed(""),
+        serde_json::Value::String(text) if cells == CsvCells::Neutralized => neutralize(text),
+        serde_json::Value::String(text) => Cow::Borrowed(text),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+/// `text` with a leading apostrophe when a spreadsheet would read it as a formula.
+fn neutralize(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
@@ -110,6 +170,7 @@ enum Target {
     File {
         temp: BufWriter<NamedTempFile>,
         path: PathBuf,
+        _interrupt: partial::Registered,
     },
 }
 
@@ -126,14 +187,21 @@ impl Output {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".support-export-")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".support-export-");
+        // The file ends up as any file the user creates: 0666 less the umask
+        // (a temporary file is otherwise 0600).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder
             .tempfile_in(dir)
             .map_err(ExportError::output(name.clone()))?;
+        let interrupt = partial::register(temp.path());
         Ok(Output {
             target: Target::File {
                 temp: BufWriter::with_capacity(256 << 10, temp),
                 path: path.to_path_buf(),
+                _interrupt: interrupt,
             },
             name,
         })
@@ -150,7 +218,11 @@ impl Output {
         let Output { target, name } = self;
         match target {
             Target::Stdout(mut out) => out.flush().map_err(ExportError::output(name)),
-            Target::File { temp, path } => {
+            Target::File {
+                temp,
+                path,
+                _interrupt,
+            } => {
                 let temp = temp.into_inner().map_err(|e| ExportError::Output {
                     what: name.clone(),
                     source: e.into_error(),
@@ -158,28 +230,69 @@ impl Output {
                 temp.as_file()
                     .sync_all()
                     .map_err(ExportError::output(name.clone()))?;
-                let file = temp.persist(&path).map_err(|e| ExportError::Output {
+                temp.persist(&path).map_err(|e| ExportError::Output {
                     what: name.clone(),
                     source: e.error,
                 })?;
-                // A temporary file is private (0600); an export is an ordinary file.
-                set_ordinary_permissions(&file, &path);
                 Ok(())
             }
         }
     }
 }
 
-#[cfg(unix)]
-fn set_ordinary_permissions(file: &fs::File, path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Err(e) = file.set_permissions(fs::Permissions::from_mode(0o644)) {
-        tracing::warn!(path = %path.display(), "cannot set permissions: {e}");
-    }
-}
+/// Temporary output files removed when the process is interrupted (SIGINT,
+/// SIGTERM, SIGHUP), which runs no destructor: a killed export leaves no
+/// `.support-export-*` file behind. The process then dies of the signal.
+mod partial {
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, Once, PoisonError};
 
-#[cfg(not(unix))]
-fn set_ordinary_permissions(_: &fs::File, _: &Path) {}
+    static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+    /// Removes its path from the list when dropped (the file is in place or gone).
+    pub struct Registered(PathBuf);
+
+    impl Drop for Registered {
+        fn drop(&mut self) {
+            let mut paths = PATHS.lock().unwrap_or_else(PoisonError::into_inner);
+            paths.retain(|path| *path != self.0);
+        }
+    }
+
+    pub fn register(path: &Path) -> Registered {
+        static HANDLER: Once = Once::new();
+        HANDLER.call_once(start_handler);
+        let mut paths = PATHS.lock().unwrap_or_else(PoisonError::into_inner);
+        paths.push(path.to_path_buf());
+        Registered(path.to_path_buf())
+    }
+
+    #[cfg(unix)]
+    fn start_handler() {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+            Ok(signals) => signals,
+            Err(e) => {
+                tracing::warn!("cannot watch for signals; an interrupted export may leave its temporary file: {e}");
+                return;
+            }
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let paths = PATHS.lock().unwrap_or_else(PoisonError::into_inner);
+                for path in paths.iter() {
+                    let _ = std::fs::remove_file(path);
+                }
+                // Dies of the signal, as without the handler (exit status 128 + signal).
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        });
+    }
+
+    #[cfg(not(unix))]
+    fn start_handler() {}
+}
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -209,6 +322,7 @@ mod tests {
     use super::*;
     use crate::row::tests::row_from;
     use serde_json::json;
+    use std::fs;
 
     fn rows() -> Vec<TicketRow> {
         vec![
@@ -219,7 +333,7 @@ mod tests {
     }
 
     fn written(format: TicketFormat, rows: &[TicketRow]) -> String {
-        let mut writer = RowWriter::new(format, Vec::new()).unwrap();
+        let mut writer = RowWriter::new(format, Vec::new());
         for row in rows {
             writer.write(row).unwrap();
         }

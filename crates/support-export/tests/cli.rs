@@ -268,6 +268,35 @@ fn bad_lines_get_error_records_and_the_rest_is_exported() {
 }
 
 #[test]
+fn a_tools_array_or_pretty_output_is_read_like_json_lines() {
+    let tickets: Vec<Value> = history().into_iter().take(3).collect();
+    let ids: Vec<&Value> = tickets.iter().map(|t| &t["id"]).collect();
+    for input in [
+        serde_json::to_string_pretty(&tickets).unwrap(),
+        serde_json::to_string_pretty(&tickets[0]).unwrap(),
+    ] {
+        let output = export(&["tickets", "--format", "jsonl"], input.as_bytes());
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let exported: Vec<Value> = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone())
+            .collect();
+        let expected = if input.starts_with('[') {
+            &ids[..]
+        } else {
+            &ids[..1]
+        };
+        assert_eq!(exported.iter().collect::<Vec<_>>(), expected);
+    }
+}
+
+#[test]
 fn the_output_file_appears_only_when_the_export_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("tickets.csv");
@@ -480,4 +509,194 @@ fn outputs_match_their_published_schemas() {
     }
     // Not vacuous: a wrong type fails.
     assert!(!ticket.is_valid(&serde_json::json!({"id": "A", "bot_resolved": "yes"})));
+}
+
+/// Explicit flags first, then piped stdin, then DATABASE_URL: `head -3
+/// tickets.jsonl | support-export` reads those three even when DATABASE_URL
+/// is set, and the summary on stderr says so.
+#[test]
+fn piped_stdin_comes_before_database_url() {
+    let input: String = fs::read_to_string(example("history.jsonl"))
+        .unwrap()
+        .lines()
+        .take(3)
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let output = support_core::testing::output_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_support-export"))
+            .args(["tickets", "--format", "jsonl"])
+            // Nothing listens on port 1: reading it would fail.
+            .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/support")
+            .env_remove("RUST_LOG"),
+        input.as_bytes(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 3);
+    let summary: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        summary["summary"]["source"], "tickets from stdin",
+        "{stderr}"
+    );
+    assert_eq!(summary["summary"]["tickets"], 3);
+}
+
+/// Text cells a spreadsheet would run as a formula get OWASP's leading
+/// apostrophe; numbers (a negative sentiment score) stay numbers; --raw-csv
+/// writes them as they are.
+#[test]
+fn csv_cells_that_look_like_formulas_are_neutralized_unless_raw() {
+    let ticket = serde_json::json!({
+        "id": "-1", "subject": "=HYPERLINK(\"http://x\",\"y\")", "description": "+1 call me",
+        "customer": {"name": "@SUM(A1)", "email": "\tmail@x.es"}, "category": {"name": "billing", "subcategory": "\rrefund"},
+        "status": "open", "sentiment": {"label": "negative", "score": -0.5}
+    });
+    let input = format!("{ticket}\n");
+    let cells = |extra: &[&str]| {
+        let output = export(
+            &[&["tickets", "--format", "csv"][..], extra].concat(),
+            input.as_bytes(),
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut reader = csv::Reader::from_reader(&output.stdout[..]);
+        let headers = reader.headers().unwrap().clone();
+        let row = reader.records().next().unwrap().unwrap();
+        let cell = |name: &str| row[headers.iter().position(|h| h == name).unwrap()].to_string();
+        [
+            "id",
+            "subject",
+            "body",
+            "customer_name",
+            "customer_email",
+            "subcategory",
+            "sentiment_score",
+            "status",
+        ]
+        .map(cell)
+    };
+    assert_eq!(
+        cells(&[]),
+        [
+            "'-1",
+            "'=HYPERLINK(\"http://x\",\"y\")",
+            "'+1 call me",
+            "'@SUM(A1)",
+            "'\tmail@x.es",
+            "'\rrefund",
+            "-0.5",
+            "open"
+        ]
+    );
+    assert_eq!(
+        cells(&["--raw-csv"]),
+        [
+            "-1",
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1 call me",
+            "@SUM(A1)",
+            "\tmail@x.es",
+            "\rrefund",
+            "-0.5",
+            "open"
+        ]
+    );
+}
+
+/// `sh -c 'umask MASK; exec support-export ARGS'`, stdin and outputs piped.
+#[cfg(unix)]
+fn export_under_umask(umask: &str, args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_support-export"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG");
+    command
+}
+
+#[cfg(unix)]
+#[test]
+fn the_output_file_respects_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let tickets = example("history.jsonl");
+    for (umask, mode) in [("077", 0o600), ("027", 0o640), ("022", 0o644)] {
+        let target = dir.path().join(format!("tickets-{umask}.csv"));
+        let args = [
+            "tickets",
+            "--input",
+            tickets.to_str().unwrap(),
+            "--output",
+            target.to_str().unwrap(),
+        ];
+        let output = export_under_umask(umask, &args).output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let actual = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(actual, mode, "umask {umask}: {actual:o}");
+    }
+}
+
+/// SIGTERM (or SIGINT) while the export waits for its input: the temporary
+/// file goes, and the process dies of the signal.
+#[cfg(unix)]
+#[test]
+fn a_killed_export_leaves_no_temporary_file() {
+    use std::io::Write;
+    use std::os::unix::process::ExitStatusExt;
+    for signal in ["TERM", "INT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("tickets.csv");
+        let mut child =
+            export_under_umask("022", &["tickets", "--output", target.to_str().unwrap()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let first = fs::read_to_string(example("history.jsonl")).unwrap();
+        writeln!(stdin, "{}", first.lines().next().unwrap()).unwrap();
+        stdin.flush().unwrap();
+        let started = std::time::Instant::now();
+        while fs::read_dir(dir.path()).unwrap().count() == 0 {
+            assert!(
+                started.elapsed().as_secs() < 30,
+                "no temporary file appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // Let it read the line it was given: it is now waiting for more.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let output = child.wait_with_output().unwrap();
+        drop(stdin);
+        assert_eq!(
+            output.status.signal(),
+            Some(if signal == "TERM" { 15 } else { 2 }),
+            "{:?} {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "SIG{signal} left {left:?}");
+    }
 }

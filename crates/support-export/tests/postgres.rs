@@ -10,8 +10,8 @@ use std::process::Command;
 use jiff::Timestamp;
 use serde_json::Value;
 use support_export::{
-    export_tickets, summarize, ExportConfig, FileSource, Filter, Output, Period, PgSource,
-    ReadOptions, Source, Summary, TicketFormat, Window,
+    export_tickets, summarize, CsvCells, ExportConfig, FileSource, Filter, Output, Period,
+    PgSource, ReadOptions, Source, Summary, TicketFormat, Window,
 };
 use support_route::agents::Roster;
 use support_store::ingest::{ingest, IngestOptions};
@@ -147,7 +147,7 @@ fn both_sources_give_the_same_figures() {
 
 /// Rows of an export, by id.
 fn exported(source: &mut Source, filter: &Filter, format: TicketFormat) -> Vec<Value> {
-    let (bytes, read) = export_tickets(source, filter, format, Vec::new()).unwrap();
+    let (bytes, read) = export_tickets(source, filter, format, CsvCells::Raw, Vec::new()).unwrap();
     assert_eq!(read.failed, 0);
     let mut rows: Vec<Value> = match format {
         TicketFormat::Jsonl => String::from_utf8(bytes)
@@ -400,6 +400,109 @@ fn a_server_that_is_down_fails_clearly_and_leaves_no_file() {
             "no file, no temporary file"
         );
     }
+    // To stdout: nothing at all, not even the CSV header or a JSON array's `[`.
+    for format in ["csv", "json"] {
+        let output = run(&["tickets", "--format", format, "--db", url]);
+        assert_eq!(
+            output.status.code(),
+            Some(i32::from(support_store::EXIT_DATABASE))
+        );
+        assert!(
+            output.stdout.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
+
+/// A server that accepts the connection and never answers: the export gives
+/// up after --connect-timeout, names the server and the timeout, and leaves
+/// no file.
+#[test]
+fn a_server_that_never_answers_times_out() {
+    // The kernel completes the handshake for a listener that never accepts.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let url = format!("postgres://postgres:secret@127.0.0.1:{port}/support");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tickets.csv");
+    let started = std::time::Instant::now();
+    let output = run(&[
+        "tickets",
+        "--db",
+        &url,
+        "--connect-timeout",
+        "1s",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(support_store::EXIT_DATABASE))
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "cannot connect to PostgreSQL at postgres://postgres@127.0.0.1:{port}/support: no answer within 1s (--connect-timeout)"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no file");
+}
+
+/// DATABASE_URL is read when stdin is not piped (here /dev/null, as under a
+/// scheduler), and the summary names the database.
+#[test]
+fn database_url_is_read_when_stdin_is_not_piped() {
+    let db = loaded();
+    let output = Command::new(env!("CARGO_BIN_EXE_support-export"))
+        .args(["kpis", "--now", NOW, "--period", "30d"])
+        .env("DATABASE_URL", db.url())
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let summary: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    let source = summary["summary"]["source"].as_str().unwrap();
+    assert!(source.starts_with("PostgreSQL postgres://"), "{stderr}");
+    let kpis: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(kpis["tickets"], summary["summary"]["tickets"]);
+}
+
+/// A query the server refuses (here a column renamed under the export) is
+/// reported in the server's words with its SQLSTATE, not as a server that
+/// cannot be reached.
+#[test]
+fn a_query_the_server_refuses_is_reported_as_such() {
+    let db = TestDb::migrated().expect("PostgreSQL at 127.0.0.1:5432");
+    db.connect()
+        .unwrap()
+        .batch_execute("ALTER TABLE tickets RENAME COLUMN queue TO queue_name")
+        .unwrap();
+    let output = run(&["tickets", "--db", db.url()]);
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(support_store::EXIT_DATABASE))
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "PostgreSQL refused the work: ERROR: column t.queue does not exist [SQLSTATE 42703]"
+        ),
+        "{stderr}"
+    );
+    for wrong in [
+        "cannot connect",
+        "lost the connection",
+        "could not be reached",
+    ] {
+        assert!(!stderr.contains(wrong), "{stderr}");
+    }
+    assert!(output.stdout.is_empty());
 }
 
 #[test]
@@ -429,7 +532,7 @@ fn a_connection_lost_mid_export_fails_and_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tickets.jsonl");
     let mut output = Output::create(Some(&path)).unwrap();
-    let mut writer = support_export::RowWriter::new(TicketFormat::Jsonl, &mut output).unwrap();
+    let mut writer = support_export::RowWriter::new(TicketFormat::Jsonl, &mut output);
     let mut source = postgres(&db);
     let mut rows = 0;
     let result = source.read(

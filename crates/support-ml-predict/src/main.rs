@@ -128,7 +128,7 @@ fn main() -> ExitCode {
                 match History::load(&data.source(ratings), &config, fields.as_deref(), None) {
                     Ok(h) => h,
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        support_core::cli::print_error(e);
                         return ExitCode::from(e.exit_code());
                     }
                 };
@@ -148,7 +148,7 @@ fn main() -> ExitCode {
             progress.finish_and_clear();
             let bytes = model.to_json();
             if let Err(e) = std::fs::write(out, &bytes) {
-                eprintln!("error: cannot write {}: {e}", out.display());
+                support_core::cli::print_error(format_args!("cannot write {}: {e}", out.display()));
                 return ExitCode::from(cli::exit::OUTPUT);
             }
             let summary = serde_json::json!({
@@ -197,7 +197,7 @@ fn main() -> ExitCode {
             ) {
                 Ok(h) => h,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    support_core::cli::print_error(e);
                     return ExitCode::from(e.exit_code());
                 }
             };

@@ -1,4 +1,5 @@
-//! `support-store ingest`: triaged tickets from JSON Lines into the store.
+//! `support-store ingest`: triaged tickets (one object, an array or JSON
+//! Lines, as every tool writes them) into the store.
 //!
 //! Each batch is one transaction: its rows are copied (binary COPY) into
 //! temporary staging tables, then upserted by ticket id with a handful of
@@ -13,14 +14,17 @@ use jiff::Timestamp;
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 use std::sync::mpsc::sync_channel;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use backon::{BlockingRetryable, ExponentialBuilder};
 use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Transaction};
 use serde::Serialize;
 use support_core::error::{ErrorDetail, ErrorRecord};
-use support_core::runner::{id_string, next_line};
+use support_core::input::Records;
+use support_core::runner::id_string;
 use support_core::{ErrorKind, Record, RecordError};
 
 use crate::row::TicketRow;
@@ -62,8 +66,8 @@ pub enum IngestError {
     Store(StoreError),
     /// The batch holding lines `first_line..=last_line` was rolled back.
     #[error(
-        "{source}\nthe batch of lines {first_line}-{last_line} was rolled back; every line before it is stored or reported.\n\
-         hint: run the same command again once the database is back: stored tickets are updated in place, never duplicated"
+        "{source}\nthe batch of lines {first_line}-{last_line} was rolled back; every line before it is stored or reported: \
+         once the cause is dealt with, run the same command again (stored tickets are updated in place, never duplicated)"
     )]
     Database {
         source: StoreError,
@@ -135,10 +139,17 @@ fn write_lines(out: &mut dyn Write, lines: &[Vec<u8>]) -> Result<(), IngestError
 /// The reader thread: batches of `batch_size` lines, parsed. Stops at the end
 /// of the input, on a read error, or when the writer has gone away.
 fn read_batches<R: BufRead>(
-    mut input: R,
+    input: R,
     options: &IngestOptions,
     out: &std::sync::mpsc::SyncSender<io::Result<ParsedBatch>>,
 ) {
+    let mut records = match Records::new(input, options.max_record_bytes) {
+        Ok(records) => records,
+        Err(e) => {
+            let _ = out.send(Err(e));
+            return;
+        }
+    };
     let mut line_no = 0u64;
     loop {
         let mut batch = ParsedBatch {
@@ -148,8 +159,11 @@ fn read_batches<R: BufRead>(
             errors: Vec::new(),
         };
         while batch.rows.len() + batch.errors.len() < options.batch_size {
-            let line = match next_line(&mut input, &mut line_no, options.max_record_bytes) {
-                Ok(Some(line)) => line,
+            let line = match records.next_record() {
+                Ok(Some(line)) => {
+                    line_no = line.number;
+                    line
+                }
                 Ok(None) => break,
                 Err(e) => {
                     let _ = out.send(Err(e));
@@ -158,7 +172,10 @@ fn read_batches<R: BufRead>(
             };
             match parse_line(line.bytes()) {
                 Ok((id, row)) => batch.rows.push((line.number, id, row)),
-                Err((error, id)) => batch.errors.push(error_record(&error, line.number, id)),
+                Err(Unstored::Earlier(record)) => batch.errors.push(record),
+                Err(Unstored::Error(error, id)) => {
+                    batch.errors.push(error_record(&error, line.number, id))
+                }
             }
         }
         batch.last_line = line_no;
@@ -169,14 +186,24 @@ fn read_batches<R: BufRead>(
     }
 }
 
-type LineError = (RecordError, Option<String>);
+/// Why a record is not stored.
+enum Unstored {
+    /// It cannot be read as a ticket: the error, and the ticket's id if known.
+    Error(RecordError, Option<String>),
+    /// It is an earlier tool's error record, passed on unchanged.
+    Earlier(Vec<u8>),
+}
 
-fn parse_line(bytes: Result<&[u8], RecordError>) -> Result<(String, TicketRow), LineError> {
-    let bytes = bytes.map_err(|e| (e, None))?;
-    let record = Record::parse(bytes).map_err(|e| (e, None))?;
+fn parse_line(bytes: Result<&[u8], RecordError>) -> Result<(String, TicketRow), Unstored> {
+    let bytes = bytes.map_err(|e| Unstored::Error(e, None))?;
+    let record = Record::parse(bytes).map_err(|e| Unstored::Error(e, None))?;
+    if record.is_error_record() {
+        return Err(Unstored::Earlier(record.to_json()));
+    }
     // Record::parse has checked the UTF-8.
     let line = std::str::from_utf8(bytes).expect("a parsed record is UTF-8");
-    let row = TicketRow::parse(line, &record).map_err(|e| (e, id_string(&record)))?;
+    let row =
+        TicketRow::parse(line, &record).map_err(|e| Unstored::Error(e, id_string(&record)))?;
     Ok((row.columns.id.clone(), row))
 }
 
@@ -201,12 +228,15 @@ fn store_batch(
     for (index, (_, id, _)) in rows.iter().enumerate() {
         last_of.insert(id.as_str(), index);
     }
-    let unique: Vec<&TicketRow> = rows
+    let mut unique: Vec<&TicketRow> = rows
         .iter()
         .enumerate()
         .filter(|(index, (_, id, _))| last_of[id.as_str()] == *index)
         .map(|(_, (_, _, row))| row)
         .collect();
+    // Every run locks the same tickets in the same order: concurrent ingests
+    // of the same tickets wait for each other instead of deadlocking.
+    unique.sort_unstable_by(|a, b| a.columns.id.cmp(&b.columns.id));
     match write_rows(client, &unique) {
         Ok(()) => return Ok(Vec::new()),
         Err(e) if !is_data_error(&e) => return Err(e),
@@ -287,6 +317,8 @@ WITH upserted AS (
         queue, assigned_to, sla_first_response_due::timestamptz, sla_resolution_due::timestamptz,
         escalation_level, sentiment_label, sentiment_score, ticket::jsonb
     FROM ingest_tickets
+    -- Rows are locked in id order, in every table, by every run.
+    ORDER BY id
     ON CONFLICT (id) DO UPDATE SET
         subject = EXCLUDED.subject, body = EXCLUDED.body, channel = EXCLUDED.channel,
         language = EXCLUDED.language, customer_id = EXCLUDED.customer_id,
@@ -323,7 +355,8 @@ SET LOCAL enable_seqscan = on;
 
 INSERT INTO messages (ticket_id, position, role, content, sent_at)
 SELECT s.ticket_id, s.position, s.role, s.content, s.sent_at::timestamptz
-FROM ingest_messages s JOIN ingest_changed c ON c.id = s.ticket_id;
+FROM ingest_messages s JOIN ingest_changed c ON c.id = s.ticket_id
+ORDER BY s.ticket_id, s.position;
 -- Each result is taken from the ticket's jsonb, parsed once above.
 INSERT INTO triage_results (ticket_id, tool, label, confidence, result)
 SELECT s.ticket_id, s.tool, s.label, s.confidence, r.value
@@ -331,6 +364,7 @@ FROM ingest_changed c
 JOIN tickets t ON t.id = c.id
 CROSS JOIN LATERAL jsonb_each(t.ticket) r
 JOIN ingest_results s ON s.ticket_id = c.id AND s.tool = r.key
+ORDER BY s.ticket_id, s.tool
 ON CONFLICT (ticket_id, tool) DO UPDATE SET
     label = EXCLUDED.label, confidence = EXCLUDED.confidence, result = EXCLUDED.result,
     decided_at = now();
@@ -338,10 +372,43 @@ ON CONFLICT (ticket_id, tool) DO UPDATE SET
 INSERT INTO escalations (ticket_id, level, triggers, actions)
 SELECT s.ticket_id, s.level, s.triggers::jsonb, s.actions::jsonb
 FROM ingest_escalations s JOIN ingest_changed c ON c.id = s.ticket_id
+ORDER BY s.ticket_id, s.level
 ON CONFLICT (ticket_id, level) DO NOTHING;
 ";
 
+/// A deadlock or serialization failure is another session's doing and goes
+/// away on a second try: the batch is retried this many times, after
+/// 50 ms, 100 ms, ... (with jitter), before it counts as the database's error.
+const RETRIES: usize = 5;
+
+/// Writes `rows` (sorted by id) in one transaction, retried on a deadlock or
+/// serialization failure.
 fn write_rows(client: &mut Client, rows: &[&TicketRow]) -> Result<(), postgres::Error> {
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(50))
+        .with_max_delay(Duration::from_secs(2))
+        .with_max_times(RETRIES)
+        .with_jitter();
+    (|| write_rows_once(client, rows))
+        .retry(backoff)
+        .when(is_transient)
+        .notify(|error, delay| {
+            tracing::warn!(
+                ?delay,
+                "batch rolled back by the server, trying again: {error}"
+            );
+        })
+        .call()
+}
+
+/// SQLSTATE 40P01 (deadlock detected) and 40001 (serialization failure).
+fn is_transient(error: &postgres::Error) -> bool {
+    error.code().is_some_and(|code| {
+        *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+    })
+}
+
+fn write_rows_once(client: &mut Client, rows: &[&TicketRow]) -> Result<(), postgres::Error> {
     let mut tx = client.transaction()?;
     copy_tickets(&mut tx, rows)?;
     copy_messages(&mut tx, rows)?;

@@ -1,7 +1,7 @@
 //! PostgreSQL as the system of record for triaged tickets.
 //!
 //! [`connect`] opens a connection with an error that says what to do when the
-//! server is down; [`migrate`] brings a database to the schema in
+//! server is down or does not answer in time ([`Timeouts`]); [`migrate`] brings a database to the schema in
 //! `sql/migrations` (embedded at build time). The other modules are the
 //! `support-store` subcommands, each a plain function over a
 //! [`postgres::Client`].
@@ -16,6 +16,7 @@ pub mod review;
 pub mod row;
 pub mod testing;
 
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub use migrate::{migrate, Migration, MigrationReport, MIGRATIONS};
@@ -42,14 +43,52 @@ pub enum StoreError {
         #[source]
         source: postgres::Error,
     },
+    /// The server accepted the connection but did not answer in time.
+    #[error(
+        "cannot connect to PostgreSQL at {url}: no answer within {timeout:?} (--connect-timeout)\n\
+         hint: check that --db / DATABASE_URL names a PostgreSQL server and that it is not overloaded, \
+         or allow more time with --connect-timeout"
+    )]
+    ConnectTimeout { url: String, timeout: Duration },
     /// A migration file changed after it was applied, or the database is ahead of this binary.
     #[error("{0}")]
     Migration(String),
-    /// A statement failed (including a connection lost in the middle).
-    #[error("database error: {}", describe(.0))]
+    /// A statement failed: the server refused it (its message and SQLSTATE),
+    /// or the connection was lost in the middle.
+    #[error("{}", database_message(.0))]
     Database(#[from] postgres::Error),
 }
 
+/// A refusal as the server words it, with what to do for the common causes;
+/// a lost connection as such.
+fn database_message(error: &postgres::Error) -> String {
+    use postgres::error::SqlState;
+    let Some(db) = error.as_db_error() else {
+        return format!(
+            "lost the connection to PostgreSQL: {}\n\
+             hint: the server went away or the network failed; run the same command again once it is back",
+            describe(error)
+        );
+    };
+    let code = db.code();
+    let hint = if *code == SqlState::QUERY_CANCELED {
+        "\nhint: a statement ran longer than the statement timeout (--statement-timeout, default \
+         5m): allow more time, or find what blocks it in pg_stat_activity"
+    } else if *code == SqlState::T_R_DEADLOCK_DETECTED
+        || *code == SqlState::T_R_SERIALIZATION_FAILURE
+    {
+        "\nhint: other sessions kept writing the same rows; run the same command again"
+    } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+        "\nhint: grant the user of --db / DATABASE_URL the rights on the store's tables"
+    } else {
+        ""
+    };
+    format!(
+        "PostgreSQL refused the work: {} [SQLSTATE {}]{hint}",
+        describe(error),
+        code.code()
+    )
+}
 /// The server's message with its detail (constraint, column), or the driver's
 /// message with its cause ("Connection refused").
 fn describe(error: &postgres::Error) -> String {
@@ -68,25 +107,131 @@ fn describe(error: &postgres::Error) -> String {
     text
 }
 
-/// Connects to `url` (a `postgres://` URL or a `key=value` string), waiting at
-/// most 10 seconds unless the URL sets `connect_timeout`.
+/// How long to wait for the server. `None` takes the URL's setting
+/// (`connect_timeout`, `options=-c statement_timeout=...`), else the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Connecting, up to the server's first answer (10 s by default); zero waits forever.
+    pub connect: Option<Duration>,
+    /// Each statement, enforced by the server (5 minutes by default); zero means none.
+    pub statement: Option<Duration>,
+}
+
+/// The defaults of [`Timeouts`], as `--help` and the README give them.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A network that stops answering in the middle of a run is given up after
+/// about this long: TCP keepalive probes start after half of it without
+/// traffic, and unacknowledged data (TCP_USER_TIMEOUT) counts the whole.
+pub const NETWORK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `--connect-timeout` and `--statement-timeout`, for every command that reads or writes the store.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct TimeoutArgs {
+    /// Give up when the server has not answered within this long (e.g. 10s, 1m; 0s waits forever).
+    /// Default: the URL's connect_timeout, else 10s.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    pub connect_timeout: Option<Duration>,
+    /// The server cancels any statement running longer than this (e.g. 30s, 10m; 0s: no limit).
+    /// Default: the URL's options, else 5m.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    pub statement_timeout: Option<Duration>,
+}
+
+impl TimeoutArgs {
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            connect: self.connect_timeout,
+            statement: self.statement_timeout,
+        }
+    }
+}
+
+/// `30m`, `2h`, `90d`, `1w`, `1h 30m`, `500ms`: days are 24 hours; never negative.
+pub fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
+    let span: jiff::Span = text
+        .parse()
+        .map_err(|e| format!("{e} (write e.g. 30m, 2h, 90d)"))?;
+    let duration = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| e.to_string())?;
+    if duration.is_negative() {
+        return Err("the duration is negative".into());
+    }
+    Ok(duration)
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    parse_duration(text).and_then(|d| Duration::try_from(d).map_err(|e| e.to_string()))
+}
+
+/// Connects to `url` with the default [`Timeouts`].
 pub fn connect(url: &str) -> Result<Client, StoreError> {
+    connect_with(url, Timeouts::default())
+}
+
+/// Connects to `url` (a `postgres://` URL or a `key=value` string).
+pub fn connect_with(url: &str, timeouts: Timeouts) -> Result<Client, StoreError> {
     let mut config: postgres::Config = url
         .parse()
         .map_err(|e: postgres::Error| StoreError::Url(format!("{e} (in {})", redact(url))))?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(Duration::from_secs(10));
+    let connect_timeout = timeouts
+        .connect
+        .or(config.get_connect_timeout().copied())
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    if !connect_timeout.is_zero() {
+        config.connect_timeout(connect_timeout);
     }
+    let url_statement_timeout = config
+        .get_options()
+        .is_some_and(|options| options.contains("statement_timeout"));
+    let statement_timeout = match timeouts.statement {
+        Some(timeout) => Some(timeout),
+        None if url_statement_timeout => None,
+        None => Some(DEFAULT_STATEMENT_TIMEOUT),
+    };
+    if let Some(timeout) = statement_timeout {
+        // Options given later win: the flag over the URL's.
+        let options = format!(
+            "{} -c statement_timeout={}",
+            config.get_options().unwrap_or(""),
+            timeout.as_millis()
+        );
+        config.options(options.trim_start());
+    }
+    config
+        .keepalives(true)
+        .keepalives_idle(NETWORK_TIMEOUT / 2)
+        .keepalives_interval(NETWORK_TIMEOUT / 6)
+        .keepalives_retries(3)
+        .tcp_user_timeout(NETWORK_TIMEOUT);
     if config.get_application_name().is_none() {
         config.application_name("support-store");
     }
-    config
-        .connect(postgres::NoTls)
-        .map_err(|source| StoreError::Connect {
-            url: display_config(&config),
-            hint: connect_hint(&source),
-            source,
-        })
+    let server = display_config(&config);
+    let connect_error = |source: postgres::Error| StoreError::Connect {
+        url: server.clone(),
+        hint: connect_hint(&source),
+        source,
+    };
+    if connect_timeout.is_zero() {
+        return config.connect(postgres::NoTls).map_err(connect_error);
+    }
+    // The driver's connect_timeout covers the TCP connect only; a server that
+    // accepts and never answers the startup message would hold it forever. The
+    // attempt runs on its own thread, left behind when it does not answer in time.
+    let (sender, receiver) = mpsc::sync_channel(1);
+    std::thread::spawn(move || {
+        let _ = sender.send(config.connect(postgres::NoTls));
+    });
+    match receiver.recv_timeout(connect_timeout) {
+        Ok(connected) => connected.map_err(connect_error),
+        Err(_) => Err(StoreError::ConnectTimeout {
+            url: server,
+            timeout: connect_timeout,
+        }),
+    }
 }
 
 fn connect_hint(error: &postgres::Error) -> &'static str {

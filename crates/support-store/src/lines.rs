@@ -7,7 +7,7 @@ use std::io::{self, BufRead, Write};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use support_core::runner::next_line;
+use support_core::input::Records;
 use support_core::ticket::message_without_position;
 use support_core::{ErrorKind, RecordError};
 
@@ -119,10 +119,11 @@ pub fn run_one<'w, T: Command, O: Serialize>(
     sink.finish()
 }
 
-/// Applies `apply` to every JSON Lines record of `input`, writing its result
-/// to `output` and error records to `errors` (or to `output` when `None`).
+/// Applies `apply` to every record of `input` (one object, an array or JSON
+/// Lines), writing its result to `output` and error records to `errors` (or
+/// to `output` when `None`).
 pub fn run_lines<'w, T: Command, O: Serialize>(
-    mut input: impl BufRead,
+    input: impl BufRead,
     output: &'w mut dyn Write,
     errors: Option<&'w mut dyn Write>,
     mut apply: impl FnMut(&T) -> Result<O, Refusal>,
@@ -132,10 +133,8 @@ pub fn run_lines<'w, T: Command, O: Serialize>(
         errors,
         summary: LinesSummary::default(),
     };
-    let mut line_no = 0;
-    while let Some(line) =
-        next_line(&mut input, &mut line_no, 1 << 20).map_err(LinesError::Input)?
-    {
+    let mut records = Records::new(input, 1 << 20).map_err(LinesError::Input)?;
+    while let Some(line) = records.next_record().map_err(LinesError::Input)? {
         let outcome = match line.bytes().and_then(parse::<T>) {
             Ok(command) => apply(&command),
             Err(error) => Err(Refusal::Record(error)),

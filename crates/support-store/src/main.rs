@@ -5,12 +5,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
-use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
-use support_core::cli::{self, exit, LogFormat};
+use jiff::{SignedDuration, Timestamp};
+use support_core::cli::{self, exit, print_error, LogFormat};
 use support_store::ingest::{IngestError, IngestOptions, IngestSummary};
 use support_store::lines::{LinesError, LinesSummary};
 use support_store::review::{Correction, Feedback};
-use support_store::{Client, StoreError, EXIT_DATABASE};
+use support_store::{parse_duration, Client, StoreError, TimeoutArgs, Timeouts, EXIT_DATABASE};
 
 const EXAMPLE: &str = r#"  export DATABASE_URL=postgres://postgres@127.0.0.1:5432/support
   support-store migrate
@@ -28,8 +28,10 @@ Exit codes:
   2  bad command line or auxiliary file (agents); nothing was done
   3  the input could not be read
   4  the output or the errors file could not be written
-  5  the database could not be reached, was lost, or refused the work (e.g. the schema
-     is not migrated or a migration file changed): the message says what to do";
+  5  the database could not be reached or did not answer within --connect-timeout, the
+     connection was lost, or the server refused the work (the schema is not migrated, a
+     migration file changed, a statement ran past --statement-timeout, a permission): the
+     message says which, and what to do. A deadlock with a concurrent ingest is retried first.";
 
 /// PostgreSQL as the system of record for triaged tickets: migrations, ingest, corrections,
 /// feedback, SLA-due tickets and maintenance.
@@ -49,6 +51,8 @@ struct Cli {
         hide_env_values = true,
     )]
     db: String,
+    #[command(flatten)]
+    timeouts: TimeoutArgs,
     /// Log format on stderr; the level comes from RUST_LOG (default: warn).
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
@@ -171,29 +175,19 @@ struct AgentsArgs {
     file: PathBuf,
 }
 
-/// `30m`, `2h`, `90d`, `1w`, `1h 30m`: days are 24 hours.
-fn parse_duration(text: &str) -> Result<SignedDuration, String> {
-    let span: Span = text
-        .parse()
-        .map_err(|e| format!("{e} (write e.g. 30m, 2h, 90d)"))?;
-    let duration = span
-        .to_duration(SpanRelativeTo::days_are_24_hours())
-        .map_err(|e| e.to_string())?;
-    if duration.is_negative() {
-        return Err("the duration is negative".into());
-    }
-    Ok(duration)
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cli::init_logging(cli.log_format);
+    let db = &Server {
+        url: cli.db,
+        timeouts: cli.timeouts.timeouts(),
+    };
     match cli.command {
-        Command::Migrate => with_client(&cli.db, |client| {
+        Command::Migrate => with_client(db, |client| {
             let report = support_store::migrate(client)?;
             print_json(&report)
         }),
-        Command::Ingest(args) => ingest(&cli.db, &args),
+        Command::Ingest(args) => ingest(db, &args),
         Command::Correct(args) => {
             let single = args.ticket.map(|ticket| Correction {
                 ticket,
@@ -201,7 +195,7 @@ fn main() -> ExitCode {
                 label: args.label.unwrap_or_default(),
                 by: args.by,
             });
-            run_lines(&cli.db, single, &args.lines, support_store::review::correct)
+            run_lines(db, single, &args.lines, support_store::review::correct)
         }
         Command::Feedback(args) => {
             let single = args.ticket.map(|ticket| Feedback {
@@ -211,19 +205,14 @@ fn main() -> ExitCode {
                 message: args.message,
                 created_at: None,
             });
-            run_lines(
-                &cli.db,
-                single,
-                &args.lines,
-                support_store::review::feedback,
-            )
+            run_lines(db, single, &args.lines, support_store::review::feedback)
         }
         Command::Due(args) => {
             let now = args.now.unwrap_or_else(Timestamp::now);
             let Ok(by) = now.checked_add(args.within) else {
                 return cli::usage_error("--within is too far in the future");
             };
-            let mut client = match support_store::connect(&cli.db) {
+            let mut client = match db.connect() {
                 Ok(client) => client,
                 Err(e) => return fail(&e),
             };
@@ -244,7 +233,7 @@ fn main() -> ExitCode {
             ) else {
                 return cli::usage_error("--archive-after or --metrics-retention is too long");
             };
-            with_client(&cli.db, |client| {
+            with_client(db, |client| {
                 let started = Instant::now();
                 let report =
                     support_store::maintain::maintain(client, archive_before, metrics_before)?;
@@ -263,7 +252,7 @@ fn main() -> ExitCode {
                 Ok(roster) => roster,
                 Err(e) => return cli::usage_error(format_args!("{e:#}")),
             };
-            with_client(&cli.db, |client| {
+            with_client(db, |client| {
                 let report = support_store::agents::load_agents(client, &roster)?;
                 print_json(&report)
             })
@@ -272,11 +261,23 @@ fn main() -> ExitCode {
 }
 
 /// Connects, runs `work`, and maps a store error to its exit code.
+/// The `--db` server and how long to wait for it.
+struct Server {
+    url: String,
+    timeouts: Timeouts,
+}
+
+impl Server {
+    fn connect(&self) -> Result<Client, StoreError> {
+        support_store::connect_with(&self.url, self.timeouts)
+    }
+}
+
 fn with_client(
-    url: &str,
+    db: &Server,
     work: impl FnOnce(&mut Client) -> Result<ExitCode, StoreError>,
 ) -> ExitCode {
-    support_store::connect(url)
+    db.connect()
         .and_then(|mut client| work(&mut client))
         .unwrap_or_else(|e| fail(&e))
 }
@@ -290,14 +291,14 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<ExitCode, StoreError> {
         Ok(()) => ExitCode::from(exit::OK),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
         Err(e) => {
-            eprintln!("error: cannot write output: {e}");
+            print_error(format_args!("cannot write output: {e}"));
             ExitCode::from(exit::OUTPUT)
         }
     })
 }
 
 fn fail(error: &StoreError) -> ExitCode {
-    eprintln!("error: {error}");
+    print_error(error);
     ExitCode::from(error.exit_code())
 }
 
@@ -307,7 +308,7 @@ fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, ExitCode> 
         Some(path) => File::open(path)
             .map(|f| Box::new(BufReader::with_capacity(256 << 10, f)) as Box<dyn BufRead + Send>)
             .map_err(|e| {
-                eprintln!("error: cannot open input {}: {e}", path.display());
+                print_error(format_args!("cannot open input {}: {e}", path.display()));
                 ExitCode::from(exit::INPUT)
             }),
     }
@@ -316,14 +317,17 @@ fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, ExitCode> 
 fn open_errors(path: Option<&Path>) -> Result<Option<BufWriter<File>>, ExitCode> {
     path.map(|path| {
         File::create(path).map(BufWriter::new).map_err(|e| {
-            eprintln!("error: cannot create errors file {}: {e}", path.display());
+            print_error(format_args!(
+                "cannot create errors file {}: {e}",
+                path.display()
+            ));
             ExitCode::from(exit::OUTPUT)
         })
     })
     .transpose()
 }
 
-fn ingest(url: &str, args: &IngestArgs) -> ExitCode {
+fn ingest(db: &Server, args: &IngestArgs) -> ExitCode {
     let input = match open_input(args.input.as_deref()) {
         Ok(input) => input,
         Err(code) => return code,
@@ -332,7 +336,7 @@ fn ingest(url: &str, args: &IngestArgs) -> ExitCode {
         Ok(file) => file,
         Err(code) => return code,
     };
-    let mut client = match support_store::connect(url) {
+    let mut client = match db.connect() {
         Ok(client) => client,
         Err(e) => return fail(&e),
     };
@@ -376,7 +380,7 @@ fn ingest(url: &str, args: &IngestArgs) -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            print_error(&e);
             match e {
                 IngestError::Input(_) => exit::INPUT,
                 IngestError::Output(_) => exit::OUTPUT,
@@ -421,7 +425,7 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 
 /// `correct` and `feedback`: one command from the flags, or JSON Lines.
 fn run_lines<T, O>(
-    url: &str,
+    db: &Server,
     single: Option<T>,
     args: &LinesArgs,
     apply: impl Fn(&mut Client, &T) -> Result<O, support_store::lines::Refusal>,
@@ -434,7 +438,7 @@ where
         Ok(file) => file,
         Err(code) => return code,
     };
-    let mut client = match support_store::connect(url) {
+    let mut client = match db.connect() {
         Ok(client) => client,
         Err(e) => return fail(&e),
     };
@@ -480,6 +484,6 @@ fn lines_failure(error: &LinesError) -> ExitCode {
         LinesError::Output(_) => exit::OUTPUT,
         LinesError::Store(e) => e.exit_code(),
     };
-    eprintln!("error: {error}");
+    print_error(error);
     ExitCode::from(code)
 }

@@ -5,6 +5,8 @@
 //! Everything PostgreSQL would refuse is refused here, per record, so a batch
 //! only fails for reasons outside the data (the connection, the server).
 
+use std::borrow::Cow;
+
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -184,15 +186,38 @@ struct EscalationResult {
 }
 
 impl TicketRow {
-    /// Reads one JSON Lines record. The error names the field at fault; the
-    /// ticket's id, when readable, goes into the error record by the caller.
+    /// Reads one JSON Lines record (`record` is `line` parsed) as
+    /// `support-triage` accepts it, so that whatever triage passed on is
+    /// stored: `\u0000`, which PostgreSQL cannot hold in text or jsonb,
+    /// becomes U+FFFD (with a warning naming the ticket), and a key repeated
+    /// inside an object keeps its first place and its last value, as the
+    /// runner reads it. The error names the field at fault; the ticket's id,
+    /// when readable, goes into the error record by the caller.
     pub fn parse(line: &str, record: &Record<'_>) -> Result<TicketRow, RecordError> {
-        if has_nul_escape(line) {
-            return Err(RecordError::new(
-                support_core::ErrorKind::InvalidField,
-                "a string holds \\u0000, which PostgreSQL cannot store in text or jsonb: remove it",
-            ));
+        if let Cow::Owned(replaced) = replace_nul_escapes(line.as_bytes()) {
+            let replaced = String::from_utf8(replaced).expect("ASCII replaced by ASCII");
+            let record = Record::parse(replaced.as_bytes())?;
+            let row = TicketRow::parse(&replaced, &record)?;
+            tracing::warn!(
+                id = %row.columns.id,
+                "\\u0000 replaced by U+FFFD: PostgreSQL cannot store NUL in text or jsonb"
+            );
+            return Ok(row);
         }
+        match TicketRow::read(line, record) {
+            Err(error) if error.message.starts_with("duplicate field") => {
+                // A parsed object keeps a repeated key's first place and last value.
+                let object: serde_json::Value =
+                    serde_json::from_str(line).map_err(|_| error.clone())?;
+                let text = object.to_string();
+                let record = Record::parse(text.as_bytes())?;
+                TicketRow::read(&text, &record)
+            }
+            read => read,
+        }
+    }
+
+    fn read(line: &str, record: &Record<'_>) -> Result<TicketRow, RecordError> {
         let ticket = Ticket::from_record(record)?;
         let id = match &ticket.id {
             Some(id) => id.to_string(),
@@ -385,18 +410,24 @@ pub fn read<T: DeserializeOwned>(record: &Record<'_>, key: &str) -> Result<Optio
     })
 }
 
-/// Whether the JSON text holds the escape `\u0000` (not an escaped backslash
-/// followed by `u0000`).
-fn has_nul_escape(json: &str) -> bool {
-    let bytes = json.as_bytes();
-    memchr::memmem::find_iter(bytes, b"\\u0000").any(|at| {
-        let backslashes_before = bytes[..at]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b'\\')
-            .count();
-        backslashes_before % 2 == 0
-    })
+/// The JSON text with every escape `\u0000` (not an escaped backslash
+/// followed by `u0000`) spelled `\uFFFD`, the replacement character: the
+/// same length, so nothing else moves. Borrowed when there is none.
+fn replace_nul_escapes(json: &[u8]) -> Cow<'_, [u8]> {
+    let escapes: Vec<usize> = memchr::memmem::find_iter(json, b"\\u0000")
+        .filter(|&at| {
+            let backslashes_before = json[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+            backslashes_before % 2 == 0
+        })
+        .collect();
+    if escapes.is_empty() {
+        return Cow::Borrowed(json);
+    }
+    let mut replaced = json.to_vec();
+    for at in escapes {
+        replaced[at + 2..at + 6].copy_from_slice(b"FFFD");
+    }
+    Cow::Owned(replaced)
 }
 
 #[cfg(test)]
@@ -501,10 +532,33 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("closed_at"));
     }
 
+    fn accepted(line: &str) -> TicketRow {
+        parse(line).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
     #[test]
-    fn a_nul_escape_is_refused_but_an_escaped_backslash_is_not() {
-        assert!(parse(r#"{"id":"A","subject":"a\u0000b"}"#).is_err());
-        assert!(parse(r#"{"id":"A","subject":"a\\u0000b"}"#).is_ok());
-        assert!(parse(r#"{"id":"A","subject":"a\\\u0000b"}"#).is_err());
+    fn a_nul_escape_becomes_the_replacement_character_but_an_escaped_backslash_stays() {
+        let row = accepted(
+            r#"{"id":"A","subject":"a\u0000b","messages":[{"role":"user","content":"\u0000"}]}"#,
+        );
+        assert_eq!(row.columns.subject.as_deref(), Some("a\u{FFFD}b"));
+        assert_eq!(row.messages[0].content, "\u{FFFD}");
+        assert!(!row.ticket.contains("\\u0000"), "{}", row.ticket);
+        let row = accepted(r#"{"id":"A","subject":"a\\u0000b"}"#);
+        assert_eq!(row.columns.subject.as_deref(), Some(r"a\u0000b"));
+        let row = accepted(r#"{"id":"A","subject":"a\\\u0000b"}"#);
+        assert_eq!(row.columns.subject.as_deref(), Some("a\\\u{FFFD}b"));
+    }
+
+    #[test]
+    fn a_key_repeated_inside_customer_keeps_its_last_value_as_the_runner_reads_it() {
+        let row = accepted(
+            r#"{"id":"A","customer":{"email":"old@x.es","name":"Ana","email":"new@x.es"},"id":"B"}"#,
+        );
+        assert_eq!(row.columns.id, "B");
+        assert_eq!(row.columns.customer_email.as_deref(), Some("new@x.es"));
+        assert_eq!(row.columns.customer_name.as_deref(), Some("Ana"));
+        let stored: serde_json::Value = serde_json::from_str(&row.ticket).unwrap();
+        assert_eq!(stored["customer"]["email"], "new@x.es");
     }
 }

@@ -7,8 +7,9 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 
 use rayon::prelude::*;
-use support_core::runner::{id_string, read_batch, RawLine};
-use support_core::Record;
+use support_core::input::{RawRecord, Records};
+use support_core::runner::id_string;
+use support_core::{Record, RecordError};
 use support_route::agents::Roster;
 use support_store::ingest::error_record;
 use support_store::row::TicketRow as StoredRow;
@@ -55,21 +56,19 @@ impl FileSource {
             None => (Box::new(io::stdin()), None),
         };
         let bar = progress_bar(options.progress, total, Unit::Bytes);
-        let mut input = BufReader::with_capacity(256 << 10, bar.wrap_read(input));
+        let input = BufReader::with_capacity(256 << 10, bar.wrap_read(input));
+        let input_error = |source| ExportError::Input {
+            what: what.clone(),
+            source,
+        };
+        let mut records = Records::new(input, self.max_record_bytes).map_err(input_error)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads)
             .build()
             .map_err(|e| ExportError::Usage(format!("cannot start worker threads: {e}")))?;
         let mut summary = ReadSummary::default();
-        let mut line_no = 0;
         loop {
-            let batch =
-                read_batch(&mut input, &mut line_no, self.max_record_bytes).map_err(|source| {
-                    ExportError::Input {
-                        what: what.clone(),
-                        source,
-                    }
-                })?;
+            let batch = records.next_batch().map_err(input_error)?;
             if batch.is_empty() {
                 break;
             }
@@ -126,21 +125,26 @@ impl FileSource {
     }
 }
 
-/// A row, or the serialized error record (with its newline) that takes the line's place.
-fn parse_line(line: &RawLine) -> Result<TicketRow, Vec<u8>> {
-    let mut id = None;
-    let result = line.bytes().and_then(|bytes| {
-        let record = Record::parse(bytes)?;
-        id = id_string(&record);
-        // Record::parse has checked the UTF-8.
-        let text = std::str::from_utf8(bytes).expect("a parsed record is UTF-8");
-        StoredRow::parse(text, &record)
-    });
-    result.map(TicketRow::from_stored).map_err(|error| {
-        let mut bytes = error_record(&error, line.number, id);
+/// A row, or the serialized error record (with its newline) that takes the
+/// line's place; an earlier tool's error record is passed on unchanged.
+fn parse_line(line: &RawRecord) -> Result<TicketRow, Vec<u8>> {
+    let error_line = |error: &RecordError, id| {
+        let mut bytes = error_record(error, line.number, id);
         bytes.push(b'\n');
         bytes
-    })
+    };
+    let bytes = line.bytes().map_err(|e| error_line(&e, None))?;
+    let record = Record::parse(bytes).map_err(|e| error_line(&e, None))?;
+    if record.is_error_record() {
+        let mut bytes = record.to_json();
+        bytes.push(b'\n');
+        return Err(bytes);
+    }
+    // Record::parse has checked the UTF-8.
+    let text = std::str::from_utf8(bytes).expect("a parsed record is UTF-8");
+    StoredRow::parse(text, &record)
+        .map(TicketRow::from_stored)
+        .map_err(|e| error_line(&e, id_string(&record)))
 }
 
 /// Ratings by ticket id. A bad line is a usage error naming the file, line and field:

@@ -17,9 +17,11 @@ use crate::filter::Filter;
 use crate::metrics::AgentNames;
 use crate::row::{Activity, Conversation, Feedback, TicketRow, COLUMNS};
 use support_store::row::TicketColumns;
+use support_store::Timeouts;
 
 pub struct PgSource {
     url: String,
+    timeouts: Timeouts,
     client: Option<Client>,
 }
 
@@ -31,14 +33,20 @@ impl PgSource {
     pub fn new(url: impl Into<String>) -> PgSource {
         PgSource {
             url: url.into(),
+            timeouts: Timeouts::default(),
             client: None,
         }
+    }
+
+    /// How long to wait for the server (default: [`Timeouts::default`]).
+    pub fn with_timeouts(self, timeouts: Timeouts) -> PgSource {
+        PgSource { timeouts, ..self }
     }
 
     /// Connects on first use, and checks the schema is the one this build reads.
     fn client(&mut self) -> Result<&mut Client, ExportError> {
         if self.client.is_none() {
-            let mut client = support_store::connect(&self.url)?;
+            let mut client = support_store::connect_with(&self.url, self.timeouts)?;
             support_store::migrate::ensure_current(&mut client)?;
             self.client = Some(client);
         }

@@ -43,6 +43,121 @@ fn server_down_is_a_clear_error_with_its_exit_code_and_no_output() {
     }
 }
 
+/// A server that accepts connections and never answers (the kernel completes
+/// the TCP handshake of a listener that never calls accept): every command
+/// gives up after --connect-timeout with exit 5, naming the server and the
+/// timeout, never the password.
+#[test]
+fn a_server_that_never_answers_times_out_naming_the_server_and_the_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let url = format!("postgres://postgres:secret@127.0.0.1:{port}/support");
+    for args in [&["migrate"][..], &["ingest"], &["due"]] {
+        let started = Instant::now();
+        let out = store_at(
+            &url,
+            &[args, &["--connect-timeout", "500ms"]].concat(),
+            &jsonl(&[ticket("T-1", json!({}))]),
+        );
+        let elapsed = started.elapsed();
+        assert_eq!(out.status.code(), Some(5), "{args:?}: {}", stderr(&out));
+        assert!(
+            elapsed < Duration::from_secs(5),
+            "{args:?} took {elapsed:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let message = stderr(&out);
+        assert!(
+            message.contains(&format!(
+                "cannot connect to PostgreSQL at postgres://postgres@127.0.0.1:{port}/support: no answer within 500ms"
+            )),
+            "{message}"
+        );
+        assert!(message.contains("--connect-timeout"), "{message}");
+        assert!(!message.contains("secret"), "{message}");
+    }
+}
+
+/// A statement that waits on a lock longer than --statement-timeout is
+/// cancelled by the server: exit 5, the server's words, and what to do.
+#[test]
+fn a_statement_longer_than_the_statement_timeout_is_cancelled() {
+    let db = migrated();
+    let mut locker = db.connect().unwrap();
+    let mut lock = locker.transaction().unwrap();
+    lock.batch_execute("LOCK TABLE tickets IN EXCLUSIVE MODE")
+        .unwrap();
+    let started = Instant::now();
+    let out = store(
+        &db,
+        &["ingest", "--statement-timeout", "1s"],
+        &jsonl(&[ticket("T-1", json!({}))]),
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let message = stderr(&out);
+    assert!(
+        message.contains("canceling statement due to statement timeout")
+            && message.contains("[SQLSTATE 57014]")
+            && message.contains("--statement-timeout"),
+        "{message}"
+    );
+    lock.rollback().unwrap();
+}
+
+/// Deadlocks and serialization failures are retried; any other refusal by the
+/// server is reported as such (its message and SQLSTATE), not as a server
+/// that is down.
+#[test]
+fn a_serialization_failure_is_retried_and_a_real_error_is_reported_as_such() {
+    let db = migrated();
+    let mut admin = db.connect().unwrap();
+    // Fails the first batch once: nextval is not rolled back with the batch.
+    admin
+        .batch_execute(
+            "CREATE SEQUENCE attempts;
+             CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF nextval('attempts') = 1 THEN
+                     RAISE EXCEPTION 'could not serialize access' USING ERRCODE = 'serialization_failure';
+                 END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER refuse BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION refuse();",
+        )
+        .unwrap();
+    let input = jsonl(&[ticket("T-1", json!({})), ticket("T-2", json!({}))]);
+    let out = store(&db, &["ingest"], &input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("trying again"), "{}", stderr(&out));
+    assert_eq!(count(&mut admin, "SELECT count(*) FROM tickets"), 2);
+
+    admin
+        .batch_execute(
+            "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 RAISE EXCEPTION 'permission denied for table tickets' USING ERRCODE = 'insufficient_privilege';
+             END $$;",
+        )
+        .unwrap();
+    let out = store(&db, &["ingest"], &jsonl(&[ticket("T-3", json!({}))]));
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains("PostgreSQL refused the work: ERROR: permission denied for table tickets [SQLSTATE 42501]"),
+        "{message}"
+    );
+    assert!(message.contains("hint: grant"), "{message}");
+    assert!(!message.contains("trying again"), "not retried: {message}");
+    for wrong in [
+        "cannot connect",
+        "lost the connection",
+        "once the database is back",
+    ] {
+        assert!(!message.contains(wrong), "{message}");
+    }
+}
+
 #[test]
 fn a_bad_url_is_a_usage_error() {
     let out = store_at("postgres://[::1", &["migrate"], "");

@@ -4,6 +4,7 @@
 mod common;
 mod due_maintain;
 mod faults;
+mod forms;
 mod ingest;
 mod migrate;
 mod review;
