@@ -244,6 +244,7 @@ impl Categorizer {
                 confidence, self.config.review_threshold
             ));
         }
+        reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
         Category {
             name: self.category_names[best].clone(),
             subcategory: label.filter(|l| *l != self.category_names[best]),

@@ -40,7 +40,8 @@ Exit codes:
   3  the input could not be read at all (an I/O error; a broken JSON array keeps its elements
      before the break and ends with an error record, code 1)
   4  the output or the errors file could not be written
-  5  the database could not be reached, lost the connection or is not migrated (tools with --db)
+  5  the database could not be reached or timed out, lost the connection, refused the work
+     (its message and SQLSTATE are printed) or is not migrated (tools with --db)
 A closed output (e.g. `| head -1`) stops the tool quietly with code 0.";
 
 /// Builds the `--help` epilogue: the tool's example, then the exit codes.

@@ -160,6 +160,72 @@ impl fmt::Display for FieldName {
     }
 }
 
+/// The most bytes of customer text a tool analyses in one ticket (256 KiB):
+/// subject, main text and user messages, in that order, up to this many.
+///
+/// Analysing text costs tens of bytes of tokens and features per byte, so
+/// without a limit a long ticket costs a large multiple of its size (a
+/// 15 MiB description cost 1.3 GB); with it, a record costs a small multiple
+/// of its size plus a constant. Real tickets are a few KiB and are read
+/// whole; the text past the limit still passes through to the output.
+pub const ANALYSED_TEXT_BYTES: usize = 256 * 1024;
+
+/// How far past a cut to look back for a space, so a cut does not split a word.
+const CUT_LOOKBACK_BYTES: usize = 64;
+
+/// The first at most `limit` bytes of `text`, ending at a character boundary
+/// and, when there is whitespace in the last few bytes, at a word boundary.
+/// `text` itself when it fits.
+pub fn analysed_prefix(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let window = end.saturating_sub(CUT_LOOKBACK_BYTES);
+    // Whitespace is ASCII here, so `at` is a char boundary.
+    match text.as_bytes()[window..end]
+        .iter()
+        .rposition(u8::is_ascii_whitespace)
+    {
+        Some(at) if window + at > 0 => &text[..window + at],
+        _ => &text[..end],
+    }
+}
+
+/// Part of a ticket's customer text left out of the analysis (see [`ANALYSED_TEXT_BYTES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextCut {
+    /// Bytes of customer text analysed.
+    pub analysed: usize,
+    /// Bytes of customer text in the ticket.
+    pub total: usize,
+    /// The field that was cut, if one was read in part.
+    pub first_cut: Option<FieldName>,
+    /// Fields after the cut not read at all.
+    pub fields_not_read: usize,
+}
+
+impl fmt::Display for TextCut {
+    /// The sentence every tool adds to its `reasons` for a cut ticket.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "text cut: analysed the first {} of {} bytes of customer text (limit {ANALYSED_TEXT_BYTES})",
+            self.analysed, self.total
+        )?;
+        if let Some(field) = self.first_cut {
+            write!(f, "; {field} read in part")?;
+        }
+        if self.fields_not_read > 0 {
+            write!(f, "; {} later field(s) not read", self.fields_not_read)?;
+        }
+        f.write_str("; the text itself passes through untouched")
+    }
+}
+
 impl<'a> Ticket<'a> {
     /// Reads the typed view of a record. A field of the wrong type is an
     /// `invalid_field` error naming its path (e.g. `customer.tier`).
@@ -213,8 +279,55 @@ impl<'a> Ticket<'a> {
         }
     }
 
-    /// The customer's own words: subject, main text, then the user's messages.
+    /// The customer's own words the tools analyse: subject, main text, then
+    /// the user's messages, at most [`ANALYSED_TEXT_BYTES`] in all. The field
+    /// that crosses the limit is cut (at a word boundary when one is near)
+    /// and later fields are not read; [`Ticket::text_cut`] says so, for the
+    /// reasons. The record's text itself passes through untouched.
     pub fn customer_texts(&self) -> impl Iterator<Item = TextField<'_>> {
+        // Zero once a field is cut: what follows a cut is not read.
+        let mut left = ANALYSED_TEXT_BYTES;
+        self.all_customer_texts().map_while(move |field| {
+            let text = analysed_prefix(field.text, left);
+            if text.is_empty() {
+                return None;
+            }
+            left = match text.len() < field.text.len() {
+                true => 0,
+                false => left - text.len(),
+            };
+            Some(TextField { text, ..field })
+        })
+    }
+
+    /// Whether [`Ticket::customer_texts`] leaves part of the customer's text
+    /// out, and how much.
+    pub fn text_cut(&self) -> Option<TextCut> {
+        let mut cut = TextCut {
+            analysed: 0,
+            total: 0,
+            first_cut: None,
+            fields_not_read: 0,
+        };
+        let mut analysed = self.customer_texts();
+        for field in self.all_customer_texts() {
+            cut.total += field.text.len();
+            match analysed.next() {
+                Some(kept) => {
+                    cut.analysed += kept.text.len();
+                    if kept.text.len() < field.text.len() {
+                        cut.first_cut.get_or_insert(field.field);
+                    }
+                }
+                None => cut.fields_not_read += 1,
+            }
+        }
+        (cut.analysed < cut.total).then_some(cut)
+    }
+
+    /// Every piece of the customer's own words, whole: subject, main text,
+    /// then the user's messages.
+    fn all_customer_texts(&self) -> impl Iterator<Item = TextField<'_>> {
         let subject = self
             .subject
             .as_deref()
@@ -424,6 +537,51 @@ mod tests {
         let m = map(json!({"subject": "x", "created_at": "yesterday"}));
         let err = Ticket::from_map(&m).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("created_at"));
+    }
+
+    #[test]
+    fn tools_analyse_at_most_the_limit_of_a_long_ticket() {
+        let description = "palabra ".repeat(ANALYSED_TEXT_BYTES / 8 + 1000);
+        let m = map(json!({
+            "subject": "Hola",
+            "description": description,
+            "messages": [{"role": "user", "content": "ayuda"}, {"role": "user", "content": "ya"}]
+        }));
+        let t = Ticket::from_map(&m).unwrap();
+        let texts: Vec<TextField> = t.customer_texts().collect();
+        let analysed: usize = texts.iter().map(|f| f.text.len()).sum();
+        assert!(analysed <= ANALYSED_TEXT_BYTES && analysed > ANALYSED_TEXT_BYTES - 64);
+        assert_eq!(texts.len(), 2, "the messages after the cut are not read");
+        assert!(texts[1].text.ends_with("palabra"), "cut at a word boundary");
+        let cut = t.text_cut().unwrap();
+        assert_eq!(
+            (cut.analysed, cut.total),
+            (analysed, 4 + description.len() + 7)
+        );
+        assert_eq!(cut.first_cut, Some(FieldName::Description));
+        assert_eq!(cut.fields_not_read, 2);
+        assert!(cut.to_string().starts_with(&format!(
+            "text cut: analysed the first {analysed} of {} bytes",
+            cut.total
+        )));
+    }
+
+    #[test]
+    fn a_ticket_under_the_limit_is_read_whole() {
+        let m = map(json!({"subject": "Hola", "description": "x".repeat(1000),
+            "messages": [{"role": "user", "content": "ayuda"}]}));
+        let t = Ticket::from_map(&m).unwrap();
+        assert_eq!(t.customer_texts().count(), 3);
+        assert_eq!(t.text_cut(), None);
+    }
+
+    #[test]
+    fn a_cut_ends_at_a_character_boundary() {
+        let text = "ñ".repeat(100);
+        assert_eq!(analysed_prefix(&text, 7), "ñññ");
+        assert_eq!(analysed_prefix(&text, 1), "");
+        assert_eq!(analysed_prefix("ab cd", 4), "ab");
+        assert_eq!(analysed_prefix("ab cd", 5), "ab cd");
     }
 
     #[test]

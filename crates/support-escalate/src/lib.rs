@@ -12,13 +12,13 @@ use jiff::{SignedDuration, Timestamp};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use support_core::ticket::Message;
+use support_core::ticket::{analysed_prefix, Message, ANALYSED_TEXT_BYTES};
 use support_core::{round3, Context, FieldName, RecordError, Role, Ticket, Tool};
 use support_priority::{
     Level, Prioritizer, PriorityConfig, SentimentReading, Sla, SlaClock, SlaStatus,
 };
 use support_sentiment::Trend;
-use support_text::{fold, matched_text, tokenize, PhraseSet};
+use support_text::{folded_chars, matched_text, tokenize, PhraseSet};
 
 pub use config::{
     BotConfidenceCheck, BotTurnsCheck, ConfidenceConfig, CriticalWords, Effect, EscalateConfig,
@@ -226,7 +226,7 @@ impl Escalator {
 
         let mut fired = Vec::new();
         self.sla_triggers(&priority, now, &mut fired);
-        self.bot_triggers(ticket, resolved, &mut fired);
+        let bot_text_cut = self.bot_triggers(ticket, resolved, &mut fired);
         self.customer_word_triggers(ticket, &mut fired);
         self.sentiment_trigger(&sentiment, &mut fired);
         self.vip_trigger(ticket, &mut fired);
@@ -265,6 +265,8 @@ impl Escalator {
                 (Vec::new(), Vec::new())
             }
         };
+        reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
+        reasons.extend(bot_text_cut);
 
         let confidence = self.confidence(&fired, escalate, &priority);
         Escalation {
@@ -349,13 +351,21 @@ impl Escalator {
 
     /// Checks on the bot, while it is the one answering: once an agent has
     /// replied after the bot's last message, the bot's struggles are moot.
-    fn bot_triggers<'c>(&'c self, ticket: &Ticket<'_>, resolved: bool, fired: &mut Vec<Fired<'c>>) {
+    /// Returns the reason to give when the last bot message was too long to
+    /// read whole (see [`ANALYSED_TEXT_BYTES`]).
+    fn bot_triggers<'c>(
+        &'c self,
+        ticket: &Ticket<'_>,
+        resolved: bool,
+        fired: &mut Vec<Fired<'c>>,
+    ) -> Option<String> {
         let messages = &ticket.messages;
         let last_bot = messages.iter().rposition(|m| m.role == Role::Bot);
         let last_agent = messages.iter().rposition(|m| m.role == Role::Agent);
         if last_agent.is_some() && last_agent > last_bot {
-            return;
+            return None;
         }
+        let mut text_cut = None;
         let check = &self.config.bot_confidence;
         if let Some((value, field)) = lowest_bot_confidence(ticket, last_bot) {
             if value < check.below {
@@ -369,7 +379,16 @@ impl Escalator {
         }
         if let Some(last) = last_bot {
             let last_field = FieldName::Message(last);
-            let tokens = tokenize(&messages[last].content);
+            let content = &messages[last].content;
+            let read = analysed_prefix(content, ANALYSED_TEXT_BYTES);
+            if read.len() < content.len() {
+                text_cut = Some(format!(
+                    "text cut: read the first {} of {} bytes of the last bot message ({last_field}, limit {ANALYSED_TEXT_BYTES})",
+                    read.len(),
+                    content.len()
+                ));
+            }
+            let tokens = tokenize(read);
             if let Some(m) = self.bot_fallback_phrases.find_all(&tokens).first() {
                 let detail = format!(
                     "last bot message ({last_field}) says \"{}\"",
@@ -406,6 +425,7 @@ impl Escalator {
             );
             fired.push(fire(TriggerKind::BotTurns, &turns_check.escalation, detail));
         }
+        text_cut
     }
 
     /// A request for a person, and each group of critical words, at their first occurrence.
@@ -587,14 +607,16 @@ fn lowest_bot_confidence(ticket: &Ticket<'_>, last_bot: Option<usize>) -> Option
     let top = ticket
         .raw_field("bot_confidence")
         .map(|v| (v, "bot_confidence".to_string()));
+    // Only the one value is read, not the whole object or transcript as a
+    // tree: those are as long as the ticket, and a tree costs several times that.
     let metadata = ticket
-        .raw_field("metadata")
-        .and_then(|mut m| m.get_mut("bot_confidence").map(Value::take))
+        .prior::<BotConfidence>("metadata")
+        .and_then(|m| m.bot_confidence)
         .map(|v| (v, "metadata.bot_confidence".to_string()));
     let last_message = last_bot.and_then(|i| {
-        let mut messages = ticket.raw_field("messages")?;
+        let messages = ticket.prior::<Vec<MessageConfidence>>("messages")?;
         Some((
-            messages.get_mut(i)?.get_mut("confidence")?.take(),
+            messages.into_iter().nth(i)?.confidence?,
             format!("messages[{i}].confidence"),
         ))
     });
@@ -605,15 +627,30 @@ fn lowest_bot_confidence(ticket: &Ticket<'_>, last_bot: Option<usize>) -> Option
         .min_by(|a, b| a.0.total_cmp(&b.0))
 }
 
-/// An earlier bot message with the same words as the one at `last`.
+#[derive(Deserialize)]
+struct BotConfidence {
+    #[serde(default)]
+    bot_confidence: Option<Value>,
+}
+
+/// A message of the transcript as the bot-confidence check reads it: the
+/// content is skipped, not copied.
+#[derive(Deserialize)]
+struct MessageConfidence {
+    #[serde(default)]
+    confidence: Option<Value>,
+}
+
+/// An earlier bot message with the same words as the one at `last`, compared
+/// folded character by character: no folded copy of any message is made.
 fn earlier_same_bot_message(messages: &[Message<'_>], last: usize) -> Option<usize> {
-    let words = fold(messages[last].content.trim());
+    let words = messages[last].content.trim();
     if words.is_empty() {
         return None;
     }
-    messages[..last]
-        .iter()
-        .rposition(|m| m.role == Role::Bot && fold(m.content.trim()) == words)
+    messages[..last].iter().rposition(|m| {
+        m.role == Role::Bot && folded_chars(m.content.trim()).eq(folded_chars(words))
+    })
 }
 
 /// The deadline a running SLA clock sets, with its basis.

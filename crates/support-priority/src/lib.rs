@@ -285,6 +285,7 @@ impl Prioritizer {
         );
         let sla = self.sla(ticket, level, resolved, now);
         reasons.extend(sla_reasons(ticket, &sla, level));
+        reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
 
         let lifted_by_floor = level != by_score;
         let missing_signals = [

@@ -175,6 +175,8 @@ struct TicketLanguage {
     /// Where the language came from, for the reasons.
     source: String,
     confidence: f64,
+    /// Read from the text (which may have been cut), not given.
+    detected: bool,
 }
 
 /// Everything the rules and the agent ranking read of one ticket.
@@ -315,6 +317,9 @@ impl Router {
         let facts = self.facts(ticket);
         let language = &facts.language;
         let mut reasons = vec![format!("language {} {}", language.code, language.source)];
+        if language.detected {
+            reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
+        }
 
         let matched = self
             .rules
@@ -400,6 +405,7 @@ impl Router {
             code: normalize_language(code),
             source: format!("from {source}"),
             confidence: 1.0,
+            detected: false,
         };
         if let Some(code) = ticket.language.as_deref().filter(|c| !c.trim().is_empty()) {
             return given(code, "the ticket's `language`");
@@ -418,6 +424,7 @@ impl Router {
             code: detection.language.code().to_string(),
             source: format!("detected from the text ({})", round3(detection.confidence)),
             confidence: detection.confidence,
+            detected: true,
         }
     }
 

@@ -192,6 +192,7 @@ impl Analyzer {
             ));
         }
         reasons.push(language_reason);
+        reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
 
         Sentiment {
             label,

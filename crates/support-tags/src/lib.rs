@@ -382,6 +382,7 @@ impl Tagger {
         } else {
             kept.iter().map(|c| c.tag.confidence).sum::<f64>() / kept.len() as f64
         };
+        reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
         Tags {
             tags: kept.into_iter().map(|c| c.tag).collect(),
             confidence: round3(confidence),

@@ -6,5 +6,5 @@ pub mod phrases;
 pub use lang::Detection;
 pub use lang::{detect_language, Language};
 pub use normalize::TokenKind;
-pub use normalize::{fold, tokenize, Token};
+pub use normalize::{fold, folded_chars, tokenize, Token};
 pub use phrases::{matched_text, PhraseMatch, PhraseSet};
