@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: formatting, lints, then unit and integration tests of
-# every crate (the integration tests run the real binaries), then the engine
+# every crate (the integration tests run the real binaries), then a bounded
+# fuzzing run of each cargo-fuzz target (fuzz/run.sh), then the engine
 # tests (scripts/test-engines.sh). CI runs this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,12 @@ cargo build --workspace --bins
 echo "== unit and integration tests (PostgreSQL ones on 127.0.0.1:5432)"
 scripts/start-postgres.sh
 cargo test --workspace
+
+echo "== fuzz: each cargo-fuzz target (record, runner, config) for ${FUZZ_SECONDS:-60} s from its seeds"
+# Its own package and target dir (fuzz/), built by cargo-fuzz on the stable
+# toolchain (RUSTC_BOOTSTRAP=1); installs the pinned cargo-fuzz if missing.
+# A crash fails the step; its reproducer is in fuzz/artifacts/<target>/.
+fuzz/run.sh "${FUZZ_SECONDS:-60}"
 
 echo "== engine tests: Airflow and n8n for real, Kestra flows through their commands"
 scripts/test-engines.sh

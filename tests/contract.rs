@@ -165,7 +165,7 @@ fn a_broken_array_keeps_its_good_elements_and_ends_with_an_error_record() {
     );
     r.assert_no_panic();
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let out: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let out: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(out[0]["id"], "a");
     assert!(out[0]["tags"].is_object());
     assert_eq!(out[1]["error"]["kind"], "invalid_json");

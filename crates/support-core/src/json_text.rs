@@ -44,6 +44,67 @@ pub(crate) fn string_end(json: &[u8], start: usize) -> (usize, bool) {
     (json.len(), escaped)
 }
 
+/// The top-level `id` (a string or a number) of an object's JSON text, found
+/// by a scan that needs only the text up to it: the error record of a ticket
+/// cut short, nested too deep or holding a key no Rust string can hold still
+/// names the ticket.
+pub fn top_level_id(json: &[u8]) -> Option<String> {
+    let start = json.iter().position(|b| !b.is_ascii_whitespace())?;
+    if json[start] != b'{' {
+        return None;
+    }
+    let skip_blank = |mut i: usize| {
+        while json.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let (mut depth, mut expect_key, mut i) = (0usize, false, start);
+    while i < json.len() {
+        match json[i] {
+            b'"' => {
+                let end = string_end(json, i).0;
+                if depth == 1 && expect_key {
+                    if json.get(i..=end) == Some(&b"\"id\""[..]) {
+                        let value = skip_blank(end + 1);
+                        if json.get(value) != Some(&b':') {
+                            return None;
+                        }
+                        let value = skip_blank(value + 1);
+                        let value_end = match json.get(value) {
+                            Some(b'"') => string_end(json, value).0 + 1,
+                            _ => {
+                                value
+                                    + json[value..]
+                                        .iter()
+                                        .take_while(|b| !b",}] \t\r\n".contains(b))
+                                        .count()
+                            }
+                        };
+                        return match serde_json::from_slice(json.get(value..value_end)?).ok()? {
+                            serde_json::Value::String(s) => Some(s),
+                            serde_json::Value::Number(n) => Some(n.to_string()),
+                            _ => None,
+                        };
+                    }
+                    expect_key = false;
+                }
+                i = end;
+            }
+            b'{' => {
+                depth += 1;
+                expect_key = depth == 1;
+            }
+            b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => expect_key = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Copies valid JSON without the whitespace between tokens; strings with
 /// escapes are re-escaped as serde_json writes them. A string that does not
 /// decode (a lone surrogate such as `"\ud800"`) is copied as it was written:
@@ -158,12 +219,36 @@ mod tests {
     }
 
     #[test]
+    fn the_id_is_found_in_text_that_does_not_parse() {
+        for (json, id) in [
+            (&br#"{"id":"X","subject":"#[..], Some("X")),
+            (
+                br#" { "a" : {"id": 1}, "\udc00": 2, "id" : 42 , "x": [[["#,
+                Some("42"),
+            ),
+            (br#"{"list":["id", "x"],"id":"a\"b"}"#, Some("a\"b")),
+            (br#"{"meta":{"id":"inner"}}"#, None),
+            (br#"["id", 1]"#, None),
+            (br#"{"id":[1]}"#, None),
+            (br#"{"id""#, None),
+        ] {
+            assert_eq!(
+                top_level_id(json).as_deref(),
+                id,
+                "{}",
+                String::from_utf8_lossy(json)
+            );
+        }
+    }
+
+    #[test]
     fn cut_short_text_never_panics() {
         for text in [&b"\"abc"[..], b"\"a\\", b"{\"a\":[", b"]]}", b"\""] {
             let mut out = Vec::new();
             write_compact(text, &mut out);
             write_pretty(text, 0, &mut out);
             nested_too_deep(text, 0);
+            top_level_id(text);
         }
     }
 }

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::error::{ErrorDetail, ErrorKind, ErrorRecord, RecordError};
 use crate::input::{Form, RawRecord, Records};
-use crate::json_text::write_pretty;
+use crate::json_text::{top_level_id, write_pretty};
 use crate::record::Record;
 use crate::ticket::Ticket;
 
@@ -214,7 +214,7 @@ fn process(stage: &dyn Stage, ctx: &Context, raw: RawRecord) -> Outcome {
 fn process_record(stage: &dyn Stage, ctx: &Context, json: &[u8], number: u64) -> Outcome {
     let mut record = match Record::parse(json) {
         Ok(record) => record,
-        Err(err) => return error_outcome(&err, number, None),
+        Err(err) => return error_outcome(&err, number, top_level_id(json)),
     };
     if record.is_error_record() {
         // An earlier tool's error record keeps its kind, message, field,

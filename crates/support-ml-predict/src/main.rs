@@ -128,7 +128,7 @@ fn main() -> ExitCode {
                 match History::load(&data.source(ratings), &config, fields.as_deref(), None) {
                     Ok(h) => h,
                     Err(e) => {
-                        support_core::cli::print_error(e);
+                        support_core::cli::print_error(&e);
                         return ExitCode::from(e.exit_code());
                     }
                 };
@@ -197,7 +197,7 @@ fn main() -> ExitCode {
             ) {
                 Ok(h) => h,
                 Err(e) => {
-                    support_core::cli::print_error(e);
+                    support_core::cli::print_error(&e);
                     return ExitCode::from(e.exit_code());
                 }
             };

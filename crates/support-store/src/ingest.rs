@@ -24,6 +24,7 @@ use postgres::{Client, Transaction};
 use serde::Serialize;
 use support_core::error::{ErrorDetail, ErrorRecord};
 use support_core::input::Records;
+use support_core::json_text::top_level_id;
 use support_core::runner::id_string;
 use support_core::{ErrorKind, Record, RecordError};
 
@@ -196,7 +197,7 @@ enum Unstored {
 
 fn parse_line(bytes: Result<&[u8], RecordError>) -> Result<(String, TicketRow), Unstored> {
     let bytes = bytes.map_err(|e| Unstored::Error(e, None))?;
-    let record = Record::parse(bytes).map_err(|e| Unstored::Error(e, None))?;
+    let record = Record::parse(bytes).map_err(|e| Unstored::Error(e, top_level_id(bytes)))?;
     if record.is_error_record() {
         return Err(Unstored::Earlier(record.to_json()));
     }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 use support_core::input::{RawRecord, Records};
+use support_core::json_text::top_level_id;
 use support_core::runner::id_string;
 use support_core::{Record, RecordError};
 use support_route::agents::Roster;
@@ -134,7 +135,7 @@ fn parse_line(line: &RawRecord) -> Result<TicketRow, Vec<u8>> {
         bytes
     };
     let bytes = line.bytes().map_err(|e| error_line(&e, None))?;
-    let record = Record::parse(bytes).map_err(|e| error_line(&e, None))?;
+    let record = Record::parse(bytes).map_err(|e| error_line(&e, top_level_id(bytes)))?;
     if record.is_error_record() {
         let mut bytes = record.to_json();
         bytes.push(b'\n');
