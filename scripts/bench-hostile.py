@@ -154,10 +154,10 @@ def main():
 
     big = os.path.join(tmp, "big.json")
     texts = real_texts()
-    body, i = [], 0
-    while sum(map(len, body)) < 15 << 20:
-        body.append(texts[i % len(texts)][0])
-        i += 1
+    body, size = [], 0
+    while size < 15 << 20:
+        body.append(texts[len(body) % len(texts)][0])
+        size += len(body[-1]) + 1
     with open(big, "w", encoding="utf-8") as f:
         json.dump({"id": "big", "subject": "Long ticket", "description": "\n".join(body)}, f, ensure_ascii=False)
     code, elapsed, rss = run(triage + ["--max-record-bytes", str(32 << 20)], big, out)
