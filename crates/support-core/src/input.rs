@@ -230,11 +230,7 @@ impl<R: BufRead> Records<R> {
         let mut escape = false;
         let mut started = false;
         loop {
-            let buf = match self.input.fill_buf() {
-                Ok(buf) => buf,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let buf = fill(&mut self.input)?;
             if buf.is_empty() {
                 return Ok((text, len, false));
             }
@@ -290,11 +286,7 @@ impl<R: BufRead> Records<R> {
     /// Skips blank space; peeks the next byte, `None` at the end.
     fn skip_whitespace(&mut self) -> io::Result<Option<u8>> {
         loop {
-            let buf = match self.input.fill_buf() {
-                Ok(buf) => buf,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let buf = fill(&mut self.input)?;
             let Some(&first) = buf.first() else {
                 return Ok(None);
             };
@@ -386,17 +378,25 @@ impl Start {
     }
 }
 
+/// `fill_buf`, tried again when a signal interrupts it.
+fn fill(input: &mut impl BufRead) -> io::Result<&[u8]> {
+    loop {
+        match input.fill_buf() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+            Ok(_) => break,
+        }
+    }
+    input.fill_buf()
+}
+
 /// Skips a UTF-8 byte-order mark and blank space; gives the number of line
 /// ends skipped (so line numbers stay true) and peeks the first byte.
 fn skip_blank_start(input: &mut impl BufRead) -> io::Result<(u64, Option<u8>)> {
     let mut lines = 0;
     let mut at_start = true;
     loop {
-        let buf = match input.fill_buf() {
-            Ok(buf) => buf,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let buf = fill(input)?;
         if buf.is_empty() {
             return Ok((lines, None));
         }
@@ -431,11 +431,7 @@ fn read_line(
     let mut total = 0usize;
     let mut seen_any = false;
     loop {
-        let available = match input.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let available = fill(input)?;
         if available.is_empty() {
             return Ok(seen_any.then(|| finish_line(buf, total, max)));
         }
