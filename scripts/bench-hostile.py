@@ -7,9 +7,10 @@ Builds a stream of tickets from distinct real texts in ../shared/datasets
 duplicate keys, deep nesting, an error record from an earlier tool), and runs
 support-triage over it: lines in, lines out, error records, exit code, time
 and peak memory. Then the same tickets as one JSON array, which is streamed
-element by element, and one 15 MiB ticket.
+element by element, and one large ticket (15 MiB unless --big-mib says
+otherwise). --lines 0 measures the large ticket alone.
 
-Usage: scripts/bench-hostile.py [--lines 1000000] [--bin target/release]
+Usage: scripts/bench-hostile.py [--lines 1000000] [--big-mib 15] [--bin target/release]
 """
 import argparse
 import csv
@@ -120,47 +121,49 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--garbage", type=float, default=0.01)
+    ap.add_argument("--big-mib", type=int, default=15)
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release"))
     args = ap.parse_args()
     triage = [os.path.join(args.bin, "support-triage"), "--now", NOW, "--agents", os.path.join(ROOT, "examples", "agents.yaml")]
 
     tmp = tempfile.mkdtemp(prefix="support-hostile-")
     stream, out = os.path.join(tmp, "stream.jsonl"), os.path.join(tmp, "out.jsonl")
-    distinct, spoiled = make_stream(stream, args.lines, args.garbage)
-    size_mb = os.path.getsize(stream) / 1e6
-    print(f"stream: {args.lines:,} lines ({size_mb:.0f} MB) from {distinct:,} distinct real texts, {spoiled:,} spoiled")
-    code, elapsed, rss = run(triage, stream, out)
-    lines, errors = count_output(out)
-    print(f"support-triage, JSON Lines: exit {code}, {lines:,} lines out ({errors:,} error records), "
-          f"{args.lines / elapsed:,.0f} lines/s, peak {rss:.0f} MiB")
-    if lines != args.lines:
-        sys.exit(f"LOST RECORDS: {args.lines} in, {lines} out")
+    if args.lines:
+        distinct, spoiled = make_stream(stream, args.lines, args.garbage)
+        size_mb = os.path.getsize(stream) / 1e6
+        print(f"stream: {args.lines:,} lines ({size_mb:.0f} MB) from {distinct:,} distinct real texts, {spoiled:,} spoiled")
+        code, elapsed, rss = run(triage, stream, out)
+        lines, errors = count_output(out)
+        print(f"support-triage, JSON Lines: exit {code}, {lines:,} lines out ({errors:,} error records), "
+              f"{args.lines / elapsed:,.0f} lines/s, peak {rss:.0f} MiB")
+        if lines != args.lines:
+            sys.exit(f"LOST RECORDS: {args.lines} in, {lines} out")
 
-    array = os.path.join(tmp, "stream.json")
-    with open(stream, "rb") as src, open(array, "wb") as dst:
-        dst.write(b"[")
-        first = True
-        for line in src:
-            try:
-                json.loads(line)
-            except ValueError:
-                continue  # an array holds valid elements only; a broken one ends it
-            dst.write((b"" if first else b",\n") + line.rstrip(b"\n"))
-            first = False
-        dst.write(b"]\n")
-    code, elapsed, rss = run(triage, array, out)
-    print(f"support-triage, one JSON array of {os.path.getsize(array) / 1e6:.0f} MB: exit {code}, "
-          f"{elapsed:.1f} s, peak {rss:.0f} MiB")
+        array = os.path.join(tmp, "stream.json")
+        with open(stream, "rb") as src, open(array, "wb") as dst:
+            dst.write(b"[")
+            first = True
+            for line in src:
+                try:
+                    json.loads(line)
+                except ValueError:
+                    continue  # an array holds valid elements only; a broken one ends it
+                dst.write((b"" if first else b",\n") + line.rstrip(b"\n"))
+                first = False
+            dst.write(b"]\n")
+        code, elapsed, rss = run(triage, array, out)
+        print(f"support-triage, one JSON array of {os.path.getsize(array) / 1e6:.0f} MB: exit {code}, "
+              f"{elapsed:.1f} s, peak {rss:.0f} MiB")
 
     big = os.path.join(tmp, "big.json")
     texts = real_texts()
     body, size = [], 0
-    while size < 15 << 20:
+    while size < args.big_mib << 20:
         body.append(texts[len(body) % len(texts)][0])
         size += len(body[-1]) + 1
     with open(big, "w", encoding="utf-8") as f:
         json.dump({"id": "big", "subject": "Long ticket", "description": "\n".join(body)}, f, ensure_ascii=False)
-    code, elapsed, rss = run(triage + ["--max-record-bytes", str(32 << 20)], big, out)
+    code, elapsed, rss = run(triage + ["--max-record-bytes", str(2 * args.big_mib << 20)], big, out)
     print(f"support-triage, one {os.path.getsize(big) / (1 << 20):.1f} MiB ticket: exit {code}, {elapsed:.1f} s, peak {rss:.0f} MiB")
 
 

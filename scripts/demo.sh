@@ -5,7 +5,7 @@
 # RFC 3339 time to see ageing.
 set -eu
 cd "$(dirname "$0")/.."
-cargo build --release --workspace --bins --quiet
+cargo build --release --quiet
 B=target/release
 NOW="${NOW:-2026-11-24T09:00:00Z}"
 "$B/support-sentiment" --now "$NOW" < examples/tickets.jsonl \

@@ -48,17 +48,7 @@ pub trait Stage: Sync {
 
 impl<T: Tool> Stage for T {
     fn apply(&self, record: &mut Record<'_>, ctx: &Context) -> Result<(), RecordError> {
-        let output = match Ticket::from_record(record) {
-            Ok(ticket) => decide_checked(self, &ticket, ctx),
-            // A key repeated inside `customer` or a message: the typed view
-            // refuses it, and a parsed object keeps the last value, as the
-            // tools have always read such tickets.
-            Err(err) if err.message.starts_with("duplicate field") => {
-                let map = record.to_map();
-                decide_checked(self, &Ticket::from_map(&map)?, ctx)
-            }
-            Err(err) => Err(err),
-        }?;
+        let output = Ticket::with_record(record, |ticket| decide_checked(self, ticket, ctx))?;
         let value = serde_json::value::to_raw_value(&output).map_err(|e| {
             RecordError::new(ErrorKind::Failed, format!("cannot encode result: {e}"))
         })?;
@@ -282,15 +272,11 @@ impl Sink<'_> {
             }
         };
         let text = match self.form {
-            Form::Lines => {
-                let mut text = bytes;
-                text.push(b'\n');
-                text
-            }
+            // Written as it is: appending the line break could copy a large record.
+            Form::Lines => bytes,
             Form::Document => {
                 let mut text = Vec::with_capacity(bytes.len() * 2);
                 write_pretty(&bytes, 0, &mut text);
-                text.push(b'\n');
                 text
             }
             Form::Array => {
@@ -305,7 +291,11 @@ impl Sink<'_> {
             }
         };
         self.written += 1;
-        self.output.write_all(&text).map_err(RunError::Output)
+        self.output.write_all(&text).map_err(RunError::Output)?;
+        if self.form == Form::Array {
+            return Ok(());
+        }
+        self.output.write_all(b"\n").map_err(RunError::Output)
     }
 
     /// Closes an array (an empty one is `[]`).

@@ -235,6 +235,24 @@ impl<'a> Ticket<'a> {
         Ok(ticket)
     }
 
+    /// Reads the typed view of `record` and hands it to `read`. A key
+    /// repeated inside an object (`customer`, a message), which the typed
+    /// view refuses, keeps its last value, as a parsed object does: the one
+    /// way every tool and the store read such a ticket.
+    pub fn with_record<T>(
+        record: &Record<'_>,
+        read: impl FnOnce(&Ticket<'_>) -> Result<T, RecordError>,
+    ) -> Result<T, RecordError> {
+        match Ticket::from_record(record) {
+            Ok(ticket) => read(&ticket),
+            Err(err) if err.message.starts_with("duplicate field") => {
+                let map = record.to_map();
+                read(&Ticket::from_map(&map)?)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
     /// Reads the typed view of a parsed JSON object, like [`Ticket::from_record`].
     pub fn from_map(map: &'a Map<String, Value>) -> Result<Self, RecordError> {
         let mut ticket = Ticket::read(MapRef(map))?;

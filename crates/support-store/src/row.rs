@@ -204,21 +204,14 @@ impl TicketRow {
             );
             return Ok(row);
         }
-        match TicketRow::read(line, record) {
-            Err(error) if error.message.starts_with("duplicate field") => {
-                // A parsed object keeps a repeated key's first place and last value.
-                let object: serde_json::Value =
-                    serde_json::from_str(line).map_err(|_| error.clone())?;
-                let text = object.to_string();
-                let record = Record::parse(text.as_bytes())?;
-                TicketRow::read(&text, &record)
-            }
-            read => read,
-        }
+        Ticket::with_record(record, |ticket| TicketRow::read(line, record, ticket))
     }
 
-    fn read(line: &str, record: &Record<'_>) -> Result<TicketRow, RecordError> {
-        let ticket = Ticket::from_record(record)?;
+    fn read(
+        line: &str,
+        record: &Record<'_>,
+        ticket: &Ticket<'_>,
+    ) -> Result<TicketRow, RecordError> {
         let id = match &ticket.id {
             Some(id) => id.to_string(),
             None => {
@@ -321,8 +314,8 @@ impl TicketRow {
                 .as_ref()
                 .and_then(|c| c.id.as_ref())
                 .map(ToString::to_string),
-            customer_email: customer_text(&ticket, |c| c.email.as_deref()),
-            customer_name: customer_text(&ticket, |c| c.name.as_deref()),
+            customer_email: customer_text(ticket, |c| c.email.as_deref()),
+            customer_name: customer_text(ticket, |c| c.name.as_deref()),
             customer_tier: ticket.tier(),
             status,
             created_at: ticket.created_at,
