@@ -13,9 +13,9 @@
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none <target> fuzz/artifacts/<target>/crash-...
 #
 # cargo-fuzz needs nightly flags; this works on the stable toolchain through
-# RUSTC_BOOTSTRAP=1. No AddressSanitizer: the code is safe Rust and every
-# allocation goes through mimalloc (support-core's global allocator), which
-# ASan does not see; what the fuzzers look for is panics, aborts, hangs and OOM.
+# RUSTC_BOOTSTRAP=1. No AddressSanitizer: the code is safe Rust, and the
+# sanitizer build costs minutes of the CI budget; what the fuzzers look for is
+# panics, aborts, hangs and OOM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -5,6 +5,7 @@
 # tests (scripts/test-engines.sh). CI runs this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+TEST_FEATURES=support-core/testing,support-store/testing,support-remote/test-server
 
 echo "== format"
 cargo fmt --all --check
@@ -13,7 +14,9 @@ echo "== lint"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 echo "== build the binaries the integration tests run"
-cargo build --workspace --bins
+# With the test helpers' features on, as `cargo test` turns them on, so the
+# test build reuses these crates instead of compiling them a second time.
+cargo build --workspace --bins --features "$TEST_FEATURES"
 
 echo "== unit and integration tests (PostgreSQL ones on 127.0.0.1:5432)"
 scripts/start-postgres.sh

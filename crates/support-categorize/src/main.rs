@@ -7,6 +7,10 @@ use support_categorize::{evaluate, CategorizeConfig, Categorizer, DEFAULT_CONFIG
 use support_core::cli::{self, CommonArgs, LabelledData, ReportFormat};
 use support_model::{load_examples, train, TrainOptions};
 
+// Many small allocations from several threads: mimalloc (see the README's performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso","description":"Quiero que me devuelvan el dinero del pedido"}' | support-categorize
   support-categorize train --data history.csv --text text --label category --out team.model
   support-categorize evaluate --data ../shared/datasets/bitext_cs_20k/dev.csv --label intent --format table

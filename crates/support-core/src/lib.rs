@@ -13,6 +13,7 @@ mod log_writer;
 pub mod record;
 pub mod runner;
 pub mod schema;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ticket;
 
@@ -20,12 +21,6 @@ pub use error::{ErrorKind, RecordError};
 pub use record::Record;
 pub use runner::{Context, Pipeline, Stage, Tool};
 pub use ticket::{FieldName, Role, TextField, Ticket};
-
-/// Every tool allocates for the tokens and fields of every ticket, from
-/// several threads; mimalloc serves that in a fraction of the system
-/// allocator's time. Set here, once, for every binary that links the runner.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Rounds a score for output: three decimals are what a person reads, and
 /// stable digits keep outputs comparable across runs.

@@ -4,6 +4,10 @@ use clap::Parser;
 use support_core::cli::{self, CommonArgs};
 use support_escalate::{EscalateConfig, Escalator, DEFAULT_CONFIG};
 
+// Many small allocations from several threads: mimalloc (see the README's performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso","description":"Llevo un mes esperando. Si no me devuelven el dinero hablaré con mi abogado.","customer":{"tier":"vip"},"created_at":"2026-11-18T09:00:00Z"}' \
     | support-escalate --now 2026-11-24T09:00:00Z
   support-sentiment < examples/tickets.jsonl | support-priority | support-escalate"#;

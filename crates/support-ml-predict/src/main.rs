@@ -11,6 +11,10 @@ use support_ml_predict::model::Model;
 use support_ml_predict::train::LINEAR_STEPS;
 use support_ml_predict::{train, MlPredictConfig, Predictor, DEFAULT_CONFIG};
 
+// Many small allocations from several threads: mimalloc (see the README's performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLE: &str = r#"  support-ml-predict train --data examples/history.jsonl \
     --feedback examples/feedback.jsonl --out team.model
   support-triage --agents examples/agents.yaml < examples/tickets.jsonl \

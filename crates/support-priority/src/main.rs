@@ -4,6 +4,10 @@ use clap::Parser;
 use support_core::cli::{self, CommonArgs};
 use support_priority::{Prioritizer, PriorityConfig, DEFAULT_CONFIG};
 
+// Many small allocations from several threads: mimalloc (see the README's performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"Caída del servicio","description":"No funciona nada desde esta mañana","channel":"phone","customer":{"tier":"vip"},"created_at":"2026-11-24T08:45:00Z"}' \
     | support-priority --now 2026-11-24T09:00:00Z
   support-sentiment < examples/tickets.jsonl | support-priority | support-escalate"#;

@@ -6,6 +6,10 @@ use support_core::cli::{self, CommonArgs};
 use support_route::agents::Roster;
 use support_route::{RouteConfig, Router, DEFAULT_CONFIG};
 
+// Many small allocations from several threads: mimalloc (see the README's performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLE: &str = r#"  echo '{"subject":"Cobro duplicado","description":"Me habéis cobrado dos veces"}' \
     | support-tags | support-route --agents examples/agents.yaml --now 2026-11-24T09:00:00Z
   support-sentiment < tickets.jsonl | support-tags | support-route --agents agents.yaml"#;

@@ -4,6 +4,10 @@ use clap::{Parser, Subcommand};
 use support_core::cli::{self, CommonArgs, LabelledData, ReportFormat};
 use support_sentiment::{Analyzer, SentimentConfig, DEFAULT_CONFIG};
 
+// Many small allocations from several threads: mimalloc (see the README's performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"No funciona","description":"Es la tercera vez que escribo y nadie responde!!!"}' | support-sentiment
   cat examples/tickets.jsonl | support-sentiment | support-priority
   support-sentiment evaluate --data ../shared/datasets/airline_sentiment_es/dev.csv"#;

@@ -14,6 +14,7 @@ pub mod maintain;
 pub mod migrate;
 pub mod review;
 pub mod row;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 use std::sync::mpsc;

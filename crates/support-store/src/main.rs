@@ -12,6 +12,10 @@ use support_store::lines::{LinesError, LinesSummary};
 use support_store::review::{Correction, Feedback};
 use support_store::{parse_duration, Client, StoreError, TimeoutArgs, Timeouts, EXIT_DATABASE};
 
+// Many small allocations from several threads: mimalloc (see the README's performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLE: &str = r#"  export DATABASE_URL=postgres://postgres@127.0.0.1:5432/support
   support-store migrate
   support-triage --agents examples/agents.yaml < examples/tickets.jsonl | support-store ingest

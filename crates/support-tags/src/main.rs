@@ -4,6 +4,10 @@ use clap::Parser;
 use support_core::cli::{self, CommonArgs};
 use support_tags::{Tagger, TagsConfig, DEFAULT_CONFIG};
 
+// Many small allocations from several threads: mimalloc (see the README's performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLE: &str = r#"  echo '{"subject":"Factura duplicada","description":"Quiero un reembolso urgente"}' | support-tags
   support-sentiment < tickets.jsonl | support-priority | support-tags | support-route"#;
 

@@ -5,6 +5,10 @@ use clap::Parser;
 use support_core::cli::{self, CommonArgs};
 use support_triage::{default_config, pipeline, Resources, TriageConfig};
 
+// Many small allocations from several threads: mimalloc (see the README's performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLE: &str = r#"  support-triage --agents examples/agents.yaml < examples/tickets.jsonl > triaged.jsonl
   support-triage --print-config > triage.yaml   # one file, one section per tool
   echo '{"subject":"No puedo acceder","description":"Error al entrar"}' | support-triage"#;
