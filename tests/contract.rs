@@ -227,6 +227,52 @@ fn printed_config_is_a_valid_config_and_changes_nothing() {
 }
 
 #[test]
+fn a_config_file_names_only_what_it_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("priority.yaml");
+    // One key: every ticket scoring 1 or more is critical.
+    std::fs::write(&path, "# mine\nlevels:\n  critical: 1\n").unwrap();
+    let config = path.to_str().unwrap();
+    let printed = run(
+        "support-priority",
+        &["--config", config, "--print-config"],
+        b"",
+    );
+    assert_eq!(printed.code, 0, "{}", printed.stderr);
+    let effective = printed.stdout_str();
+    assert!(effective.contains("critical: 1"), "{effective}");
+    assert!(
+        effective.contains("closed_statuses"),
+        "the rest is the default: {effective}"
+    );
+    let out = run(
+        "support-priority",
+        &["--now", NOW, "--config", config],
+        &common::example_tickets(),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let levels: Vec<String> = out
+        .json_lines()
+        .iter()
+        .map(|t| t["priority"]["level"].as_str().unwrap().to_string())
+        .collect();
+    assert!(levels.iter().all(|l| l == "critical"), "{levels:?}");
+    // The same key in the triage file's priority section changes the same thing.
+    let path = dir.path().join("triage.yaml");
+    std::fs::write(&path, "priority:\n  levels:\n    critical: 1\n").unwrap();
+    let out = run(
+        "support-triage",
+        &["--now", NOW, "--config", path.to_str().unwrap()],
+        &common::example_tickets(),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out
+        .json_lines()
+        .iter()
+        .all(|t| t["priority"]["level"] == "critical"));
+}
+
+#[test]
 fn config_errors_name_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     each_tool(|tool, _| {

@@ -105,7 +105,7 @@ fn main() -> ExitCode {
             format,
         }) => {
             cli.common.init_logging();
-            let config = match cli.common.load_config() {
+            let config = match cli.common.load_config(DEFAULT_CONFIG) {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };

@@ -58,11 +58,13 @@ pub enum LogFormat {
 /// Flags shared by every tool.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
-    /// YAML file replacing the embedded default configuration (start from --print-config).
+    /// YAML file naming only what it changes: merged onto the embedded default (maps key by
+    /// key, lists replaced). --print-config shows the result.
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 
-    /// Print the embedded default configuration (YAML) and exit.
+    /// Print the configuration the tool would run with (YAML) and exit: the embedded default,
+    /// or with --config the file merged onto it.
     #[arg(long)]
     pub print_config: bool,
 
@@ -104,11 +106,30 @@ impl CommonArgs {
         init_logging(self.log_format);
     }
 
-    /// Loads the configuration: `--config`, or the embedded default (`C::default()`).
+    /// Loads the configuration: `--config` merged onto `embedded` (the tool's
+    /// default YAML), or the embedded default (`C::default()`).
     pub fn load_config<C: DeserializeOwned + Default>(
         &self,
+        embedded: &str,
     ) -> Result<C, crate::config::ConfigError> {
-        crate::config::load(self.config.as_deref())
+        crate::config::load(self.config.as_deref(), embedded)
+    }
+
+    /// `--print-config`: prints the effective configuration (see
+    /// [`crate::config::effective_yaml`]) and gives the exit code.
+    pub fn print_config<C: DeserializeOwned>(&self, embedded: &str) -> ExitCode {
+        let yaml = match crate::config::effective_yaml::<C>(self.config.as_deref(), embedded) {
+            Ok(yaml) => yaml,
+            Err(e) => return usage_error(e),
+        };
+        match io::stdout().write_all(yaml.as_bytes()) {
+            Ok(()) => ExitCode::from(exit::OK),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+            Err(e) => {
+                print_error(format_args!("cannot write output: {e}"));
+                ExitCode::from(exit::OUTPUT)
+            }
+        }
     }
 }
 
@@ -188,8 +209,8 @@ pub fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(exit::USAGE)
 }
 
-/// The whole life of a ticket tool: logging, `--print-config` (printing
-/// `embedded_config`, the YAML that `C::default()` reads), configuration, then
+/// The whole life of a ticket tool: logging, `--print-config` (the effective
+/// configuration; `embedded_config` is the YAML that `C::default()` reads), configuration, then
 /// stdin to stdout. `build` turns the configuration into the stage to run.
 pub fn run_tool<C, S, F>(common: &CommonArgs, embedded_config: &str, build: F) -> ExitCode
 where
@@ -199,16 +220,9 @@ where
 {
     common.init_logging();
     if common.print_config {
-        return match io::stdout().write_all(embedded_config.as_bytes()) {
-            Ok(()) => ExitCode::from(exit::OK),
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
-            Err(e) => {
-                print_error(format_args!("cannot write output: {e}"));
-                ExitCode::from(exit::OUTPUT)
-            }
-        };
+        return common.print_config::<C>(embedded_config);
     }
-    let config: C = match common.load_config() {
+    let config: C = match common.load_config(embedded_config) {
         Ok(c) => c,
         Err(e) => {
             return usage_error(format_args!(

@@ -153,12 +153,9 @@ fn main() -> ExitCode {
     };
     shared.common.init_logging();
     if shared.common.print_config {
-        return match io::stdout().write_all(DEFAULT_CONFIG.as_bytes()) {
-            Ok(()) => ExitCode::from(exit::OK),
-            Err(e) => fail(&ExportError::output("stdout")(e)),
-        };
+        return shared.common.print_config::<ExportConfig>(DEFAULT_CONFIG);
     }
-    let config: ExportConfig = match shared.common.load_config() {
+    let config: ExportConfig = match shared.common.load_config(DEFAULT_CONFIG) {
         Ok(config) => config,
         Err(e) => {
             return cli::usage_error(format_args!(

@@ -124,7 +124,7 @@ fn main() -> ExitCode {
             out,
         }) => {
             cli.common.init_logging();
-            let config: MlPredictConfig = match cli.common.load_config() {
+            let config: MlPredictConfig = match cli.common.load_config(DEFAULT_CONFIG) {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };
@@ -185,7 +185,7 @@ fn main() -> ExitCode {
                     "evaluate needs --model MODEL: train one first with `support-ml-predict train --data FILE --out MODEL`",
                 );
             };
-            let config: MlPredictConfig = match cli.common.load_config() {
+            let config: MlPredictConfig = match cli.common.load_config(DEFAULT_CONFIG) {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };

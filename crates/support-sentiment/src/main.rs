@@ -43,7 +43,7 @@ fn main() -> ExitCode {
         }),
         Some(Command::Evaluate { data, format }) => {
             cli.common.init_logging();
-            let config: SentimentConfig = match cli.common.load_config() {
+            let config: SentimentConfig = match cli.common.load_config(DEFAULT_CONFIG) {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };
