@@ -26,8 +26,8 @@ url="${server%/*}/$db"
 work=$(mktemp -d)
 trap 'psql "$server" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
-cargo build --release -q -p support-store -p support-export
-[ -x target/release/support-triage ] || cargo build --release -q -p support-triage
+cargo build --release -q --bin support-store --bin support-export
+[ -x target/release/support-triage ] || cargo build --release -q --bin support-triage
 store=target/release/support-store
 
 echo "triaging the examples and generating $tickets tickets ..." >&2

@@ -20,7 +20,7 @@ if ! "$venv/bin/python" -c 'import sklearn' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet scikit-learn
 fi
-cargo build --release --quiet -p support-categorize
+cargo build --release --quiet --bin support-categorize
 
 "$venv/bin/python" - "$datasets" "$work" <<'PY'
 import csv, json, pickle, statistics, subprocess, sys, time, warnings

@@ -12,7 +12,7 @@ DATASETS="${DATASETS:-../shared/datasets}"
 DATA="$DATASETS/itsm_incidents"
 OUT=target/ml-predict
 mkdir -p "$OUT"
-cargo build --release --quiet -p support-ml-predict
+cargo build --release --quiet --bin support-ml-predict
 B=target/release/support-ml-predict
 echo "== train on $DATA/train.csv"
 "$B" train --data "$DATA/train.csv" --out "$OUT/itsm.model" | tee "$OUT/train.json"

@@ -8,7 +8,7 @@ The lifecycle follows each ticket's triaged priority: tickets are first
 triaged to learn their SLA targets, then given response and resolution times
 around those targets, then triaged again as they stand at the end.
 
-    cargo build --release -p support-triage && python3 scripts/make-history.py
+    cargo build --release --bin support-triage && python3 scripts/make-history.py
 """
 
 import argparse

@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 DATASETS="${DATASETS:-../shared/datasets}"
 OUT=crates/support-categorize/model/default.model
-cargo build --release --quiet -p support-categorize
+cargo build --release --quiet --bin support-categorize
 target/release/support-categorize train \
   --data "$DATASETS/bitext_cs_20k/train.csv" --text text --label intent --out "$OUT"
 sha256sum "$OUT"

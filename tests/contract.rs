@@ -14,8 +14,8 @@ const GOOD: &str = r#"{"id":"G","subject":"No puedo acceder a mi cuenta","descri
 
 /// Every binary that reads tickets, with a key it adds (support-triage adds all of them).
 fn each_tool(check: impl Fn(&str, &str)) {
-    for (tool, key, _) in TOOLS {
-        check(tool, key);
+    for tool in TOOLS {
+        check(tool.binary, tool.key);
     }
     check("support-triage", "escalation");
 }

@@ -31,17 +31,19 @@ use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::{json, Map, Value};
 
-/// Every binary that reads a ticket stream, and the key it adds.
-const STREAM_TOOLS: &[(&str, &str)] = &[
-    ("support-sentiment", "sentiment"),
-    ("support-categorize", "category"),
-    ("support-tags", "tags"),
-    ("support-priority", "priority"),
-    ("support-route", "route"),
-    ("support-escalate", "escalation"),
-    ("support-ml-predict", "predictions"),
-    ("support-triage", "escalation"),
-];
+/// Every binary that reads a ticket stream, and the key it adds: the
+/// registry's tools, support-ml-predict, and support-triage.
+static STREAM_TOOLS: std::sync::LazyLock<Vec<(&str, &str)>> = std::sync::LazyLock::new(|| {
+    let mut tools: Vec<(&str, &str)> = support_suite::TOOLS
+        .iter()
+        .map(|tool| (tool.binary, tool.key))
+        .collect();
+    tools.extend([
+        ("support-ml-predict", "predictions"),
+        ("support-triage", "escalation"),
+    ]);
+    tools
+});
 
 const SEED: u64 = 0x5eed_7e57_2026_1124;
 /// Mutated lines in the stream, besides blank lines and the huge ones.
@@ -867,7 +869,7 @@ fn an_array_of_mutants_gives_an_array_of_the_same_length() {
     array.extend_from_slice(b"\n]\n");
 
     let mut v = Violations::default();
-    for &(tool, key) in STREAM_TOOLS {
+    for &(tool, key) in STREAM_TOOLS.iter() {
         let args = args(tool);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let r = run(tool, &args, &array);
@@ -925,17 +927,21 @@ fn an_array_of_mutants_gives_an_array_of_the_same_length() {
 mod regressions {
     use serde_json::{json, Value};
     use support_core::runner::{run, RunOptions};
-    use support_core::{Context, Record, RecordError, Ticket, Tool};
+    use support_core::{Context, Record, RecordError, Ticket, Tool, ToolResult};
 
     use super::{common, lenient};
 
     /// Adds `{"echo": subject}`: a real stage without a tool's dependencies.
     struct Echo;
-    impl Tool for Echo {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Echoed(Value);
+    impl ToolResult for Echoed {
         const KEY: &'static str = "echo";
-        type Output = Value;
-        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<Value, RecordError> {
-            Ok(json!(t.subject))
+    }
+    impl Tool for Echo {
+        type Output = Echoed;
+        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<Echoed, RecordError> {
+            Ok(Echoed(json!(t.subject)))
         }
     }
 

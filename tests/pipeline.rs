@@ -19,7 +19,7 @@ fn parse_lines(bytes: &[u8]) -> Vec<Value> {
 }
 
 fn tools_in_order() -> Vec<&'static str> {
-    TOOLS.iter().map(|(tool, _, _)| *tool).collect()
+    TOOLS.iter().map(|tool| tool.binary).collect()
 }
 
 fn by_id(records: &[Value]) -> HashMap<&str, &Value> {
@@ -38,8 +38,8 @@ fn piping_every_tool_keeps_the_ticket_and_adds_each_key() {
         for (field, value) in before.as_object().unwrap() {
             assert_eq!(&after[field], value, "{field} changed in {}", before["id"]);
         }
-        for (_, key, _) in TOOLS {
-            let result = &after[*key];
+        for key in TOOLS.iter().map(|tool| tool.key) {
+            let result = &after[key];
             assert!(result.is_object(), "{key} missing in {}", before["id"]);
             let confidence = result["confidence"].as_f64().unwrap();
             assert!(
@@ -69,8 +69,8 @@ fn tools_compose_in_any_order() {
     reversed.reverse();
     let output = parse_lines(&pipe(&reversed, &example_tickets()));
     for record in &output {
-        for (_, key, _) in TOOLS {
-            assert!(record.get(*key).is_some(), "{key} missing");
+        for key in TOOLS.iter().map(|tool| tool.key) {
+            assert!(record.get(key).is_some(), "{key} missing");
         }
     }
 }

@@ -36,7 +36,7 @@ fn assert_valid(validator: &jsonschema::Validator, value: &Value, what: &str) {
 fn schema_files_match_the_rust_types() {
     let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
     for (name, schema) in schemas() {
-        let path = schemas_dir().join(name);
+        let path = schemas_dir().join(&name);
         let generated = serde_json::to_string_pretty(&schema).unwrap() + "\n";
         if update {
             std::fs::write(&path, &generated).unwrap();
@@ -79,12 +79,12 @@ fn ticket_schema_rejects_a_wrong_type() {
 #[test]
 fn real_outputs_of_every_tool_match_their_schemas() {
     let input = common::example_tickets();
-    let tools: Vec<&str> = TOOLS.iter().map(|(tool, _, _)| *tool).collect();
+    let tools: Vec<&str> = TOOLS.iter().map(|tool| tool.binary).collect();
     let out = common::pipe(&tools, &input);
     let ticket = load("ticket.schema.json");
     let validators: Vec<(&str, jsonschema::Validator)> = TOOLS
         .iter()
-        .map(|(_, key, file)| (*key, load(file)))
+        .map(|tool| (tool.key, load(&tool.schema_file())))
         .collect();
     let lines: Vec<Value> = std::str::from_utf8(&out)
         .unwrap()

@@ -12,7 +12,7 @@ use support_core::config::parse_yaml;
 use support_core::{Context, Record, Stage};
 use support_escalate::{EscalateConfig, Escalator};
 use support_priority::{Prioritizer, PriorityConfig};
-use support_route::agents::{AgentsFormat, Roster};
+use support_agents::{AgentsFormat, Roster};
 use support_route::{RouteConfig, Router};
 use support_sentiment::{Analyzer, SentimentConfig};
 use support_tags::{Tagger, TagsConfig};

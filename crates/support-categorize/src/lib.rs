@@ -7,6 +7,7 @@
 //! Spanish); an optional remote classifier replaces the local model while it
 //! answers well. Only labels of the model can come out.
 
+pub use support_core::results::category::{Alternative, Category};
 pub mod evaluate;
 mod rules;
 
@@ -14,8 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context as _;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use support_core::{round3, Context, RecordError, Ticket, Tool};
 use support_model::{Analysis, FeatureKind, Model};
 use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
@@ -51,35 +51,6 @@ impl Default for CategorizeConfig {
     fn default() -> Self {
         support_core::config::embedded_json(DEFAULT_CONFIG_JSON)
     }
-}
-
-/// The `category` key a ticket gets.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Category {
-    /// The category, e.g. `refund`.
-    pub name: String,
-    /// The model's label inside the category (the intent), e.g. `get_refund`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subcategory: Option<String>,
-    /// Probability of the category in [0, 1].
-    pub confidence: f64,
-    /// The next most likely categories.
-    pub alternatives: Vec<Alternative>,
-    /// The confidence is under the review threshold: a person should check.
-    pub needs_review: bool,
-    /// What decided: `model`, `remote`, `rules` (a forcing rule), or `model+rules` / `remote+rules`.
-    pub source: String,
-    /// Which model answered: the embedded one, a `--model` file, or the remote service.
-    pub model: String,
-    pub reasons: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Alternative {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subcategory: Option<String>,
-    pub confidence: f64,
 }
 
 /// Probabilities over the model's labels, in the model's label order.
@@ -319,7 +290,6 @@ impl Categorizer {
 }
 
 impl Tool for Categorizer {
-    const KEY: &'static str = "category";
     type Output = Category;
 
     fn decide(&self, ticket: &Ticket<'_>, _ctx: &Context) -> Result<Category, RecordError> {

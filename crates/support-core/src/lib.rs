@@ -11,6 +11,7 @@ pub mod input;
 pub mod json_text;
 mod log_writer;
 pub mod record;
+pub mod results;
 pub mod runner;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]
@@ -19,6 +20,7 @@ pub mod ticket;
 
 pub use error::{ErrorKind, RecordError};
 pub use record::Record;
+pub use results::ToolResult;
 pub use runner::{Context, Pipeline, Stage, Tool};
 pub use ticket::{FieldName, Role, TextField, Ticket};
 

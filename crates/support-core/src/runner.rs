@@ -13,13 +13,13 @@ use std::sync::mpsc::sync_channel;
 
 use jiff::Timestamp;
 use rayon::prelude::*;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{ErrorDetail, ErrorKind, ErrorRecord, RecordError};
 use crate::input::{Form, RawRecord, Records};
 use crate::json_text::{top_level_id, write_pretty};
 use crate::record::Record;
+use crate::results::ToolResult;
 use crate::ticket::Ticket;
 
 /// What every decision may depend on besides the ticket: the fixed clock.
@@ -28,11 +28,10 @@ pub struct Context {
     pub now: Timestamp,
 }
 
-/// A tool: a plain function from a ticket to a result stored under `KEY`.
+/// A tool: a plain function from a ticket to its typed result, stored under
+/// the result's key ([`ToolResult::KEY`]).
 pub trait Tool: Sync {
-    /// The one key this tool adds to the ticket.
-    const KEY: &'static str;
-    type Output: Serialize;
+    type Output: ToolResult;
     /// Whether a ticket without customer text is a `no_text` error. Tools
     /// that decide from structured fields only (support-ml-predict) say no.
     const NEEDS_TEXT: bool = true;
@@ -52,7 +51,7 @@ impl<T: Tool> Stage for T {
         let value = serde_json::value::to_raw_value(&output).map_err(|e| {
             RecordError::new(ErrorKind::Failed, format!("cannot encode result: {e}"))
         })?;
-        record.insert(T::KEY, value);
+        record.insert(<T::Output as ToolResult>::KEY, value);
         Ok(())
     }
 }
@@ -323,11 +322,15 @@ mod tests {
 
     /// Adds `{"echo": {"subject": ...}}`: enough to test the runner.
     struct Echo;
-    impl Tool for Echo {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Echoed(Value);
+    impl ToolResult for Echoed {
         const KEY: &'static str = "echo";
-        type Output = Value;
-        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<Value, RecordError> {
-            Ok(json!({ "subject": t.subject }))
+    }
+    impl Tool for Echo {
+        type Output = Echoed;
+        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<Echoed, RecordError> {
+            Ok(Echoed(json!({ "subject": t.subject })))
         }
     }
 
@@ -355,11 +358,15 @@ mod tests {
 
     /// Adds `second`, reading what `Echo` added before it.
     struct Second;
-    impl Tool for Second {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct SawEcho(bool);
+    impl ToolResult for SawEcho {
         const KEY: &'static str = "second";
-        type Output = Value;
-        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<Value, RecordError> {
-            Ok(json!(t.prior::<Value>("echo").is_some()))
+    }
+    impl Tool for Second {
+        type Output = SawEcho;
+        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<SawEcho, RecordError> {
+            Ok(SawEcho(t.result::<Echoed>().is_some()))
         }
     }
 

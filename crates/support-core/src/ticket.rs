@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::error::RecordError;
 use crate::record::{Record, Text};
+use crate::results::ToolResult;
 
 /// A support ticket as every tool reads it. Fields not listed here pass through untouched.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -410,6 +411,12 @@ impl<'a> Ticket<'a> {
                 None
             }
         }
+    }
+
+    /// The typed result an earlier tool left under its key, if it is there
+    /// and readable (see [`Ticket::prior`]).
+    pub fn result<T: ToolResult>(&self) -> Option<T> {
+        self.prior(T::KEY)
     }
 
     /// Any field of the raw ticket, for rules that look at custom fields.

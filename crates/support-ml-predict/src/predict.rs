@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Context as _;
-use support_core::{round3, Context, RecordError, Ticket, Tool};
-use support_route::agents::Roster;
+use support_agents::Roster;
+use support_core::{round3, Context, RecordError, Ticket, Tool, ToolResult};
 
 use crate::config::{MlPredictConfig, Prior};
 use crate::fields::{self, FieldError, Fields};
@@ -414,8 +414,11 @@ impl Predictor {
     }
 }
 
-impl Tool for Predictor {
+impl ToolResult for Predictions {
     const KEY: &'static str = "predictions";
+}
+
+impl Tool for Predictor {
     type Output = Predictions;
     // Predictions read structured fields only; an incident log has no text.
     const NEEDS_TEXT: bool = false;

@@ -3,16 +3,17 @@
 //! frustration, customer tier, channel, age), and the SLA due times and
 //! status the level implies.
 
+pub use support_core::results::priority::{
+    Factor, FactorKind, Level, Priority, Sla, SlaClock, SlaStatus,
+};
 mod config;
 mod sla;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::OnceLock;
 
 use jiff::Timestamp;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use support_core::ticket::Message;
 use support_core::{round3, Context, FieldName, RecordError, Role, Ticket, Tool};
 use support_sentiment::{Analyzer, Trend};
@@ -22,95 +23,8 @@ pub use config::{
     AgeStep, ConfidenceConfig, ImpactConfig, ImpactGroup, LevelThresholds, PriorityConfig,
     SentimentWeights, SlaConfig, SlaMinutes, SlaTargets, DEFAULT_CONFIG,
 };
-pub use sla::{Sla, SlaClock, SlaStatus};
 
 use sla::Done;
-
-/// Priority levels, lowest first.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Low,
-    Medium,
-    High,
-    Urgent,
-    Critical,
-}
-
-impl Level {
-    pub const ALL: [Level; 5] = [
-        Level::Low,
-        Level::Medium,
-        Level::High,
-        Level::Urgent,
-        Level::Critical,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Low => "low",
-            Level::Medium => "medium",
-            Level::High => "high",
-            Level::Urgent => "urgent",
-            Level::Critical => "critical",
-        }
-    }
-
-    /// The level above, if any.
-    pub fn next(self) -> Option<Level> {
-        Level::ALL.get(self as usize + 1).copied()
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The `priority` key a ticket gets.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Priority {
-    /// low, medium, high, urgent or critical: from the score, raised to the
-    /// floor of any impact that sets one.
-    pub level: Level,
-    /// 0-100: the sum of the factors' points, clamped.
-    pub score: f64,
-    /// Every contribution to the score, with its points and cause.
-    #[serde(default)]
-    pub factors: Vec<Factor>,
-    /// SLA targets of the level, their due times and status.
-    pub sla: Sla,
-    /// How sure the level is, in [0, 1]: lower near a level boundary and when signals are missing.
-    pub confidence: f64,
-    /// Readable sentences naming what decided the level and the SLA status.
-    #[serde(default)]
-    pub reasons: Vec<String>,
-}
-
-/// One contribution to the score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Factor {
-    pub kind: FactorKind,
-    /// Points added (negative points lower the score).
-    pub points: f64,
-    /// What caused it: the words and the field they were in, the tier, the channel, ...
-    pub cause: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FactorKind {
-    Base,
-    Impact,
-    Negativity,
-    Frustration,
-    Tier,
-    Channel,
-    Age,
-}
 
 /// The sentiment figures priority weighs, and where they came from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -570,7 +484,6 @@ impl Default for Prioritizer {
 }
 
 impl Tool for Prioritizer {
-    const KEY: &'static str = "priority";
     type Output = Priority;
 
     fn decide(&self, ticket: &Ticket<'_>, ctx: &Context) -> Result<Priority, RecordError> {

@@ -2,70 +2,7 @@
 //! whether each was met, breached, is at risk or on track.
 
 use jiff::{SignedDuration, Timestamp};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
-/// Where an SLA clock stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SlaStatus {
-    /// Done by the due time.
-    Met,
-    /// Done late, or not done and past the due time.
-    Breached,
-    /// Not done, and most of the window (the configured fraction) has elapsed.
-    AtRisk,
-    /// Not done, with time left.
-    OnTrack,
-}
-
-impl SlaStatus {
-    pub fn describe(self) -> &'static str {
-        match self {
-            SlaStatus::Met => "met",
-            SlaStatus::Breached => "breached",
-            SlaStatus::AtRisk => "at risk",
-            SlaStatus::OnTrack => "on track",
-        }
-    }
-}
-
-/// One SLA clock, started at `created_at`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct SlaClock {
-    /// Minutes allowed from `created_at` at this priority level.
-    pub target_minutes: u32,
-    /// `created_at` + target; absent when the ticket has no `created_at`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
-    pub due: Option<Timestamp>,
-    /// Absent when there is no due time, or the work was done at an unknown time that may be after it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<SlaStatus>,
-    /// Whether the response (or resolution) has happened, so the clock has stopped.
-    #[serde(default)]
-    pub done: bool,
-}
-
-impl SlaClock {
-    /// The status as of `now`. Time only moves forward: a clock that was still
-    /// running when it was computed and whose due time has since passed is breached.
-    pub fn status_at(&self, now: Timestamp) -> Option<SlaStatus> {
-        match (self.status, self.due) {
-            (Some(SlaStatus::OnTrack | SlaStatus::AtRisk), Some(due)) if now > due => {
-                Some(SlaStatus::Breached)
-            }
-            (status, _) => status,
-        }
-    }
-}
-
-/// The SLA block of a priority: both clocks for the ticket's level.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Sla {
-    pub first_response: SlaClock,
-    pub resolution: SlaClock,
-}
+use support_core::results::priority::{SlaClock, SlaStatus};
 
 /// Whether, and when, the work a clock measures was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,17 +5,15 @@
 //! The decision is a plain function of the ticket, the configuration, the
 //! agents file and the run's clock (`ctx.now`, for working hours).
 
-pub mod agents;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
+pub use support_core::results::route::{AgentCandidate, Route};
 
 use anyhow::{bail, ensure};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use support_core::{round3, Context, RecordError, Ticket, Tool};
 use support_text::{detect_language, tokenize, Language};
 
-use crate::agents::{normalize_language, Agent, Roster};
+use support_agents::{normalize_language, Agent, Roster};
 
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/route.yaml");
 /// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
@@ -87,37 +85,6 @@ pub struct Weights {
     pub skill: f64,
     pub capacity: f64,
     pub satisfaction: f64,
-}
-
-/// The `route` key a ticket gets.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Route {
-    /// The queue the ticket goes to.
-    pub queue: String,
-    /// Index (from 0) in the configuration's `rules` of the rule that chose
-    /// the queue; null when no rule matched and the default queue was used.
-    pub rule: Option<usize>,
-    /// The ticket language used for rules and agents (`es`, `en`, ...).
-    pub language: String,
-    /// Id of the recommended agent; null when no agent fits or no agents
-    /// file was given (route to the queue only).
-    pub agent: Option<String>,
-    /// The best available agents, best first (at most `agents.candidates`).
-    pub candidates: Vec<AgentCandidate>,
-    /// Confidence in the queue: that of the evidence of the matching rule,
-    /// or `default_confidence` for the default queue.
-    pub confidence: f64,
-    pub reasons: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct AgentCandidate {
-    pub id: String,
-    pub name: String,
-    /// In [0, 1]: weighted skill match, free capacity and satisfaction.
-    pub score: f64,
-    /// The parts of the score, and why the agent is available.
-    pub reasons: Vec<String>,
 }
 
 // What this tool reads of earlier tools' results (read leniently: a missing
@@ -776,7 +743,6 @@ impl Condition {
 }
 
 impl Tool for Router {
-    const KEY: &'static str = "route";
     type Output = Route;
 
     fn decide(&self, ticket: &Ticket<'_>, ctx: &Context) -> Result<Route, RecordError> {
@@ -787,10 +753,10 @@ impl Tool for Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::AgentsFormat;
     use jiff::Timestamp;
     use serde_json::{json, Map, Value};
     use std::path::Path;
+    use support_agents::AgentsFormat;
 
     const AGENTS: &str = r#"
 agents:

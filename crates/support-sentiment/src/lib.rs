@@ -5,6 +5,7 @@
 //! Lexicon-based, so every decision names the words behind it: the
 //! configuration's phrases are compiled once into one matcher per language,
 //! and a ticket is tokenized and scanned once.
+pub use support_core::results::sentiment::{Label, LanguageSource, MessageScore, Sentiment, Trend};
 mod config;
 mod document;
 pub mod evaluate;
@@ -18,8 +19,6 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::OnceLock;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use support_core::{round3, Context, FieldName, RecordError, TextField, Ticket, Tool};
 use support_text::{detect_language, Language};
 
@@ -36,99 +35,6 @@ pub const DEFAULT_CONFIG: &str = include_str!("../defaults/sentiment.yaml");
 /// because JSON parses many times faster than YAML and this runs at every start.
 pub(crate) const DEFAULT_CONFIG_JSON: &str =
     include_str!(concat!(env!("OUT_DIR"), "/sentiment.json"));
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Label {
-    Negative,
-    Neutral,
-    Positive,
-}
-
-impl Label {
-    pub const ALL: [Label; 3] = [Label::Negative, Label::Neutral, Label::Positive];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Label::Negative => "negative",
-            Label::Neutral => "neutral",
-            Label::Positive => "positive",
-        }
-    }
-
-    fn of(score: f64, neutral_band: f64) -> Label {
-        if score >= neutral_band {
-            Label::Positive
-        } else if score <= -neutral_band {
-            Label::Negative
-        } else {
-            Label::Neutral
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Trend {
-    Worsening,
-    Stable,
-    Improving,
-}
-
-impl Trend {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trend::Worsening => "worsening",
-            Trend::Stable => "stable",
-            Trend::Improving => "improving",
-        }
-    }
-}
-
-/// Where `language` came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum LanguageSource {
-    /// The ticket's `language` field.
-    Given,
-    /// Detected from the text (the ticket gave none, or one other than es/en).
-    Detected,
-}
-
-/// The score of one user message of the transcript.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct MessageScore {
-    /// Position of the message in the ticket's `messages`.
-    pub index: usize,
-    /// Polarity in [-1, 1].
-    pub score: f64,
-    pub label: Label,
-}
-
-/// The `sentiment` key a ticket gets.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Sentiment {
-    pub label: Label,
-    /// Polarity in [-1, 1] over all the customer's text.
-    pub score: f64,
-    /// Emotional urgency in [0, 1], separate from polarity: repeated contact,
-    /// threats to cancel or leave, insults, shouting, runs of `!`.
-    pub frustration: f64,
-    /// Language whose lexicon was used.
-    pub language: Language,
-    pub language_source: LanguageSource,
-    /// How sure the label is, in [0, 1]: the margin from the neutral band, and
-    /// the amount and agreement of the evidence.
-    pub confidence: f64,
-    /// Direction of the user's messages (needs two or more).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trend: Option<Trend>,
-    /// Score of each user message, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub messages: Vec<MessageScore>,
-    /// The words that moved the score and the frustration, the trend and the language.
-    pub reasons: Vec<String>,
-}
 
 pub struct Analyzer {
     config: SentimentConfig,
@@ -288,7 +194,6 @@ impl Default for Analyzer {
 }
 
 impl Tool for Analyzer {
-    const KEY: &'static str = "sentiment";
     type Output = Sentiment;
 
     fn decide(&self, ticket: &Ticket<'_>, _ctx: &Context) -> Result<Sentiment, RecordError> {

@@ -3,7 +3,7 @@
 
 use postgres::Client;
 use serde::Serialize;
-use support_route::agents::Roster;
+use support_agents::Roster;
 
 use crate::StoreError;
 

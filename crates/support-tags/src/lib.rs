@@ -7,9 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+pub use support_core::results::tags::{Source, SourceKind, Tag, Tags};
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use support_core::{round3, Context, FieldName, RecordError, Ticket, Tool};
 use support_text::{
     detect_language, matched_text, tokenize, Language, PhraseMatch, PhraseSet, Token,
@@ -134,68 +134,6 @@ impl TryFrom<f64> for Fraction {
             Ok(Fraction(x))
         } else {
             Err(format!("{x} is not between 0 and 1"))
-        }
-    }
-}
-
-/// The `tags` key a ticket gets.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Tags {
-    /// One entry per tag name, most confident first.
-    pub tags: Vec<Tag>,
-    /// Mean confidence of the tags; with no tag, 1 minus the confidence of the
-    /// strongest tag left out (1.0 when no rule matched at all).
-    pub confidence: f64,
-    /// One line per tag (and per tag left out) naming its rule, words and field.
-    pub reasons: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Tag {
-    /// The tag, e.g. `billing`, `frustrated`, `channel:whatsapp`.
-    pub name: String,
-    /// In [0, 1].
-    pub confidence: f64,
-    /// The strongest evidence for the tag.
-    pub source: Source,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Source {
-    pub kind: SourceKind,
-    /// The rule: a keyword/custom rule's name, or the configuration key of a
-    /// derived tag (e.g. `sentiment_labels.negative`, `frustration`, `tiers.vip`).
-    pub rule: String,
-    /// Words that matched (folded: lower case, no accents), merged over every
-    /// rule that found this tag; empty for derived tags.
-    pub words: Vec<String>,
-    /// Where the evidence is: `subject`, `description`, `messages[2].content`,
-    /// `customer.tier`, `sentiment.frustration`, ...
-    pub field: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    Keyword,
-    Sentiment,
-    Priority,
-    Tier,
-    Channel,
-    Category,
-    Custom,
-}
-
-impl SourceKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Keyword => "keyword",
-            SourceKind::Sentiment => "sentiment",
-            SourceKind::Priority => "priority",
-            SourceKind::Tier => "tier",
-            SourceKind::Channel => "channel",
-            SourceKind::Category => "category",
-            SourceKind::Custom => "custom",
         }
     }
 }
@@ -586,7 +524,6 @@ impl Default for Tagger {
 }
 
 impl Tool for Tagger {
-    const KEY: &'static str = "tags";
     type Output = Tags;
 
     fn decide(&self, ticket: &Ticket<'_>, _ctx: &Context) -> Result<Tags, RecordError> {

@@ -7,11 +7,11 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 
 use rayon::prelude::*;
+use support_agents::Roster;
 use support_core::input::{RawRecord, Records};
 use support_core::json_text::top_level_id;
 use support_core::runner::id_string;
 use support_core::{Record, RecordError};
-use support_route::agents::Roster;
 use support_store::ingest::error_record;
 use support_store::row::TicketRow as StoredRow;
 

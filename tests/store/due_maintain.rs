@@ -175,7 +175,7 @@ fn maintain_archives_only_old_closed_tickets_and_keeps_their_corrections() {
 #[test]
 fn agents_missing_from_a_new_file_become_inactive() {
     let db = migrated();
-    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/agents.yaml");
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/agents.yaml");
     let out = store(&db, &["agents", "--file", examples], "");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let loaded = stdout_lines(&out)[0]["loaded"].as_i64().unwrap();

@@ -14,7 +14,7 @@ const NOW: &str = "2026-11-24T09:00:00Z";
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
+        .join("examples")
         .join(name)
 }
 
@@ -478,7 +478,7 @@ fn a_closed_output_stops_quietly() {
 fn outputs_match_their_published_schemas() {
     let schema = |name: &str| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../schemas")
+            .join("schemas")
             .join(name);
         let schema: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
         jsonschema::validator_for(&schema).unwrap()

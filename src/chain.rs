@@ -5,25 +5,16 @@
 use std::path::PathBuf;
 
 use serde::Deserialize;
+use support_agents::Roster;
 use support_categorize::{CategorizeConfig, Categorizer};
 use support_core::{Pipeline, Stage};
 use support_escalate::{EscalateConfig, Escalator};
 use support_priority::{Prioritizer, PriorityConfig};
-use support_route::agents::Roster;
 use support_route::{RouteConfig, Router};
 use support_sentiment::{Analyzer, SentimentConfig};
 use support_tags::{Tagger, TagsConfig};
 
-/// The sections of a triage configuration, in the order the tools run, with
-/// each tool's embedded default.
-pub const SECTIONS: &[(&str, &str)] = &[
-    ("sentiment", support_sentiment::DEFAULT_CONFIG),
-    ("categorize", support_categorize::DEFAULT_CONFIG),
-    ("tags", support_tags::DEFAULT_CONFIG),
-    ("priority", support_priority::DEFAULT_CONFIG),
-    ("route", support_route::DEFAULT_CONFIG),
-    ("escalate", support_escalate::DEFAULT_CONFIG),
-];
+use crate::registry::TOOLS;
 
 /// One file configuring every tool; a missing section keeps that tool's
 /// embedded default, a present one replaces it whole. `Default` leaves every
@@ -48,9 +39,9 @@ pub struct TriageConfig {
 /// The embedded default of every tool, as one YAML file with a section per tool.
 pub fn default_config() -> String {
     let mut yaml = String::from("# support-triage configuration (embedded default): one section per tool.\n# A section you leave out keeps that tool's embedded default.\n");
-    for (section, text) in SECTIONS {
-        yaml.push_str(&format!("\n{section}:\n"));
-        for line in text.lines() {
+    for tool in TOOLS {
+        yaml.push_str(&format!("\n{}:\n", tool.section));
+        for line in tool.default_config.lines() {
             if line.is_empty() {
                 yaml.push('\n');
             } else {

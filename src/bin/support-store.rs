@@ -252,7 +252,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Agents(args) => {
-            let roster = match support_route::agents::Roster::load(&args.file) {
+            let roster = match support_agents::Roster::load(&args.file) {
                 Ok(roster) => roster,
                 Err(e) => return cli::usage_error(format_args!("{e:#}")),
             };

@@ -40,7 +40,7 @@ fn run(args: &[&str], stdin: &str) -> Run {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
 
 fn history() -> Vec<Value> {

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use support_core::cli::{self, CommonArgs};
-use support_triage::{default_config, pipeline, Resources, TriageConfig};
+use support_suite::chain::{default_config, pipeline, Resources, TriageConfig};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]

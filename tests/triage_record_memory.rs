@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use support_core::{Context, Record, Stage};
-use support_triage::{pipeline, Resources, TriageConfig};
+use support_suite::chain::{pipeline, Resources, TriageConfig};
 
 /// Words of real tickets in both languages, so every tool finds cues and
 /// the categorizer many distinct features.

@@ -2,8 +2,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use support_agents::Roster;
 use support_core::cli::{self, CommonArgs};
-use support_route::agents::Roster;
 use support_route::{RouteConfig, Router, DEFAULT_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).

@@ -9,11 +9,11 @@ use std::process::Command;
 
 use jiff::Timestamp;
 use serde_json::Value;
+use support_agents::Roster;
 use support_export::{
     export_tickets, summarize, CsvCells, ExportConfig, FileSource, Filter, Output, Period,
     PgSource, ReadOptions, Source, Summary, TicketFormat, Window,
 };
-use support_route::agents::Roster;
 use support_store::ingest::{ingest, IngestOptions};
 use support_store::testing::TestDb;
 
@@ -21,7 +21,7 @@ const NOW: &str = "2026-11-24T09:00:00Z";
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
+        .join("examples")
         .join(name)
 }
 

@@ -1,0 +1,33 @@
+//! The `category` result: category, intent, alternatives and whether a person should review.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The `category` key a ticket gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Category {
+    /// The category, e.g. `refund`.
+    pub name: String,
+    /// The model's label inside the category (the intent), e.g. `get_refund`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subcategory: Option<String>,
+    /// Probability of the category in [0, 1].
+    pub confidence: f64,
+    /// The next most likely categories.
+    pub alternatives: Vec<Alternative>,
+    /// The confidence is under the review threshold: a person should check.
+    pub needs_review: bool,
+    /// What decided: `model`, `remote`, `rules` (a forcing rule), or `model+rules` / `remote+rules`.
+    pub source: String,
+    /// Which model answered: the embedded one, a `--model` file, or the remote service.
+    pub model: String,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Alternative {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subcategory: Option<String>,
+    pub confidence: f64,
+}

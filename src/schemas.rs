@@ -1,0 +1,56 @@
+//! Every JSON Schema the suite publishes in `schemas/`, generated from the
+//! Rust types so the files cannot drift from the code.
+
+use serde_json::Value;
+use support_core::schema::{schema_of, shared_schemas};
+
+use crate::registry::TOOLS;
+
+/// `(file name, schema)` for the input ticket, the error record, each stream
+/// tool's result (from the registry), support-ml-predict's and
+/// support-export's outputs, and the remote classifier's request and response.
+pub fn schemas() -> Vec<(String, Value)> {
+    let mut all: Vec<(String, Value)> = shared_schemas()
+        .into_iter()
+        .map(|(name, schema)| (name.to_string(), schema))
+        .collect();
+    all.extend(
+        TOOLS
+            .iter()
+            .map(|tool| (tool.schema_file(), (tool.schema)())),
+    );
+    all.extend(
+        [
+            (
+                "predictions.schema.json",
+                schema_of::<support_ml_predict::Predictions>(),
+            ),
+            (
+                "export-ticket.schema.json",
+                schema_of::<support_store::row::TicketColumns>(),
+            ),
+            (
+                "export-dashboard.schema.json",
+                schema_of::<support_export::Dashboard>(),
+            ),
+            (
+                "export-kpis.schema.json",
+                schema_of::<support_export::Kpis>(),
+            ),
+            (
+                "export-conversations.schema.json",
+                schema_of::<support_export::Conversations>(),
+            ),
+            (
+                "remote-request.schema.json",
+                schema_of::<support_remote::RemoteRequest<'static>>(),
+            ),
+            (
+                "remote-response.schema.json",
+                schema_of::<support_remote::RemoteAnswer>(),
+            ),
+        ]
+        .map(|(name, schema)| (name.to_string(), schema)),
+    );
+    all
+}
