@@ -8,12 +8,13 @@ use serde::Deserialize;
 use support_agents::Roster;
 use support_categorize::{CategorizeConfig, Categorizer};
 use support_core::{Pipeline, Stage};
-use support_escalate::{EscalateConfig, Escalator};
-use support_priority::{Prioritizer, PriorityConfig};
+use support_escalate::EscalateConfig;
+use support_priority::PriorityConfig;
 use support_route::{RouteConfig, Router};
 use support_sentiment::{Analyzer, SentimentConfig};
 use support_tags::{Tagger, TagsConfig};
 
+use crate::compose::{EscalateTool, PriorityTool};
 use crate::registry::TOOLS;
 
 /// One file configuring every tool; a missing section keeps that tool's
@@ -73,13 +74,20 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
         None => categorizer,
     };
     let roster = resources.agents.as_deref().map(Roster::load).transpose()?;
+    let sentiment = config.sentiment.unwrap_or_default();
+    let priority = config.priority.unwrap_or_default();
     let stages: Vec<Box<dyn Stage + Send>> = vec![
-        Box::new(Analyzer::new(config.sentiment.unwrap_or_default())),
+        Box::new(Analyzer::new(sentiment.clone())),
         Box::new(categorizer),
         Box::new(Tagger::new(config.tags.unwrap_or_default())),
-        Box::new(Prioritizer::new(config.priority.unwrap_or_default())),
+        Box::new(PriorityTool::new(priority.clone(), sentiment.clone())),
         Box::new(Router::new(config.route.unwrap_or_default(), roster)?),
-        Box::new(Escalator::new(config.escalate.unwrap_or_default())),
+        // Escalation reads the chain's priority settings: one definition of closed.
+        Box::new(EscalateTool::new(
+            config.escalate.unwrap_or_default(),
+            priority,
+            sentiment,
+        )),
     ];
     Ok(Pipeline::new(stages))
 }

@@ -4,6 +4,7 @@
 //! and the JSON Schemas.
 
 pub mod chain;
+pub mod compose;
 pub mod registry;
 pub mod schemas;
 

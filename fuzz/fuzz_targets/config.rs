@@ -10,8 +10,9 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use support_core::config::parse_yaml;
 use support_core::{Context, Record, Stage};
-use support_escalate::{EscalateConfig, Escalator};
-use support_priority::{Prioritizer, PriorityConfig};
+use support_escalate::EscalateConfig;
+use support_priority::PriorityConfig;
+use support_suite::compose::{EscalateTool, PriorityTool};
 use support_agents::{AgentsFormat, Roster};
 use support_route::{RouteConfig, Router};
 use support_sentiment::{Analyzer, SentimentConfig};
@@ -52,13 +53,13 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Ok(c) = parse_yaml::<PriorityConfig>("fuzz.yaml", text) {
-        decide(&Prioritizer::new(c));
+        decide(&PriorityTool::new(c, SentimentConfig::default()));
     }
     if let Ok(c) = parse_yaml::<TagsConfig>("fuzz.yaml", text) {
         decide(&Tagger::new(c));
     }
     if let Ok(c) = parse_yaml::<EscalateConfig>("fuzz.yaml", text) {
-        decide(&Escalator::new(c));
+        decide(&EscalateTool::new(c, Default::default(), Default::default()));
     }
     if let Ok(c) = parse_yaml::<RouteConfig>("fuzz.yaml", text) {
         if let Ok(router) = Router::new(c, Some(router_roster().clone())) {

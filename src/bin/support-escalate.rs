@@ -2,7 +2,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use support_core::cli::{self, CommonArgs};
-use support_escalate::{EscalateConfig, Escalator, DEFAULT_CONFIG};
+use support_escalate::{EscalateConfig, DEFAULT_CONFIG};
+use support_suite::compose::EscalateTool;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -26,6 +27,6 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: EscalateConfig| {
-        Ok(Escalator::new(c))
+        Ok(EscalateTool::new(c, Default::default(), Default::default()))
     })
 }

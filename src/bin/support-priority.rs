@@ -2,7 +2,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use support_core::cli::{self, CommonArgs};
-use support_priority::{Prioritizer, PriorityConfig, DEFAULT_CONFIG};
+use support_priority::{PriorityConfig, DEFAULT_CONFIG};
+use support_sentiment::SentimentConfig;
+use support_suite::compose::PriorityTool;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -25,6 +27,6 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: PriorityConfig| {
-        Ok(Prioritizer::new(c))
+        Ok(PriorityTool::new(c, SentimentConfig::default()))
     })
 }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::error::RecordError;
 use crate::record::{Record, Text};
-use crate::results::ToolResult;
+use crate::results::{Reading, ToolResult};
 
 /// A support ticket as every tool reads it. Fields not listed here pass through untouched.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -417,6 +417,12 @@ impl<'a> Ticket<'a> {
     /// and readable (see [`Ticket::prior`]).
     pub fn result<T: ToolResult>(&self) -> Option<T> {
         self.prior(T::KEY)
+    }
+
+    /// What a later tool reads of an earlier result (see [`Reading`]); `None`
+    /// when the result is absent or unreadable.
+    pub fn reading<R: Reading<'a>>(&self) -> Option<R> {
+        self.prior(R::KEY)
     }
 
     /// Any field of the raw ticket, for rules that look at custom fields.

@@ -1,7 +1,7 @@
 //! The configuration, as written in `defaults/escalate.yaml`.
 
 use serde::Deserialize;
-use support_priority::Level;
+use support_core::results::priority::Level;
 
 use crate::{EscalationLevel, TriggerKind};
 

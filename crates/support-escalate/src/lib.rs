@@ -8,17 +8,13 @@ pub use support_core::results::escalation::{
 };
 mod config;
 
-use std::sync::OnceLock;
-
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::Value;
+use support_core::results::priority::{Priority, Sla, SlaClock, SlaStatus};
+use support_core::results::sentiment::{SentimentReading, Trend};
 use support_core::ticket::{analysed_prefix, Message, ANALYSED_TEXT_BYTES};
-use support_core::{round3, Context, FieldName, RecordError, Role, Ticket, Tool};
-use support_priority::{
-    Level, Prioritizer, PriorityConfig, SentimentReading, Sla, SlaClock, SlaStatus,
-};
-use support_sentiment::Trend;
+use support_core::{round3, FieldName, Role, Ticket};
 use support_text::{folded_chars, matched_text, tokenize, PhraseSet};
 
 pub use config::{
@@ -26,13 +22,6 @@ pub use config::{
     LevelAction, LevelActions, PhraseCheck, PlainCheck, Rule, SlaTriggers, VipCheck,
     DEFAULT_CONFIG,
 };
-
-/// The part of a priority result escalation reads: lenient about the rest.
-#[derive(Deserialize)]
-struct PriorityView {
-    level: Level,
-    sla: Sla,
-}
 
 /// What a phrase of the customer phrase set signals.
 #[derive(Debug, Clone, Copy)]
@@ -48,14 +37,22 @@ struct Fired<'c> {
     effect: &'c Effect,
 }
 
+/// What escalation weighs besides the ticket's own text and fields: the
+/// results of priority and sentiment (earlier ones, or computed for the
+/// ticket by whoever composes the tools: `support_suite::compose`) and
+/// whether the ticket is resolved, by the same closed statuses priority uses.
+#[derive(Debug, Clone, Copy)]
+pub struct EscalationInputs<'p> {
+    pub priority: &'p Priority,
+    /// Where the priority came from, for the reasons.
+    pub priority_source: &'static str,
+    pub sentiment: &'p SentimentReading,
+    pub resolved: bool,
+}
+
 /// Decides the `escalation` key. Matchers are built once in [`Escalator::new`].
 pub struct Escalator {
     config: EscalateConfig,
-    /// Priority's embedded configuration: which statuses are closed.
-    priority_config: PriorityConfig,
-    /// Priority's tool, for tickets without an earlier sentiment or priority
-    /// result; built on first need, so piped runs and support-triage never pay for it.
-    prioritizer: OnceLock<Prioritizer>,
     /// Human-request and critical phrases in one set, so the customer's text is scanned once.
     customer_phrases: PhraseSet,
     /// What each phrase of `customer_phrases` signals, by phrase number.
@@ -85,39 +82,30 @@ impl Escalator {
             customer_phrases: PhraseSet::new(phrases),
             customer_signal_of,
             bot_fallback_phrases: PhraseSet::new(&config.bot_fallback.phrases),
-            priority_config: PriorityConfig::default(),
-            prioritizer: OnceLock::new(),
             config,
         }
     }
 
-    fn prioritizer(&self) -> &Prioritizer {
-        self.prioritizer
-            .get_or_init(|| Prioritizer::new(self.priority_config.clone()))
-    }
-
-    /// The escalation of `ticket` as of `now`.
-    pub fn escalation(&self, ticket: &Ticket<'_>, now: Timestamp) -> Escalation {
-        let sentiment = SentimentReading::earlier(ticket)
-            .unwrap_or_else(|| self.prioritizer().read_sentiment(ticket));
-        let (priority, priority_source) = match ticket.prior::<PriorityView>("priority") {
-            Some(p) => (p, "from the earlier priority result"),
-            None => {
-                let computed = self.prioritizer().prioritize(ticket, &sentiment, now);
-                let view = PriorityView {
-                    level: computed.level,
-                    sla: computed.sla,
-                };
-                (view, "computed (no earlier priority result)")
-            }
-        };
-        let resolved = self.priority_config.is_resolved(ticket);
+    /// The escalation of `ticket` as of `now`, given its priority, its
+    /// sentiment and whether it is resolved (see [`EscalationInputs`]).
+    pub fn escalation(
+        &self,
+        ticket: &Ticket<'_>,
+        inputs: &EscalationInputs<'_>,
+        now: Timestamp,
+    ) -> Escalation {
+        let EscalationInputs {
+            priority,
+            priority_source,
+            sentiment,
+            resolved,
+        } = *inputs;
 
         let mut fired = Vec::new();
-        self.sla_triggers(&priority, now, &mut fired);
+        self.sla_triggers(priority, now, &mut fired);
         let bot_text_cut = self.bot_triggers(ticket, resolved, &mut fired);
         self.customer_word_triggers(ticket, &mut fired);
-        self.sentiment_trigger(&sentiment, &mut fired);
+        self.sentiment_trigger(sentiment, &mut fired);
         self.vip_trigger(ticket, &mut fired);
 
         let (called_for, rule) = self.called_for(&fired);
@@ -139,9 +127,9 @@ impl Escalator {
             .filter(|_| escalate);
         let (actions, deadlines) = match level_action {
             Some(action) => {
-                let actions = self.actions(action, &priority, &fired);
+                let actions = self.actions(action, priority, &fired);
                 reasons.push(decision_reason(called_for, &actions));
-                (actions, self.deadlines(action, called_for, &priority, now))
+                (actions, self.deadlines(action, called_for, priority, now))
             }
             None => {
                 reasons.push(match (resolved, called_for) {
@@ -157,7 +145,7 @@ impl Escalator {
         reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
         reasons.extend(bot_text_cut);
 
-        let confidence = self.confidence(&fired, escalate, &priority);
+        let confidence = self.confidence(&fired, escalate, priority);
         Escalation {
             escalate,
             level: if escalate {
@@ -194,12 +182,7 @@ impl Escalator {
 
     /// Running SLA clocks breached or at risk, as of `now`. A clock that has
     /// stopped (answered or resolved, even late) is history, not a reason to escalate.
-    fn sla_triggers<'c>(
-        &'c self,
-        priority: &PriorityView,
-        now: Timestamp,
-        fired: &mut Vec<Fired<'c>>,
-    ) {
+    fn sla_triggers<'c>(&'c self, priority: &Priority, now: Timestamp, fired: &mut Vec<Fired<'c>>) {
         let sla = &self.config.sla;
         let clocks = [
             (
@@ -351,12 +334,10 @@ impl Escalator {
 
     fn sentiment_trigger<'c>(&'c self, sentiment: &SentimentReading, fired: &mut Vec<Fired<'c>>) {
         if sentiment.trend == Some(Trend::Worsening) {
-            let source = if sentiment.from_earlier_result {
-                "from the earlier sentiment result"
-            } else {
-                "computed"
-            };
-            let detail = format!("sentiment is worsening over the conversation ({source})");
+            let detail = format!(
+                "sentiment is worsening over the conversation ({})",
+                sentiment.source()
+            );
             fired.push(fire(
                 TriggerKind::WorseningSentiment,
                 &self.config.worsening_sentiment.escalation,
@@ -385,7 +366,7 @@ impl Escalator {
     fn actions(
         &self,
         level: &LevelAction,
-        priority: &PriorityView,
+        priority: &Priority,
         fired: &[Fired<'_>],
     ) -> Vec<Action> {
         let mut actions = vec![Action::Reassign {
@@ -416,7 +397,7 @@ impl Escalator {
         &self,
         action: &LevelAction,
         level: EscalationLevel,
-        priority: &PriorityView,
+        priority: &Priority,
         now: Timestamp,
     ) -> Vec<Deadline> {
         // Saturates at the end of representable time rather than failing the record.
@@ -456,7 +437,7 @@ impl Escalator {
     /// Escalating: the triggers' weights combined. Not escalating: `quiet`,
     /// lowered by the weight of triggers that fired anyway and by an SLA that
     /// could not be checked.
-    fn confidence(&self, fired: &[Fired<'_>], escalate: bool, priority: &PriorityView) -> f64 {
+    fn confidence(&self, fired: &[Fired<'_>], escalate: bool, priority: &Priority) -> f64 {
         // The chance that no trigger is right, treating them as independent.
         let all_wrong = fired
             .iter()
@@ -597,14 +578,3 @@ impl Default for Escalator {
         Escalator::new(EscalateConfig::default())
     }
 }
-
-impl Tool for Escalator {
-    type Output = Escalation;
-
-    fn decide(&self, ticket: &Ticket<'_>, ctx: &Context) -> Result<Escalation, RecordError> {
-        Ok(self.escalation(ticket, ctx.now))
-    }
-}
-
-#[cfg(test)]
-mod tests;

@@ -10,13 +10,11 @@ mod config;
 mod sla;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use jiff::Timestamp;
-use serde::Deserialize;
+use support_core::results::sentiment::SentimentReading;
 use support_core::ticket::Message;
-use support_core::{round3, Context, FieldName, RecordError, Role, Ticket, Tool};
-use support_sentiment::{Analyzer, Trend};
+use support_core::{round3, FieldName, Role, Ticket};
 use support_text::{matched_text, tokenize, PhraseSet};
 
 pub use config::{
@@ -26,49 +24,6 @@ pub use config::{
 
 use sla::Done;
 
-/// The sentiment figures priority weighs, and where they came from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SentimentReading {
-    /// Polarity in [-1, 1].
-    pub score: f64,
-    /// Emotional urgency in [0, 1].
-    pub frustration: f64,
-    pub trend: Option<Trend>,
-    /// Read from the ticket's `sentiment` key rather than computed here.
-    pub from_earlier_result: bool,
-}
-
-impl SentimentReading {
-    /// The ticket's earlier `sentiment` result, when it has a readable one.
-    pub fn earlier(ticket: &Ticket<'_>) -> Option<SentimentReading> {
-        ticket
-            .prior::<EarlierSentiment>("sentiment")
-            .map(|s| SentimentReading {
-                score: s.score.clamp(-1.0, 1.0),
-                frustration: s.frustration.clamp(0.0, 1.0),
-                trend: s.trend,
-                from_earlier_result: true,
-            })
-    }
-
-    fn source(&self) -> &'static str {
-        if self.from_earlier_result {
-            "from the earlier sentiment result"
-        } else {
-            "computed"
-        }
-    }
-}
-
-/// The fields of an earlier `sentiment` result priority reads.
-#[derive(Deserialize)]
-struct EarlierSentiment {
-    score: f64,
-    frustration: f64,
-    #[serde(default)]
-    trend: Option<Trend>,
-}
-
 /// Decides the `priority` key. Matchers are built once in [`Prioritizer::new`].
 pub struct Prioritizer {
     config: PriorityConfig,
@@ -77,9 +32,6 @@ pub struct Prioritizer {
     impact_group_of: Vec<usize>,
     tiers: HashMap<String, f64>,
     channels: HashMap<String, f64>,
-    /// Sentiment for tickets without an earlier result; built on first need,
-    /// so piped runs and support-triage (sentiment runs first) never pay for it.
-    analyzer: OnceLock<Analyzer>,
 }
 
 impl PriorityConfig {
@@ -124,21 +76,7 @@ impl Prioritizer {
             impact_phrases,
             impact_group_of,
             config,
-            analyzer: OnceLock::new(),
         }
-    }
-
-    /// The ticket's sentiment: its earlier `sentiment` result when readable, else computed.
-    pub fn read_sentiment(&self, ticket: &Ticket<'_>) -> SentimentReading {
-        SentimentReading::earlier(ticket).unwrap_or_else(|| {
-            let s = self.analyzer.get_or_init(Analyzer::default).analyze(ticket);
-            SentimentReading {
-                score: s.score,
-                frustration: s.frustration,
-                trend: s.trend,
-                from_earlier_result: false,
-            }
-        })
     }
 
     /// Whether the ticket is resolved: `resolved_at`, or a closed status.
@@ -480,14 +418,6 @@ fn capitalize(mut s: String) -> String {
 impl Default for Prioritizer {
     fn default() -> Self {
         Prioritizer::new(PriorityConfig::default())
-    }
-}
-
-impl Tool for Prioritizer {
-    type Output = Priority;
-
-    fn decide(&self, ticket: &Ticket<'_>, ctx: &Context) -> Result<Priority, RecordError> {
-        Ok(self.prioritize(ticket, &self.read_sentiment(ticket), ctx.now))
     }
 }
 

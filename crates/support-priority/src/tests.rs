@@ -3,6 +3,7 @@ use std::sync::LazyLock;
 use serde_json::{json, Map, Value};
 
 use super::*;
+use support_core::results::sentiment::EarlierSentiment;
 
 const NOW: &str = "2026-11-24T12:00:00Z";
 
@@ -27,9 +28,16 @@ fn neutral(v: Value) -> Map<String, Value> {
     m
 }
 
+/// Priority of a ticket that carries its earlier sentiment result (priority
+/// run alone computes a missing one: `support_suite::compose`).
 fn decide_with(p: &Prioritizer, m: &Map<String, Value>) -> Priority {
     let ticket = Ticket::from_map(m).unwrap();
-    p.decide(&ticket, &Context { now: ts(NOW) }).unwrap()
+    let sentiment = ticket
+        .reading::<EarlierSentiment>()
+        .as_ref()
+        .and_then(SentimentReading::earlier)
+        .expect("the test ticket has a sentiment result");
+    p.prioritize(&ticket, &sentiment, ts(NOW))
 }
 
 /// Priority of a ticket with neutral sentiment, default config.
@@ -203,40 +211,6 @@ fn earlier_sentiment_result_is_used_when_present() {
             .factors
             .iter()
             .any(|f| f.cause == "frustration 0.5 (from the earlier sentiment result)"));
-    }
-}
-
-#[test]
-fn sentiment_is_computed_when_absent_or_unreadable() {
-    let analyzer = Analyzer::default();
-    for extra in [json!(null), json!("not a sentiment result")] {
-        let mut m =
-            object(json!({"description": "¡¡Estoy harto, nadie me responde!! Terrible servicio"}));
-        if !extra.is_null() {
-            m.insert("sentiment".into(), extra);
-        }
-        let ticket = Ticket::from_map(&m).unwrap();
-        let reading = DEFAULT.read_sentiment(&ticket);
-        let expected = analyzer.analyze(&ticket);
-        assert!(!reading.from_earlier_result);
-        assert_eq!(
-            (reading.score, reading.frustration),
-            (expected.score, expected.frustration)
-        );
-        let p = DEFAULT.decide(&ticket, &Context { now: ts(NOW) }).unwrap();
-        let weights = &DEFAULT.config.sentiment;
-        assert_eq!(
-            points(&p, FactorKind::Negativity),
-            round3(weights.negativity_points * (-expected.score).max(0.0))
-        );
-        assert_eq!(
-            points(&p, FactorKind::Frustration),
-            round3(weights.frustration_points * expected.frustration)
-        );
-        assert!(p
-            .factors
-            .iter()
-            .all(|f| !f.cause.contains("earlier sentiment")));
     }
 }
 

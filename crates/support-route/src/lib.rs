@@ -6,7 +6,11 @@
 //! agents file and the run's clock (`ctx.now`, for working hours).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use support_core::results::category::EarlierCategory;
+use support_core::results::priority::EarlierPriority;
 pub use support_core::results::route::{AgentCandidate, Route};
+use support_core::results::sentiment::EarlierSentiment;
+use support_core::results::tags::EarlierTags;
 
 use anyhow::{bail, ensure};
 use serde::Deserialize;
@@ -85,39 +89,6 @@ pub struct Weights {
     pub skill: f64,
     pub capacity: f64,
     pub satisfaction: f64,
-}
-
-// What this tool reads of earlier tools' results (read leniently: a missing
-// or unreadable result counts as absent).
-
-#[derive(Deserialize)]
-struct TagsView<'a> {
-    #[serde(borrow)]
-    tags: Vec<TagView<'a>>,
-}
-
-#[derive(Deserialize)]
-struct TagView<'a> {
-    name: &'a str,
-    confidence: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct CategoryView<'a> {
-    name: &'a str,
-    confidence: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct PriorityView<'a> {
-    level: &'a str,
-    confidence: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct SentimentView<'a> {
-    #[serde(borrow)]
-    language: Option<&'a str>,
 }
 
 /// A value from the ticket or an earlier tool, with how sure it is.
@@ -344,7 +315,7 @@ impl Router {
 
     fn facts<'a>(&self, ticket: &Ticket<'a>) -> Facts<'a> {
         let tags = ticket
-            .prior::<TagsView>("tags")
+            .reading::<EarlierTags>()
             .map(|view| {
                 view.tags
                     .into_iter()
@@ -354,12 +325,12 @@ impl Router {
             .unwrap_or_default();
         Facts {
             category: ticket
-                .prior::<CategoryView>("category")
-                .map(|c| Weighted::new(c.name, c.confidence)),
+                .reading::<EarlierCategory>()
+                .and_then(|c| Some(Weighted::new(c.name?, c.confidence))),
             tags,
             priority: ticket
-                .prior::<PriorityView>("priority")
-                .map(|p| Weighted::new(p.level, p.confidence)),
+                .reading::<EarlierPriority>()
+                .and_then(|p| Some(Weighted::new(p.level?, p.confidence))),
             tier: ticket.tier(),
             channel: ticket.channel(),
             language: self.language(ticket),
@@ -377,7 +348,7 @@ impl Router {
         if let Some(code) = ticket.language.as_deref().filter(|c| !c.trim().is_empty()) {
             return given(code, "the ticket's `language`");
         }
-        let sentiment = ticket.prior::<SentimentView>("sentiment");
+        let sentiment = ticket.reading::<EarlierSentiment>();
         if let Some(code) = sentiment
             .and_then(|s| s.language)
             .filter(|c| !c.trim().is_empty())

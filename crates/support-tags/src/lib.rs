@@ -7,6 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use support_core::results::category::EarlierCategory;
+use support_core::results::priority::EarlierPriority;
+use support_core::results::sentiment::EarlierSentiment;
 pub use support_core::results::tags::{Source, SourceKind, Tag, Tags};
 
 use serde::Deserialize;
@@ -138,38 +141,12 @@ impl TryFrom<f64> for Fraction {
     }
 }
 
-// What this tool reads of earlier tools' results (read leniently: a missing
-// or unreadable result just yields no derived tag).
-
-#[derive(Deserialize)]
-struct SentimentView<'a> {
-    #[serde(borrow)]
-    label: Option<&'a str>,
-    frustration: Option<f64>,
-    confidence: Option<f64>,
-    #[serde(borrow)]
-    language: Option<&'a str>,
-}
-
-#[derive(Deserialize)]
-struct PriorityView<'a> {
-    #[serde(borrow)]
-    level: Option<&'a str>,
-    confidence: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct CategoryView<'a> {
-    #[serde(borrow)]
-    name: Option<&'a str>,
-    confidence: Option<f64>,
-}
-
 /// What several rules read of a ticket, worked out once.
 struct Facts<'a> {
     channel: Option<String>,
     tier: Option<String>,
-    sentiment: Option<SentimentView<'a>>,
+    /// The earlier sentiment result (a missing or unreadable one yields no derived tag).
+    sentiment: Option<EarlierSentiment<'a>>,
 }
 
 /// A rule compiled for matching: lists lower-cased once here, not per ticket.
@@ -291,7 +268,7 @@ impl Tagger {
         let facts = Facts {
             channel: ticket.channel(),
             tier: ticket.tier(),
-            sentiment: ticket.prior("sentiment"),
+            sentiment: ticket.reading(),
         };
         let mut candidates = self.keyword_tags(ticket, &facts);
         self.derived_tags(ticket, &facts, &mut candidates);
@@ -409,7 +386,7 @@ impl Tagger {
                 }
             }
         }
-        if let Some(priority) = ticket.prior::<PriorityView>("priority") {
+        if let Some(priority) = ticket.reading::<EarlierPriority>() {
             if let Some(level) = priority.level.map(str::to_lowercase) {
                 if let Some(tag) = self.priority_levels.get(&level) {
                     candidates.push(Candidate::derived(
@@ -446,7 +423,7 @@ impl Tagger {
             ));
         }
         if let Some(prefix) = &self.category_prefix {
-            let category = ticket.prior::<CategoryView>("category");
+            let category = ticket.reading::<EarlierCategory>();
             let name = category
                 .as_ref()
                 .and_then(|c| c.name)
@@ -652,7 +629,7 @@ fn upstream_confidence(confidence: Option<f64>) -> f64 {
 /// else detected from the customer's text.
 fn resolve_language(
     ticket: &Ticket<'_>,
-    sentiment: Option<&SentimentView>,
+    sentiment: Option<&EarlierSentiment>,
     tokens: &[Token],
     texts: &[&str],
     fallback: Language,

@@ -31,3 +31,16 @@ pub struct Alternative {
     pub subcategory: Option<String>,
     pub confidence: f64,
 }
+
+/// What later tools read of an earlier `category` result (lenient, borrowed).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct EarlierCategory<'a> {
+    #[serde(default, borrow)]
+    pub name: Option<&'a str>,
+    #[serde(default)]
+    pub confidence: Option<f64>,
+}
+
+impl<'a> super::Reading<'a> for EarlierCategory<'a> {
+    const KEY: &'static str = "category";
+}

@@ -11,7 +11,7 @@ pub mod sentiment;
 pub mod tags;
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use category::Category;
 pub use escalation::Escalation;
@@ -22,6 +22,13 @@ pub use tags::Tags;
 
 /// A tool's result and the one key of the ticket it is stored under.
 pub trait ToolResult: Serialize + DeserializeOwned {
+    const KEY: &'static str;
+}
+
+/// What later tools read of a result: the fields they use, each optional and
+/// borrowed from the record (see [`Ticket::reading`](crate::Ticket::reading)).
+/// One per result, shared by every reader.
+pub trait Reading<'a>: Deserialize<'a> {
     const KEY: &'static str;
 }
 

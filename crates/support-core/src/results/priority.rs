@@ -153,3 +153,17 @@ pub struct Sla {
     pub first_response: SlaClock,
     pub resolution: SlaClock,
 }
+
+/// What later tools read of an earlier `priority` result to weigh it
+/// (lenient, borrowed); escalation reads the whole [`Priority`] for its SLA.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct EarlierPriority<'a> {
+    #[serde(default, borrow)]
+    pub level: Option<&'a str>,
+    #[serde(default)]
+    pub confidence: Option<f64>,
+}
+
+impl<'a> super::Reading<'a> for EarlierPriority<'a> {
+    const KEY: &'static str = "priority";
+}

@@ -97,3 +97,69 @@ pub struct Sentiment {
     /// The words that moved the score and the frustration, the trend and the language.
     pub reasons: Vec<String>,
 }
+
+/// What later tools read of an earlier `sentiment` result: each field
+/// optional and borrowed, so a partial result (from an older version, or
+/// written by another system) still gives what it has.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct EarlierSentiment<'a> {
+    #[serde(default, borrow)]
+    pub label: Option<&'a str>,
+    #[serde(default)]
+    pub score: Option<f64>,
+    #[serde(default)]
+    pub frustration: Option<f64>,
+    #[serde(default)]
+    pub confidence: Option<f64>,
+    #[serde(default, borrow)]
+    pub language: Option<&'a str>,
+    #[serde(default)]
+    pub trend: Option<Trend>,
+}
+
+impl<'a> super::Reading<'a> for EarlierSentiment<'a> {
+    const KEY: &'static str = "sentiment";
+}
+
+/// The sentiment figures priority and escalation weigh, and where they came from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SentimentReading {
+    /// Polarity in [-1, 1].
+    pub score: f64,
+    /// Emotional urgency in [0, 1].
+    pub frustration: f64,
+    pub trend: Option<Trend>,
+    /// Read from the ticket's `sentiment` key rather than computed for it.
+    pub from_earlier_result: bool,
+}
+
+impl SentimentReading {
+    /// The figures of an earlier result that has both a score and a frustration.
+    pub fn earlier(earlier: &EarlierSentiment<'_>) -> Option<SentimentReading> {
+        Some(SentimentReading {
+            score: earlier.score?.clamp(-1.0, 1.0),
+            frustration: earlier.frustration?.clamp(0.0, 1.0),
+            trend: earlier.trend,
+            from_earlier_result: true,
+        })
+    }
+
+    /// The figures of a sentiment computed for the ticket.
+    pub fn computed(sentiment: &Sentiment) -> SentimentReading {
+        SentimentReading {
+            score: sentiment.score,
+            frustration: sentiment.frustration,
+            trend: sentiment.trend,
+            from_earlier_result: false,
+        }
+    }
+
+    /// Where the figures came from, for reasons.
+    pub fn source(&self) -> &'static str {
+        if self.from_earlier_result {
+            "from the earlier sentiment result"
+        } else {
+            "computed"
+        }
+    }
+}

@@ -64,3 +64,23 @@ impl SourceKind {
         }
     }
 }
+
+/// What later tools read of an earlier `tags` result (lenient, borrowed).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EarlierTags<'a> {
+    #[serde(default, borrow)]
+    pub tags: Vec<EarlierTag<'a>>,
+}
+
+/// One tag of [`EarlierTags`].
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct EarlierTag<'a> {
+    #[serde(borrow)]
+    pub name: &'a str,
+    #[serde(default)]
+    pub confidence: Option<f64>,
+}
+
+impl<'a> super::Reading<'a> for EarlierTags<'a> {
+    const KEY: &'static str = "tags";
+}

@@ -1,13 +1,21 @@
+//! Escalation as support-escalate decides it: from the ticket's earlier
+//! priority and sentiment results, or from ones computed for it.
+
 use std::sync::LazyLock;
 
+use jiff::Timestamp;
 use serde_json::{json, Map, Value};
+use support_core::results::priority::Level;
+use support_core::results::sentiment::Trend;
+use support_core::{Context, Ticket, Tool};
+use support_escalate::*;
 use support_sentiment::Analyzer;
 
-use super::*;
+use super::EscalateTool;
 
 const NOW: &str = "2026-11-24T12:00:00Z";
 
-static DEFAULT: LazyLock<Escalator> = LazyLock::new(Escalator::default);
+static DEFAULT: LazyLock<EscalateTool> = LazyLock::new(EscalateTool::default);
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
