@@ -18,7 +18,7 @@ use crate::compose::{EscalateTool, PriorityTool};
 use crate::registry::TOOLS;
 
 /// One file configuring every tool; a missing section keeps that tool's
-/// embedded default, a present one replaces it whole. `Default` leaves every
+/// embedded default, a present one is merged onto it (`--config`). `Default` leaves every
 /// section out: the embedded defaults, each read from its tool's fast JSON form.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +106,49 @@ mod tests {
             config.sentiment.is_some() && config.categorize.is_some() && config.escalate.is_some()
         );
         assert!(config.tags.is_some() && config.priority.is_some() && config.route.is_some());
+    }
+
+    /// Triaged with the chain whose configuration is `yaml` (overlaid on the defaults).
+    fn triaged(yaml: &str, ticket: Value) -> Map<String, Value> {
+        let config: TriageConfig =
+            support_core::config::overlay("test.yaml", yaml, &default_config()).unwrap();
+        let pipeline = pipeline(config, &Resources::default()).unwrap();
+        let text = ticket.to_string();
+        let mut record = Record::parse(text.as_bytes()).unwrap();
+        let ctx = Context {
+            now: "2026-11-24T09:00:00Z".parse().unwrap(),
+        };
+        pipeline.apply(&mut record, &ctx).unwrap();
+        let Ok(Value::Object(record)) = serde_json::from_slice(&record.to_json()) else {
+            unreachable!()
+        };
+        record
+    }
+
+    #[test]
+    fn escalation_reads_the_chains_closed_statuses() {
+        let ticket = json!({
+            "id": "T-2", "status": "archivado", "customer": {"tier": "vip"},
+            "description": "Si no me devuelven el dinero hablaré con mi abogado y la prensa.",
+            "created_at": "2026-11-01T09:00:00Z"
+        });
+        let open = triaged("{}", ticket.clone());
+        assert_eq!(
+            open["escalation"]["escalate"], true,
+            "{:?}",
+            open["escalation"]
+        );
+        let closed = triaged("priority:\n  closed_statuses: [archivado]\n", ticket);
+        assert_eq!(
+            closed["escalation"]["escalate"], false,
+            "{:?}",
+            closed["escalation"]
+        );
+        assert!(closed["escalation"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("resolved")));
     }
 
     #[test]
