@@ -700,3 +700,27 @@ fn a_killed_export_leaves_no_temporary_file() {
         assert!(left.is_empty(), "SIG{signal} left {left:?}");
     }
 }
+
+#[test]
+fn kestra_lines_give_the_counts_of_what_was_read() {
+    let output = on_examples(
+        "tickets",
+        &["--period", "30d", "--format", "jsonl", "--kestra"],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let exported = output.stdout.iter().filter(|&&b| b == b'\n').count();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let outputs = stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("::{\"outputs\":")
+                .and_then(|l| l.strip_suffix("}::"))
+        })
+        .unwrap_or_else(|| panic!("no Kestra outputs line in {stderr}"));
+    let counts: Value = serde_json::from_str(outputs).unwrap();
+    assert_eq!(counts["failed"], 0);
+    assert!(
+        counts["records"].as_u64().unwrap() >= exported as u64,
+        "{counts} vs {exported}"
+    );
+}

@@ -3,18 +3,24 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use support_categorize::{evaluate, CategorizeConfig, Categorizer, DEFAULT_CONFIG};
 use support_core::cli::{self, CommonArgs, LabelledData, ReportFormat};
-use support_model::{load_examples, train, TrainOptions};
+use support_model::{load_examples, train_reporting, TrainOptions};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso","description":"Quiero que me devuelvan el dinero del pedido"}' | support-categorize
-  support-categorize train --data history.csv --text text --label category --out team.model
-  support-categorize evaluate --data ../shared/datasets/bitext_cs_20k/dev.csv --label intent --format table
-  cat tickets.jsonl | support-categorize --model team.model --ml-url http://127.0.0.1:8080/classify"#;
+const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso",
+         "description":"Quiero que me devuelvan el dinero"}' \
+    | support-categorize
+  support-categorize train --data history.csv --text text --label category \
+    --out team.model
+  support-categorize evaluate --label intent --format table \
+    --data ../shared/datasets/bitext_cs_20k/dev.csv
+  support-categorize --model team.model \
+    --ml-url http://127.0.0.1:8080/classify < examples/tickets.jsonl"#;
 
 /// Adds `category` to each ticket: name, subcategory (intent), confidence, alternatives,
 /// `needs_review`, and the words or rules that decided.
@@ -80,10 +86,20 @@ fn main() -> ExitCode {
                 c: *c,
                 ..TrainOptions::default()
             };
-            let model = match train(&examples, &options) {
+            // Drawn only when stderr is a terminal (indicatif hides it otherwise).
+            let progress = ProgressBar::new(u64::from(options.max_iterations)).with_style(
+                ProgressStyle::with_template(
+                    "training {bar:40} iteration {pos} (at most {len}), {elapsed}",
+                )
+                .expect("a valid template"),
+            );
+            let model = match train_reporting(&examples, &options, &|i| {
+                progress.set_position(u64::from(i))
+            }) {
                 Ok(m) => m,
                 Err(e) => return cli::usage_error(e),
             };
+            progress.finish_and_clear();
             let bytes = model.to_bytes();
             if let Err(e) = std::fs::write(out, &bytes) {
                 support_core::cli::print_error(format_args!("cannot write {}: {e}", out.display()));

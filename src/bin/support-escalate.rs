@@ -9,9 +9,12 @@ use support_suite::compose::EscalateTool;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso","description":"Llevo un mes esperando. Si no me devuelven el dinero hablaré con mi abogado.","customer":{"tier":"vip"},"created_at":"2026-11-18T09:00:00Z"}' \
+const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso",
+         "description":"Si no me devuelven el dinero, iré a mi abogado.",
+         "customer":{"tier":"vip"},"created_at":"2026-11-18T09:00:00Z"}' \
     | support-escalate --now 2026-11-24T09:00:00Z
-  support-sentiment < examples/tickets.jsonl | support-priority | support-escalate"#;
+  support-sentiment < examples/tickets.jsonl | support-priority \
+    | support-escalate"#;
 
 /// Adds `escalation` to each ticket: whether to escalate and to which level (none, L1, L2,
 /// manager), the triggers that fired (SLA breached or at risk, low bot confidence, the

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use serde::Serialize;
 use support_core::cli::{self, exit, print_error, print_message, CommonArgs};
+use support_core::runner::Summary;
 use support_export::config::DEFAULT_CONFIG;
 use support_export::error::EXIT_CODES_HELP;
 use support_export::filter::parse_time;
@@ -22,11 +23,12 @@ use support_store::TimeoutArgs;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const EXAMPLE: &str = r#"  support-export dashboard --input examples/history.jsonl \
-      --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 7d
-  support-export report --input examples/history.jsonl --feedback examples/feedback.jsonl \
-      --agents examples/agents.yaml --now 2026-11-24T09:00:00Z --output report.html
+    --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 7d
+  support-export report --input examples/history.jsonl \
+    --feedback examples/feedback.jsonl --agents examples/agents.yaml \
+    --now 2026-11-24T09:00:00Z --output report.html
   support-export tickets --db postgres://postgres@127.0.0.1:5432/support \
-      --since 2026-11-01 --status open,pending --format csv --output open.csv"#;
+    --since 2026-11-01 --status open,pending --format csv --output open.csv"#;
 
 /// Exports tickets and computes the dashboard, KPIs, conversation metrics
 /// and reports, from JSON Lines files (default) or PostgreSQL (--db).
@@ -56,19 +58,22 @@ enum Command {
     Report(ReportArgs),
 }
 
-const TICKETS_EXAMPLE: &str = r#"  support-export tickets --input examples/history.jsonl --now 2026-11-24T09:00:00Z \
-      --period 7d --priority critical,urgent --format csv --output urgent.csv
+const TICKETS_EXAMPLE: &str = r#"  support-export tickets --input examples/history.jsonl \
+    --now 2026-11-24T09:00:00Z --period 7d --priority critical,urgent \
+    --format csv --output urgent.csv
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/support \
-      support-export tickets --format jsonl > all.jsonl"#;
+    support-export tickets --format jsonl > all.jsonl"#;
 const DASHBOARD_EXAMPLE: &str = r#"  support-export dashboard --input examples/history.jsonl \
-      --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 24h"#;
+    --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 24h"#;
 const KPIS_EXAMPLE: &str = r#"  support-export kpis --input examples/history.jsonl \
-      --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 30d"#;
+    --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 30d"#;
 const CONVERSATIONS_EXAMPLE: &str = r#"  support-export conversations --input examples/history.jsonl \
-      --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 7d"#;
-const REPORT_EXAMPLE: &str = r#"  support-export report --input examples/history.jsonl --feedback examples/feedback.jsonl \
-      --agents examples/agents.yaml --now 2026-11-24T09:00:00Z --period 7d --output report.html
-  support-export report --format md --db postgres://postgres@127.0.0.1:5432/support"#;
+    --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 7d"#;
+const REPORT_EXAMPLE: &str = r#"  support-export report --input examples/history.jsonl \
+    --feedback examples/feedback.jsonl --agents examples/agents.yaml \
+    --now 2026-11-24T09:00:00Z --period 7d --output report.html
+  support-export report --format md \
+    --db postgres://postgres@127.0.0.1:5432/support"#;
 
 fn after_help(example: &str) -> String {
     format!(
@@ -214,7 +219,7 @@ fn main() -> ExitCode {
         Ok((read, source.describe()))
     });
     match result {
-        Ok((read, source)) => finish(read, &source),
+        Ok((read, source)) => finish(read, &source, shared.common.kestra),
         Err(e) => fail(&e),
     }
 }
@@ -286,11 +291,19 @@ fn json<T: Serialize>(value: &T) -> String {
     text
 }
 
-fn finish(read: ReadSummary, source: &str) -> ExitCode {
+fn finish(read: ReadSummary, source: &str, kestra: bool) -> ExitCode {
     eprintln!(
         "{}",
         serde_json::json!({"summary": {"source": source, "tickets": read.rows, "failed": read.failed}})
     );
+    if kestra {
+        let summary = Summary {
+            records: read.rows + read.failed,
+            failed: read.failed,
+            output_closed: false,
+        };
+        eprint!("{}", cli::kestra_lines("support-export", &summary));
+    }
     if read.failed > 0 {
         print_message(
             "warning",

@@ -19,11 +19,14 @@ const EXAMPLE: &str = r#"  support-ml-predict train --data examples/history.json
     --feedback examples/feedback.jsonl --out team.model
   support-triage --agents examples/agents.yaml < examples/tickets.jsonl \
     | support-ml-predict --model team.model --agents examples/agents.yaml
-  support-ml-predict train --data ../shared/datasets/itsm_incidents/train.csv --out itsm.model
+  support-ml-predict train --out itsm.model \
+    --data ../shared/datasets/itsm_incidents/train.csv
   support-ml-predict evaluate --model itsm.model --format table \
     --data ../shared/datasets/itsm_incidents/dev.csv
-  support-ml-predict train --db postgres://postgres@127.0.0.1:5432/support --out team.model
-  echo '{"id":"T-1","subject":"Caída total","priority":{"level":"urgent"}}' | support-ml-predict"#;
+  support-ml-predict train --out team.model \
+    --db postgres://postgres@127.0.0.1:5432/support
+  echo '{"id":"T-1","subject":"Caída total","priority":{"level":"urgent"}}' \
+    | support-ml-predict"#;
 
 /// Adds `predictions` to each ticket: resolution minutes with an interval, the
 /// probability of breaching the resolution SLA, the expected rating, and the

@@ -10,9 +10,13 @@ use support_suite::compose::PriorityTool;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"Caída del servicio","description":"No funciona nada desde esta mañana","channel":"phone","customer":{"tier":"vip"},"created_at":"2026-11-24T08:45:00Z"}' \
+const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"Caída del servicio",
+         "description":"No funciona nada desde esta mañana",
+         "channel":"phone","customer":{"tier":"vip"},
+         "created_at":"2026-11-24T08:45:00Z"}' \
     | support-priority --now 2026-11-24T09:00:00Z
-  support-sentiment < examples/tickets.jsonl | support-priority | support-escalate"#;
+  support-sentiment < examples/tickets.jsonl | support-priority \
+    | support-escalate"#;
 
 /// Adds `priority` to each ticket: a level (low, medium, high, urgent, critical) and a
 /// 0-100 score from impact words, sentiment, customer tier, channel and age, with the

@@ -10,9 +10,11 @@ use support_route::{RouteConfig, Router, DEFAULT_CONFIG};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const EXAMPLE: &str = r#"  echo '{"subject":"Cobro duplicado","description":"Me habéis cobrado dos veces"}' \
-    | support-tags | support-route --agents examples/agents.yaml --now 2026-11-24T09:00:00Z
-  support-sentiment < tickets.jsonl | support-tags | support-route --agents agents.yaml"#;
+const EXAMPLE: &str = r#"  echo '{"subject":"Cobro duplicado","description":"Me cobraron dos veces"}' \
+    | support-tags \
+    | support-route --agents examples/agents.yaml --now 2026-11-24T09:00:00Z
+  support-sentiment < examples/tickets.jsonl | support-tags \
+    | support-route --agents examples/agents.yaml"#;
 
 /// Adds `route` to each ticket: the queue chosen by ordered rules (category, tags,
 /// language, tier, priority, channel), and with --agents the best available agent

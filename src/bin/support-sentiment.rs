@@ -8,9 +8,12 @@ use support_sentiment::{Analyzer, SentimentConfig, DEFAULT_CONFIG};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"No funciona","description":"Es la tercera vez que escribo y nadie responde!!!"}' | support-sentiment
-  cat examples/tickets.jsonl | support-sentiment | support-priority
-  support-sentiment evaluate --data ../shared/datasets/airline_sentiment_es/dev.csv"#;
+const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"No funciona",
+         "description":"Es la tercera vez que escribo y nadie responde!!!"}' \
+    | support-sentiment
+  support-sentiment < examples/tickets.jsonl | support-priority
+  support-sentiment evaluate \
+    --data ../shared/datasets/airline_sentiment_es/dev.csv"#;
 
 /// Adds `sentiment` to each ticket: label, score in [-1, 1], frustration in [0, 1],
 /// language, and the trend over a transcript, with reasons and a confidence.

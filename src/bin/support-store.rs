@@ -18,8 +18,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const EXAMPLE: &str = r#"  export DATABASE_URL=postgres://postgres@127.0.0.1:5432/support
   support-store migrate
-  support-triage --agents examples/agents.yaml < examples/tickets.jsonl | support-store ingest
-  support-store correct --ticket T-1003 --tool category --label contact --by ana
+  support-triage --agents examples/agents.yaml < examples/tickets.jsonl \
+    | support-store ingest
+  support-store correct --ticket T-1003 --tool category --label contact \
+    --by ana
   support-store feedback --ticket T-1004 --rating 5 --comment "quick fix"
   support-store due --within 30m | support-escalate > escalations.jsonl
   support-store maintain --archive-after 90d --metrics-retention 30d"#;

@@ -8,8 +8,10 @@ use support_tags::{Tagger, TagsConfig, DEFAULT_CONFIG};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const EXAMPLE: &str = r#"  echo '{"subject":"Factura duplicada","description":"Quiero un reembolso urgente"}' | support-tags
-  support-sentiment < tickets.jsonl | support-priority | support-tags | support-route"#;
+const EXAMPLE: &str = r#"  echo '{"subject":"Factura duplicada","description":"Quiero un reembolso"}' \
+    | support-tags
+  support-sentiment < examples/tickets.jsonl | support-priority \
+    | support-tags | support-route"#;
 
 /// Adds `tags` to each ticket: tags from Spanish/English keyword rules and custom
 /// rules, plus tags derived from sentiment, priority, category, customer tier and

@@ -9,9 +9,11 @@ use support_suite::chain::{default_config, pipeline, Resources, TriageConfig};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const EXAMPLE: &str = r#"  support-triage --agents examples/agents.yaml < examples/tickets.jsonl > triaged.jsonl
-  support-triage --print-config > triage.yaml   # one file, one section per tool
-  echo '{"subject":"No puedo acceder","description":"Error al entrar"}' | support-triage"#;
+const EXAMPLE: &str = r#"  support-triage --agents examples/agents.yaml < examples/tickets.jsonl \
+    > triaged.jsonl
+  support-triage --print-config > triage.yaml  # one section per tool
+  echo '{"subject":"No puedo acceder","description":"Error al entrar"}' \
+    | support-triage"#;
 
 /// Runs sentiment, categorize, tags, priority, route and escalate in one process: the same
 /// keys as piping the tools, for engines that want one step and for speed.

@@ -72,7 +72,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "RFC3339", global = true)]
     pub now: Option<Timestamp>,
 
-    /// Write error records to FILE (JSON Lines) instead of in place on stdout.
+    /// Write error records to FILE (JSON Lines) instead of in place on stdout (support-export:
+    /// instead of stderr, since its stdout is the export).
     #[arg(long, value_name = "FILE")]
     pub errors: Option<PathBuf>,
 
@@ -81,7 +82,7 @@ pub struct CommonArgs {
     pub log_format: LogFormat,
 
     /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
 
     /// Records larger than this become `too_large` error records.

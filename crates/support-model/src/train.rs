@@ -91,6 +91,16 @@ impl Matrix {
 /// Labels are sorted, so their order never depends on the order of the
 /// examples.
 pub fn train(examples: &[Example], options: &TrainOptions) -> Result<Model, TrainError> {
+    train_reporting(examples, options, &|_| {})
+}
+
+/// [`train`], calling `on_iteration` after each optimizer iteration (at most
+/// `options.max_iterations`), for a progress bar.
+pub fn train_reporting(
+    examples: &[Example],
+    options: &TrainOptions,
+    on_iteration: &dyn Fn(u32),
+) -> Result<Model, TrainError> {
     options
         .features
         .validate()
@@ -150,7 +160,7 @@ pub fn train(examples: &[Example], options: &TrainOptions) -> Result<Model, Trai
         labels.len(),
     );
 
-    let (weights, bias) = minimize(&matrix, options);
+    let (weights, bias) = minimize(&matrix, options, on_iteration);
     // Back from training order (frequent first) to model rows (bucket order).
     let k = labels.len();
     let mut model_weights = vec![0f32; weights.len()];
@@ -415,7 +425,11 @@ const TOLERANCE: f64 = 1e-4;
 const WINDOW: usize = 5;
 
 /// L-BFGS with a backtracking (Armijo) line search. Returns the weights and the bias.
-fn minimize(matrix: &Matrix, options: &TrainOptions) -> (Vec<f32>, Vec<f32>) {
+fn minimize(
+    matrix: &Matrix,
+    options: &TrainOptions,
+    on_iteration: &dyn Fn(u32),
+) -> (Vec<f32>, Vec<f32>) {
     let objective = Objective {
         matrix,
         lambda: 1.0 / (options.c * matrix.texts() as f32),
@@ -429,6 +443,7 @@ fn minimize(matrix: &Matrix, options: &TrainOptions) -> (Vec<f32>, Vec<f32>) {
     let mut direction = vec![0f32; dim];
     let mut candidate = vec![0f32; dim];
     for iteration in 0..options.max_iterations {
+        on_iteration(iteration + 1);
         search_direction(&gradient, &history, &mut direction);
         let slope = dot(&gradient, &direction);
         if slope >= 0.0 {
