@@ -337,7 +337,9 @@ impl Router {
         }
     }
 
-    /// The ticket's `language`, else `sentiment.language`, else detected from the text.
+    /// The ticket's `language`, else the language sentiment detected
+    /// (`sentiment.detected_language` for one without lexicons, else
+    /// `sentiment.language`), else detected from the text.
     fn language(&self, ticket: &Ticket<'_>) -> TicketLanguage {
         let given = |code: &str, source: &str| TicketLanguage {
             code: normalize_language(code),
@@ -350,6 +352,12 @@ impl Router {
         }
         let sentiment = ticket.reading::<EarlierSentiment>();
         if let Some(code) = sentiment
+            .and_then(|s| s.detected_language)
+            .filter(|c| !c.trim().is_empty())
+        {
+            return given(code, "sentiment.detected_language");
+        }
+        if let Some(code) = sentiment
             .and_then(|s| s.language)
             .filter(|c| !c.trim().is_empty())
         {
@@ -358,6 +366,17 @@ impl Router {
         let texts: Vec<&str> = ticket.customer_texts().map(|t| t.text).collect();
         let tokens: Vec<_> = texts.iter().flat_map(|t| tokenize(t)).collect();
         let detection = detect_language(&tokens, &texts.join("\n"), self.fallback_language);
+        if let Some(other) = detection.other {
+            return TicketLanguage {
+                code: other.code.to_string(),
+                source: format!(
+                    "detected from the text ({}), neither es nor en",
+                    round3(other.confidence)
+                ),
+                confidence: other.confidence,
+                detected: true,
+            };
+        }
         TicketLanguage {
             code: detection.language.code().to_string(),
             source: format!("detected from the text ({})", round3(detection.confidence)),
@@ -925,6 +944,18 @@ agents:
             (r.language.as_str(), r.queue.as_str()),
             ("es", "spanish-support")
         );
+    }
+
+    #[test]
+    fn a_ticket_in_another_language_is_not_sent_to_spanish_or_english_support() {
+        let router = queue_only();
+        let text = "Bonjour, je n'arrive pas à accéder à mon compte depuis hier, merci";
+        let r = route(&router, json!({"description": text}), TUESDAY_MADRID_10);
+        assert_eq!((r.language.as_str(), r.queue.as_str()), ("fr", "general"));
+        let earlier = json!({"description": text, "sentiment": {"language": "es", "detected_language": "fr"}});
+        let r = route(&router, earlier, TUESDAY_MADRID_10);
+        assert_eq!(r.language, "fr");
+        assert_eq!(r.reasons[0], "language fr from sentiment.detected_language");
     }
 
     #[test]

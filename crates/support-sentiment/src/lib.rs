@@ -57,7 +57,7 @@ impl Analyzer {
     pub fn analyze(&self, ticket: &Ticket<'_>) -> Sentiment {
         let texts: Vec<TextField> = ticket.customer_texts().collect();
         let doc = Document::new(&texts);
-        let (language, language_source, language_reason, hits) =
+        let (language, language_source, language_reason, hits, detected_language) =
             self.language_and_cues(ticket, &doc, &texts);
         let scoring = &self.config.scoring;
         let polarity = polarity::score(&doc, &hits.polarity, scoring, &self.config.emoji);
@@ -105,6 +105,7 @@ impl Analyzer {
             score: round3(score),
             frustration: round3(frustration.value),
             language,
+            detected_language: detected_language.map(str::to_string),
             language_source,
             confidence: round3(confidence(score, label, band, &polarity.evidence)),
             trend: trend.map(|(t, _)| t),
@@ -130,7 +131,7 @@ impl Analyzer {
         ticket: &Ticket<'_>,
         doc: &Document,
         texts: &[TextField],
-    ) -> (Language, LanguageSource, String, Hits) {
+    ) -> (Language, LanguageSource, String, Hits, Option<&'static str>) {
         let given = ticket
             .language
             .as_deref()
@@ -143,6 +144,7 @@ impl Analyzer {
                 LanguageSource::Given,
                 reason,
                 self.lexicon(language).find(doc),
+                None,
             );
         }
         let unsupported = given
@@ -153,6 +155,15 @@ impl Analyzer {
             many => Cow::Owned(many.iter().map(|t| t.text).collect::<Vec<_>>().join("\n")),
         };
         let detection = detect_language(&doc.tokens, &raw, self.config.fallback_language);
+        let other = detection.other.map(|o| o.code);
+        // A language without lexicons is named, and scored with the closer one.
+        let unsupported = match detection.other {
+            Some(o) => format!(
+                "{unsupported}the text is {} (confidence {:.2}), which has no lexicon; ",
+                o.code, o.confidence
+            ),
+            None => unsupported,
+        };
         // Detection gives exactly 0.5 when the evidence is even (usually none at all).
         if detection.confidence > 0.5 {
             let language = detection.language;
@@ -166,6 +177,7 @@ impl Analyzer {
                 LanguageSource::Detected,
                 reason,
                 self.lexicon(language).find(doc),
+                other,
             );
         }
         let es = self.lexicon(Language::Es).find(doc);
@@ -183,7 +195,7 @@ impl Analyzer {
             "language: {unsupported}{} chosen by lexicon matches (es {es_count}, en {en_count}; no function words to detect it)",
             language.code()
         );
-        (language, LanguageSource::Detected, reason, hits)
+        (language, LanguageSource::Detected, reason, hits, other)
     }
 }
 
@@ -496,6 +508,22 @@ mod tests {
         );
         assert_eq!(one.trend, None);
         assert_eq!(one.messages.len(), 1);
+    }
+
+    #[test]
+    fn a_language_without_lexicons_is_named() {
+        let pt = analyze("Olá, não consigo acessar minha conta desde ontem, já tentei tudo");
+        assert_eq!(pt.detected_language.as_deref(), Some("pt"));
+        assert!(reasons(&pt).contains("the text is pt"), "{:?}", pt.reasons);
+        let es = analyze("Hola, no puedo acceder a mi cuenta desde ayer, ya lo intenté todo");
+        assert_eq!(es.detected_language, None);
+        let given = analyze_json(
+            json!({"description": "Olá, não consigo acessar minha conta", "language": "es"}),
+        );
+        assert_eq!(
+            given.detected_language, None,
+            "a given es or en is not second-guessed"
+        );
     }
 
     #[test]

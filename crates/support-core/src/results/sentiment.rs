@@ -84,6 +84,11 @@ pub struct Sentiment {
     pub frustration: f64,
     /// Language whose lexicon was used.
     pub language: Language,
+    /// The language the text was detected in when it is neither Spanish nor
+    /// English (ISO 639-1, e.g. `pt`, `fr`, `ca`, `de`, `it`): `language` is
+    /// then only the closer lexicon, and the scores are less sure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_language: Option<String>,
     pub language_source: LanguageSource,
     /// How sure the label is, in [0, 1]: the margin from the neutral band, and
     /// the amount and agreement of the evidence.
@@ -113,6 +118,8 @@ pub struct EarlierSentiment<'a> {
     pub confidence: Option<f64>,
     #[serde(default, borrow)]
     pub language: Option<&'a str>,
+    #[serde(default, borrow)]
+    pub detected_language: Option<&'a str>,
     #[serde(default)]
     pub trend: Option<Trend>,
 }
