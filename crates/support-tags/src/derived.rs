@@ -1,0 +1,109 @@
+//! Tags derived from the ticket fields and earlier results: sentiment,
+//! frustration, priority level, tier, channel and category.
+
+use support_core::results::category::EarlierCategory;
+use support_core::results::priority::EarlierPriority;
+use support_core::round3;
+use support_core::Ticket;
+
+use crate::candidate::Candidate;
+use crate::{Facts, SourceKind, Tagger};
+
+/// An earlier tool's confidence, kept in [0, 1]; one it did not give counts as certain.
+pub(crate) fn upstream_confidence(confidence: Option<f64>) -> f64 {
+    confidence.map_or(1.0, |c| c.clamp(0.0, 1.0))
+}
+
+impl Tagger {
+    pub(crate) fn derived_tags(
+        &self,
+        ticket: &Ticket<'_>,
+        facts: &Facts<'_>,
+        candidates: &mut Vec<Candidate>,
+    ) {
+        if let Some(sentiment) = &facts.sentiment {
+            if let Some(label) = sentiment.label.map(str::to_lowercase) {
+                if let Some(tag) = self.sentiment_labels.get(&label) {
+                    candidates.push(Candidate::derived(
+                        tag,
+                        upstream_confidence(sentiment.confidence),
+                        SourceKind::Sentiment,
+                        format!("sentiment_labels.{label}"),
+                        "sentiment.label",
+                        format!("sentiment.label is {label}"),
+                    ));
+                }
+            }
+            if let (Some(rule), Some(frustration)) = (&self.frustration, sentiment.frustration) {
+                if frustration >= rule.threshold.get() {
+                    candidates.push(Candidate::derived(
+                        &rule.tag,
+                        upstream_confidence(Some(frustration)),
+                        SourceKind::Sentiment,
+                        "frustration".to_string(),
+                        "sentiment.frustration",
+                        format!(
+                            "sentiment.frustration {} >= {}",
+                            round3(frustration),
+                            rule.threshold.get()
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(priority) = ticket.reading::<EarlierPriority>() {
+            if let Some(level) = priority.level.map(str::to_lowercase) {
+                if let Some(tag) = self.priority_levels.get(&level) {
+                    candidates.push(Candidate::derived(
+                        tag,
+                        upstream_confidence(priority.confidence),
+                        SourceKind::Priority,
+                        format!("priority_levels.{level}"),
+                        "priority.level",
+                        format!("priority.level is {level}"),
+                    ));
+                }
+            }
+        }
+        if let Some(tier) = &facts.tier {
+            if let Some(tag) = self.tiers.get(tier) {
+                candidates.push(Candidate::derived(
+                    tag,
+                    1.0,
+                    SourceKind::Tier,
+                    format!("tiers.{tier}"),
+                    "customer.tier",
+                    format!("customer.tier is {tier}"),
+                ));
+            }
+        }
+        if let (Some(prefix), Some(channel)) = (&self.channel_prefix, &facts.channel) {
+            candidates.push(Candidate::derived(
+                &format!("{prefix}{channel}"),
+                1.0,
+                SourceKind::Channel,
+                "channel_prefix".to_string(),
+                "channel",
+                format!("channel is {channel}"),
+            ));
+        }
+        if let Some(prefix) = &self.category_prefix {
+            let category = ticket.reading::<EarlierCategory>();
+            let name = category
+                .as_ref()
+                .and_then(|c| c.name)
+                .map(|n| n.trim().to_lowercase())
+                .filter(|n| !n.is_empty());
+            if let (Some(category), Some(name)) = (category, name) {
+                candidates.push(Candidate::derived(
+                    &format!("{prefix}{name}"),
+                    upstream_confidence(category.confidence),
+                    SourceKind::Category,
+                    "category_prefix".to_string(),
+                    "category.name",
+                    format!("category.name is {name}"),
+                ));
+            }
+        }
+    }
+}
