@@ -1,4 +1,3 @@
-
 //! Seven tickets whose every figure was worked out by hand (see each assertion).
 use super::*;
 use crate::row::tests::row_from;
