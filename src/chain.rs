@@ -37,12 +37,13 @@ pub struct TriageConfig {
     pub escalate: Option<EscalateConfig>,
 }
 
-/// The embedded default of every tool, as one YAML file with a section per tool.
+/// The embedded default of every tool, as one YAML file with a section per
+/// tool (what `--print-config` shows).
 pub fn default_config() -> String {
     let mut yaml = String::from("# support-triage configuration (embedded default): one section per tool.\n# A section you leave out keeps that tool's embedded default.\n");
     for tool in TOOLS {
         yaml.push_str(&format!("\n{}:\n", tool.section));
-        for line in tool.default_config.lines() {
+        for line in tool.default_config.yaml.lines() {
             if line.is_empty() {
                 yaml.push('\n');
             } else {
@@ -53,6 +54,16 @@ pub fn default_config() -> String {
         }
     }
     yaml
+}
+
+/// The same defaults in JSON, one key per section: the base a `--config`
+/// file is merged onto, read without parsing any YAML.
+pub fn default_config_json() -> String {
+    let sections: Vec<String> = TOOLS
+        .iter()
+        .map(|tool| format!("\"{}\":{}", tool.section, tool.default_config.json))
+        .collect();
+    format!("{{{}}}", sections.join(","))
 }
 
 /// Files and services the chain may use besides the configuration.
@@ -75,18 +86,17 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
     };
     let roster = resources.agents.as_deref().map(Roster::load).transpose()?;
     let sentiment = config.sentiment.unwrap_or_default();
-    let priority = config.priority.unwrap_or_default();
+    let priority = PriorityTool::new(config.priority.unwrap_or_default(), sentiment.clone());
     let stages: Vec<Box<dyn Stage + Send>> = vec![
-        Box::new(Analyzer::new(sentiment.clone())),
+        Box::new(Analyzer::new(sentiment)),
         Box::new(categorizer),
         Box::new(Tagger::new(config.tags.unwrap_or_default())),
-        Box::new(PriorityTool::new(priority.clone(), sentiment.clone())),
+        Box::new(priority.clone()),
         Box::new(Router::new(config.route.unwrap_or_default(), roster)?),
         // Escalation reads the chain's priority settings: one definition of closed.
         Box::new(EscalateTool::new(
             config.escalate.unwrap_or_default(),
             priority,
-            sentiment,
         )),
     ];
     Ok(Pipeline::new(stages))
@@ -111,7 +121,7 @@ mod tests {
     /// Triaged with the chain whose configuration is `yaml` (overlaid on the defaults).
     fn triaged(yaml: &str, ticket: Value) -> Map<String, Value> {
         let config: TriageConfig =
-            support_core::config::overlay("test.yaml", yaml, &default_config()).unwrap();
+            support_core::config::overlay("test.yaml", yaml, &default_config_json()).unwrap();
         let pipeline = pipeline(config, &Resources::default()).unwrap();
         let text = ticket.to_string();
         let mut record = Record::parse(text.as_bytes()).unwrap();

@@ -4,6 +4,7 @@
 
 use schemars::JsonSchema;
 use serde_json::Value;
+use support_core::config::Embedded;
 use support_core::results::{Category, Escalation, Priority, Route, Sentiment, Tags};
 use support_core::schema::schema_of;
 use support_core::ToolResult;
@@ -18,8 +19,8 @@ pub struct ToolInfo {
     pub key: &'static str,
     /// The JSON Schema of that key.
     pub schema: fn() -> Value,
-    /// Its embedded default configuration (YAML).
-    pub default_config: &'static str,
+    /// Its embedded default configuration: YAML for people, JSON to parse.
+    pub default_config: Embedded<'static>,
 }
 
 impl ToolInfo {
@@ -32,7 +33,7 @@ impl ToolInfo {
 const fn tool<R: ToolResult + JsonSchema>(
     binary: &'static str,
     section: &'static str,
-    default_config: &'static str,
+    default_config: Embedded<'static>,
 ) -> ToolInfo {
     ToolInfo {
         binary,
@@ -48,23 +49,23 @@ pub const TOOLS: &[ToolInfo] = &[
     tool::<Sentiment>(
         "support-sentiment",
         "sentiment",
-        support_sentiment::DEFAULT_CONFIG,
+        support_sentiment::EMBEDDED_CONFIG,
     ),
     tool::<Category>(
         "support-categorize",
         "categorize",
-        support_categorize::DEFAULT_CONFIG,
+        support_categorize::EMBEDDED_CONFIG,
     ),
-    tool::<Tags>("support-tags", "tags", support_tags::DEFAULT_CONFIG),
+    tool::<Tags>("support-tags", "tags", support_tags::EMBEDDED_CONFIG),
     tool::<Priority>(
         "support-priority",
         "priority",
-        support_priority::DEFAULT_CONFIG,
+        support_priority::EMBEDDED_CONFIG,
     ),
-    tool::<Route>("support-route", "route", support_route::DEFAULT_CONFIG),
+    tool::<Route>("support-route", "route", support_route::EMBEDDED_CONFIG),
     tool::<Escalation>(
         "support-escalate",
         "escalate",
-        support_escalate::DEFAULT_CONFIG,
+        support_escalate::EMBEDDED_CONFIG,
     ),
 ];

@@ -927,23 +927,10 @@ fn an_array_of_mutants_gives_an_array_of_the_same_length() {
 mod regressions {
     use serde_json::{json, Value};
     use support_core::runner::{run, RunOptions};
-    use support_core::{Context, Record, RecordError, Ticket, Tool, ToolResult};
+    use support_core::testing::Echo;
+    use support_core::{Context, Record};
 
     use super::{common, lenient};
-
-    /// Adds `{"echo": subject}`: a real stage without a tool's dependencies.
-    struct Echo;
-    #[derive(serde::Serialize, serde::Deserialize)]
-    struct Echoed(Value);
-    impl ToolResult for Echoed {
-        const KEY: &'static str = "echo";
-    }
-    impl Tool for Echo {
-        type Output = Echoed;
-        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<Echoed, RecordError> {
-            Ok(Echoed(json!(t.subject)))
-        }
-    }
 
     /// The run's output and whether it was an input error.
     fn run_echo(input: &[u8]) -> Result<Vec<u8>, String> {
@@ -1003,7 +990,7 @@ mod regressions {
             let got = v.get("id").or_else(|| v["error"].get("id"));
             assert_eq!(got, Some(&json!(id)), "{v}");
         }
-        assert_eq!(out[2]["echo"], "hola");
+        assert_eq!(out[2]["echo"]["subject"], "hola");
     }
 
     /// A number out of f64 range is valid JSON and passes through as written;
@@ -1019,7 +1006,7 @@ mod regressions {
         ] {
             let out = lines(&run_echo(input.as_bytes()).unwrap());
             assert_eq!(out.len(), 1);
-            assert_eq!(out[0]["echo"], "hola", "{input} gave {}", out[0]);
+            assert_eq!(out[0]["echo"]["subject"], "hola", "{input} gave {}", out[0]);
         }
     }
 
@@ -1105,8 +1092,8 @@ mod regressions {
         let out = lenient::parse(&out).unwrap();
         let items = out.as_array().expect("an array");
         assert_eq!(items.len(), 3);
-        assert_eq!(items[0]["echo"], "a");
-        assert_eq!(items[2]["echo"], "c");
+        assert_eq!(items[0]["echo"]["subject"], "a");
+        assert_eq!(items[2]["echo"]["subject"], "c");
     }
 }
 

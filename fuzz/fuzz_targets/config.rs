@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         decide(&Tagger::new(c));
     }
     if let Ok(c) = parse_yaml::<EscalateConfig>("fuzz.yaml", text) {
-        decide(&EscalateTool::new(c, Default::default(), Default::default()));
+        decide(&EscalateTool::new(c, PriorityTool::default()));
     }
     if let Ok(c) = parse_yaml::<RouteConfig>("fuzz.yaml", text) {
         if let Ok(router) = Router::new(c, Some(router_roster().clone())) {

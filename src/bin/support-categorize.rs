@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use support_categorize::{evaluate, CategorizeConfig, Categorizer, DEFAULT_CONFIG};
+use support_categorize::{evaluate, CategorizeConfig, Categorizer, EMBEDDED_CONFIG};
 use support_core::cli::{self, CommonArgs, LabelledData, ReportFormat};
 use support_model::{load_examples, train_reporting, TrainOptions};
 
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
         })
     };
     match &cli.command {
-        None => cli::run_tool(&cli.common, DEFAULT_CONFIG, build),
+        None => cli::run_tool(&cli.common, EMBEDDED_CONFIG, build),
         Some(Command::Train { data, out, c }) => {
             cli.common.init_logging();
             let examples = match load_examples(&data.data, &data.text, &data.label) {
@@ -101,9 +101,8 @@ fn main() -> ExitCode {
             };
             progress.finish_and_clear();
             let bytes = model.to_bytes();
-            if let Err(e) = std::fs::write(out, &bytes) {
-                support_core::cli::print_error(format_args!("cannot write {}: {e}", out.display()));
-                return ExitCode::from(cli::exit::OUTPUT);
+            if let Err(code) = cli::write_output_file(out, &bytes) {
+                return code;
             }
             let summary = serde_json::json!({
                 "model": out.display().to_string(),
@@ -121,7 +120,7 @@ fn main() -> ExitCode {
             format,
         }) => {
             cli.common.init_logging();
-            let config = match cli.common.load_config(DEFAULT_CONFIG) {
+            let config = match cli.common.load_config(EMBEDDED_CONFIG) {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };

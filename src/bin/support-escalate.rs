@@ -2,8 +2,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use support_core::cli::{self, CommonArgs};
-use support_escalate::{EscalateConfig, DEFAULT_CONFIG};
-use support_suite::compose::EscalateTool;
+use support_escalate::{EscalateConfig, EMBEDDED_CONFIG};
+use support_suite::compose::{EscalateTool, PriorityTool};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -29,7 +29,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: EscalateConfig| {
-        Ok(EscalateTool::new(c, Default::default(), Default::default()))
+    cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: EscalateConfig| {
+        Ok(EscalateTool::new(c, PriorityTool::default()))
     })
 }

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use support_core::cli::{self, exit, print_error, print_message, CommonArgs};
 use support_core::runner::Summary;
-use support_export::config::DEFAULT_CONFIG;
+use support_export::config::EMBEDDED_CONFIG;
 use support_export::error::EXIT_CODES_HELP;
 use support_export::filter::parse_time;
 use support_export::report::{self, ReportFormat};
@@ -158,9 +158,9 @@ fn main() -> ExitCode {
     };
     shared.common.init_logging();
     if shared.common.print_config {
-        return shared.common.print_config::<ExportConfig>(DEFAULT_CONFIG);
+        return shared.common.print_config::<ExportConfig>(EMBEDDED_CONFIG);
     }
-    let config: ExportConfig = match shared.common.load_config(DEFAULT_CONFIG) {
+    let config: ExportConfig = match shared.common.load_config(EMBEDDED_CONFIG) {
         Ok(config) => config,
         Err(e) => {
             return cli::usage_error(format_args!(

@@ -9,7 +9,7 @@ use support_ml_predict::evaluate::{evaluate, table};
 use support_ml_predict::history::{History, Source};
 use support_ml_predict::model::Model;
 use support_ml_predict::train::LINEAR_STEPS;
-use support_ml_predict::{train, MlPredictConfig, Predictor, DEFAULT_CONFIG};
+use support_ml_predict::{train, MlPredictConfig, Predictor, EMBEDDED_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -117,7 +117,7 @@ impl Data {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
-        None => cli::run_tool(&cli.common, DEFAULT_CONFIG, |config: MlPredictConfig| {
+        None => cli::run_tool(&cli.common, EMBEDDED_CONFIG, |config: MlPredictConfig| {
             Predictor::load(config, cli.model.as_deref(), cli.agents.as_deref())
         }),
         Some(Command::Train {
@@ -127,7 +127,7 @@ fn main() -> ExitCode {
             out,
         }) => {
             cli.common.init_logging();
-            let config: MlPredictConfig = match cli.common.load_config(DEFAULT_CONFIG) {
+            let config: MlPredictConfig = match cli.common.load_config(EMBEDDED_CONFIG) {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };
@@ -154,9 +154,8 @@ fn main() -> ExitCode {
             };
             progress.finish_and_clear();
             let bytes = model.to_json();
-            if let Err(e) = std::fs::write(out, &bytes) {
-                support_core::cli::print_error(format_args!("cannot write {}: {e}", out.display()));
-                return ExitCode::from(cli::exit::OUTPUT);
+            if let Err(code) = cli::write_output_file(out, &bytes) {
+                return code;
             }
             let summary = serde_json::json!({
                 "model": out.display().to_string(),
@@ -188,7 +187,7 @@ fn main() -> ExitCode {
                     "evaluate needs --model MODEL: train one first with `support-ml-predict train --data FILE --out MODEL`",
                 );
             };
-            let config: MlPredictConfig = match cli.common.load_config(DEFAULT_CONFIG) {
+            let config: MlPredictConfig = match cli.common.load_config(EMBEDDED_CONFIG) {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use support_core::cli::{self, CommonArgs};
-use support_priority::{PriorityConfig, DEFAULT_CONFIG};
+use support_priority::{PriorityConfig, EMBEDDED_CONFIG};
 use support_sentiment::SentimentConfig;
 use support_suite::compose::PriorityTool;
 
@@ -30,7 +30,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: PriorityConfig| {
+    cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: PriorityConfig| {
         Ok(PriorityTool::new(c, SentimentConfig::default()))
     })
 }

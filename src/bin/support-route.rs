@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use support_agents::Roster;
 use support_core::cli::{self, CommonArgs};
-use support_route::{RouteConfig, Router, DEFAULT_CONFIG};
+use support_route::{RouteConfig, Router, EMBEDDED_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -36,7 +36,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::run_tool(&cli.common, DEFAULT_CONFIG, |config: RouteConfig| {
+    cli::run_tool(&cli.common, EMBEDDED_CONFIG, |config: RouteConfig| {
         let roster = cli.agents.as_deref().map(Roster::load).transpose()?;
         Router::new(config, roster)
     })

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use support_core::cli::{self, CommonArgs, LabelledData, ReportFormat};
-use support_sentiment::{Analyzer, SentimentConfig, DEFAULT_CONFIG};
+use support_sentiment::{Analyzer, SentimentConfig, EMBEDDED_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -40,13 +40,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: SentimentConfig| {
+        None => cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: SentimentConfig| {
             c.validate()?;
             Ok(Analyzer::new(c))
         }),
         Some(Command::Evaluate { data, format }) => {
             cli.common.init_logging();
-            let config: SentimentConfig = match cli.common.load_config(DEFAULT_CONFIG) {
+            let config: SentimentConfig = match cli.common.load_config(EMBEDDED_CONFIG) {
                 Ok(c) => c,
                 Err(e) => return cli::usage_error(e),
             };

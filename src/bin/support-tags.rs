@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use support_core::cli::{self, CommonArgs};
-use support_tags::{Tagger, TagsConfig, DEFAULT_CONFIG};
+use support_tags::{Tagger, TagsConfig, EMBEDDED_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -25,7 +25,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::run_tool(&cli.common, DEFAULT_CONFIG, |c: TagsConfig| {
+    cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: TagsConfig| {
         Ok(Tagger::new(c))
     })
 }

@@ -3,7 +3,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use support_core::cli::{self, CommonArgs};
-use support_suite::chain::{default_config, pipeline, Resources, TriageConfig};
+use support_core::config::Embedded;
+use support_suite::chain::{
+    default_config, default_config_json, pipeline, Resources, TriageConfig,
+};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -40,7 +43,12 @@ fn main() -> ExitCode {
         model: cli.model,
         ml_url: cli.ml_url,
     };
-    cli::run_tool(&cli.common, &default_config(), |config: TriageConfig| {
+    let (yaml, json) = (default_config(), default_config_json());
+    let embedded = Embedded {
+        yaml: &yaml,
+        json: &json,
+    };
+    cli::run_tool(&cli.common, embedded, |config: TriageConfig| {
         pipeline(config, &resources)
     })
 }

@@ -21,12 +21,7 @@ fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        other => panic!("not an object: {other}"),
-    }
-}
+use support_core::testing::object;
 
 fn decide(m: &Map<String, Value>) -> Escalation {
     let ticket = Ticket::from_map(m).unwrap();

@@ -5,7 +5,7 @@
 //! here, with the same configuration the chain would use, and adds only its
 //! own key.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use support_core::results::priority::Priority;
 use support_core::results::sentiment::{EarlierSentiment, SentimentReading};
@@ -43,18 +43,21 @@ impl SentimentSource {
     }
 }
 
-/// support-priority: the priority from the ticket's sentiment.
+/// support-priority: the priority from the ticket's sentiment. Cloning shares
+/// the prioritizer and the analyzer, so the chain builds them once for
+/// priority and escalation.
+#[derive(Clone)]
 pub struct PriorityTool {
-    prioritizer: Prioritizer,
-    sentiment: SentimentSource,
+    prioritizer: Arc<Prioritizer>,
+    sentiment: Arc<SentimentSource>,
 }
 
 impl PriorityTool {
     /// `sentiment` configures the analyzer used when the ticket has no sentiment result.
     pub fn new(config: PriorityConfig, sentiment: SentimentConfig) -> Self {
         PriorityTool {
-            prioritizer: Prioritizer::new(config),
-            sentiment: SentimentSource::new(sentiment),
+            prioritizer: Arc::new(Prioritizer::new(config)),
+            sentiment: Arc::new(SentimentSource::new(sentiment)),
         }
     }
 }
@@ -82,27 +85,20 @@ pub struct EscalateTool {
 }
 
 impl EscalateTool {
-    /// `priority` and `sentiment` configure what escalation weighs: the closed
-    /// statuses, and the priority and sentiment computed when the ticket has none.
-    pub fn new(
-        config: EscalateConfig,
-        priority: PriorityConfig,
-        sentiment: SentimentConfig,
-    ) -> Self {
+    /// `priority` gives what escalation weighs besides its own rules: the
+    /// closed statuses, and the priority and sentiment computed when the
+    /// ticket has none.
+    pub fn new(config: EscalateConfig, priority: PriorityTool) -> Self {
         EscalateTool {
             escalator: Escalator::new(config),
-            priority: PriorityTool::new(priority, sentiment),
+            priority,
         }
     }
 }
 
 impl Default for EscalateTool {
     fn default() -> Self {
-        EscalateTool::new(
-            EscalateConfig::default(),
-            PriorityConfig::default(),
-            SentimentConfig::default(),
-        )
+        EscalateTool::new(EscalateConfig::default(), PriorityTool::default())
     }
 }
 

@@ -26,7 +26,12 @@ use rules::{RuleConfig, Rules};
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/categorize.yaml");
 /// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
 /// because JSON parses many times faster than YAML and this runs at every start.
-const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/categorize.json"));
+pub const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/categorize.json"));
+/// Both forms of the embedded default, as the command line loads them.
+pub const EMBEDDED_CONFIG: support_core::config::Embedded = support_core::config::Embedded {
+    yaml: DEFAULT_CONFIG,
+    json: DEFAULT_CONFIG_JSON,
+};
 /// The embedded model: intents of bitext_cs_20k (train split).
 pub const DEFAULT_MODEL: &[u8] = include_bytes!("../model/default.model");
 /// How the embedded model is named in outputs.

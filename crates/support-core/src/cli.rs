@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 
+use crate::config::Embedded;
 use crate::runner::{self, Context, RunError, RunOptions, Stage, Summary};
 
 /// Exit codes, the same for every tool.
@@ -111,14 +112,14 @@ impl CommonArgs {
     /// default YAML), or the embedded default (`C::default()`).
     pub fn load_config<C: DeserializeOwned + Default>(
         &self,
-        embedded: &str,
+        embedded: Embedded<'_>,
     ) -> Result<C, crate::config::ConfigError> {
         crate::config::load(self.config.as_deref(), embedded)
     }
 
     /// `--print-config`: prints the effective configuration (see
     /// [`crate::config::effective_yaml`]) and gives the exit code.
-    pub fn print_config<C: DeserializeOwned>(&self, embedded: &str) -> ExitCode {
+    pub fn print_config<C: DeserializeOwned>(&self, embedded: Embedded<'_>) -> ExitCode {
         let yaml = match crate::config::effective_yaml::<C>(self.config.as_deref(), embedded) {
             Ok(yaml) => yaml,
             Err(e) => return usage_error(e),
@@ -204,6 +205,15 @@ pub fn print_error(message: impl std::fmt::Display) {
     print_message("error", message);
 }
 
+/// Writes a file the command produces (a trained model); on failure, says so
+/// and gives the exit code for an unwritable output.
+pub fn write_output_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), ExitCode> {
+    std::fs::write(path, bytes).map_err(|e| {
+        print_error(format_args!("cannot write {}: {e}", path.display()));
+        ExitCode::from(exit::OUTPUT)
+    })
+}
+
 /// Prints a usage-level error (bad flag value, config, auxiliary file) and gives code 2.
 pub fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     print_error(message);
@@ -213,7 +223,7 @@ pub fn usage_error(message: impl std::fmt::Display) -> ExitCode {
 /// The whole life of a ticket tool: logging, `--print-config` (the effective
 /// configuration; `embedded_config` is the YAML that `C::default()` reads), configuration, then
 /// stdin to stdout. `build` turns the configuration into the stage to run.
-pub fn run_tool<C, S, F>(common: &CommonArgs, embedded_config: &str, build: F) -> ExitCode
+pub fn run_tool<C, S, F>(common: &CommonArgs, embedded_config: Embedded<'_>, build: F) -> ExitCode
 where
     C: DeserializeOwned + Default,
     S: Stage,

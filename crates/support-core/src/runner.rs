@@ -320,19 +320,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// Adds `{"echo": {"subject": ...}}`: enough to test the runner.
-    struct Echo;
-    #[derive(serde::Serialize, serde::Deserialize)]
-    struct Echoed(Value);
-    impl ToolResult for Echoed {
-        const KEY: &'static str = "echo";
-    }
-    impl Tool for Echo {
-        type Output = Echoed;
-        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<Echoed, RecordError> {
-            Ok(Echoed(json!({ "subject": t.subject })))
-        }
-    }
+    use crate::testing::{Echo, Echoed};
 
     fn opts(max: usize) -> RunOptions {
         RunOptions {

@@ -31,3 +31,27 @@ pub fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::V
         other => panic!("not a JSON object: {other}"),
     }
 }
+
+/// A tool that adds `{"echo": {"subject": ...}}`: a real stage without any
+/// tool's dependencies, for tests of the runner and of hostile input.
+pub struct Echo;
+
+/// [`Echo`]'s result.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Echoed(pub serde_json::Value);
+
+impl crate::ToolResult for Echoed {
+    const KEY: &'static str = "echo";
+}
+
+impl crate::Tool for Echo {
+    type Output = Echoed;
+
+    fn decide(
+        &self,
+        ticket: &crate::Ticket<'_>,
+        _: &crate::Context,
+    ) -> Result<Echoed, crate::RecordError> {
+        Ok(Echoed(serde_json::json!({ "subject": ticket.subject })))
+    }
+}

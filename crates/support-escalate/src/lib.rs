@@ -20,7 +20,7 @@ use support_text::{folded_chars, matched_text, tokenize, PhraseSet};
 pub use config::{
     BotConfidenceCheck, BotTurnsCheck, ConfidenceConfig, CriticalWords, Effect, EscalateConfig,
     LevelAction, LevelActions, PhraseCheck, PlainCheck, Rule, SlaTriggers, VipCheck,
-    DEFAULT_CONFIG,
+    DEFAULT_CONFIG, DEFAULT_CONFIG_JSON, EMBEDDED_CONFIG,
 };
 
 /// What a phrase of the customer phrase set signals.

@@ -5,7 +5,12 @@ use serde::Deserialize;
 /// The embedded default (commented YAML), printed by `--print-config`.
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/export.yaml");
 /// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses.
-const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/export.json"));
+pub const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/export.json"));
+/// Both forms of the embedded default, as the command line loads them.
+pub const EMBEDDED_CONFIG: support_core::config::Embedded = support_core::config::Embedded {
+    yaml: DEFAULT_CONFIG,
+    json: DEFAULT_CONFIG_JSON,
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

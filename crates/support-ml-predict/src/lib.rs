@@ -26,6 +26,7 @@ pub mod train;
 pub use config::{
     AgentSettings, AgentWeights, ClassifierSettings, CsatSettings, ForestSettings, FormatConfig,
     LogisticSettings, MlPredictConfig, Prior, Priors, TrainSettings, DEFAULT_CONFIG,
+    EMBEDDED_CONFIG,
 };
 pub use output::{
     Candidate, Effect, Estimate, Interval, Predictions, Recommendation, Risk, Source,

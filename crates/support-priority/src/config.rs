@@ -9,7 +9,12 @@ use crate::Level;
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/priority.yaml");
 /// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
 /// because JSON parses many times faster than YAML and this runs at every start.
-const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/priority.json"));
+pub const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/priority.json"));
+/// Both forms of the embedded default, as the command line loads them.
+pub const EMBEDDED_CONFIG: support_core::config::Embedded = support_core::config::Embedded {
+    yaml: DEFAULT_CONFIG,
+    json: DEFAULT_CONFIG_JSON,
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

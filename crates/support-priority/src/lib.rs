@@ -19,7 +19,8 @@ use support_text::{matched_text, tokenize, PhraseSet};
 
 pub use config::{
     AgeStep, ConfidenceConfig, ImpactConfig, ImpactGroup, LevelThresholds, PriorityConfig,
-    SentimentWeights, SlaConfig, SlaMinutes, SlaTargets, DEFAULT_CONFIG,
+    SentimentWeights, SlaConfig, SlaMinutes, SlaTargets, DEFAULT_CONFIG, DEFAULT_CONFIG_JSON,
+    EMBEDDED_CONFIG,
 };
 
 use sla::Done;

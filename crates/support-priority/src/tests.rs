@@ -13,12 +13,7 @@ fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        other => panic!("not an object: {other}"),
-    }
-}
+use support_core::testing::object;
 
 /// A neutral earlier sentiment, so scores do not depend on the sentiment analyzer.
 fn neutral(v: Value) -> Map<String, Value> {

@@ -29,7 +29,12 @@ use rules::{CompiledRule, Facts, TicketLanguage, Weighted};
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/route.yaml");
 /// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
 /// because JSON parses many times faster than YAML and this runs at every start.
-const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/route.json"));
+pub const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/route.json"));
+/// Both forms of the embedded default, as the command line loads them.
+pub const EMBEDDED_CONFIG: support_core::config::Embedded = support_core::config::Embedded {
+    yaml: DEFAULT_CONFIG,
+    json: DEFAULT_CONFIG_JSON,
+};
 
 /// The `support-route` tool.
 pub struct Router {

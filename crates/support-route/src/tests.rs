@@ -1,6 +1,6 @@
 use super::*;
 use jiff::Timestamp;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::path::Path;
 use support_agents::AgentsFormat;
 
@@ -16,12 +16,7 @@ agents:
      hours: {time_zone: Europe/Madrid, shifts: [{days: mon-fri, start: "09:00", end: "17:00"}]}}
 "#;
 
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        other => panic!("not an object: {other}"),
-    }
-}
+use support_core::testing::object;
 
 fn at(now: &str) -> Context {
     Context {

@@ -33,8 +33,12 @@ use polarity::{confidence, normalize};
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/sentiment.yaml");
 /// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
 /// because JSON parses many times faster than YAML and this runs at every start.
-pub(crate) const DEFAULT_CONFIG_JSON: &str =
-    include_str!(concat!(env!("OUT_DIR"), "/sentiment.json"));
+pub const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/sentiment.json"));
+/// Both forms of the embedded default, as the command line loads them.
+pub const EMBEDDED_CONFIG: support_core::config::Embedded = support_core::config::Embedded {
+    yaml: DEFAULT_CONFIG,
+    json: DEFAULT_CONFIG_JSON,
+};
 
 pub struct Analyzer {
     config: SentimentConfig,
@@ -216,7 +220,7 @@ impl Tool for Analyzer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Map, Value};
+    use serde_json::{json, Value};
     use std::sync::OnceLock;
 
     fn analyzer() -> &'static Analyzer {
@@ -224,12 +228,7 @@ mod tests {
         ANALYZER.get_or_init(Analyzer::default)
     }
 
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            other => panic!("not an object: {other}"),
-        }
-    }
+    use support_core::testing::object;
 
     fn analyze_json(value: Value) -> Sentiment {
         let map = object(value);

@@ -24,7 +24,12 @@ use keywords::{CompiledRule, PhraseOwner};
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/tags.yaml");
 /// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
 /// because JSON parses many times faster than YAML and this runs at every start.
-const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/tags.json"));
+pub const DEFAULT_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/tags.json"));
+/// Both forms of the embedded default, as the command line loads them.
+pub const EMBEDDED_CONFIG: support_core::config::Embedded = support_core::config::Embedded {
+    yaml: DEFAULT_CONFIG,
+    json: DEFAULT_CONFIG_JSON,
+};
 
 /// What several rules read of a ticket, worked out once.
 struct Facts<'a> {

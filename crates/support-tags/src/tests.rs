@@ -1,12 +1,7 @@
 use super::*;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        other => panic!("not an object: {other}"),
-    }
-}
+use support_core::testing::object;
 
 fn tags_of(tagger: &Tagger, ticket: Value) -> Tags {
     let map = object(ticket);
