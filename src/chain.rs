@@ -106,6 +106,7 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
 mod tests {
     use super::*;
     use serde_json::{json, Map, Value};
+    use support_core::apply_to_record;
     use support_core::{Context, Record};
 
     #[test]
@@ -124,12 +125,12 @@ mod tests {
             support_core::config::overlay("test.yaml", yaml, &default_config_json()).unwrap();
         let pipeline = pipeline(config, &Resources::default()).unwrap();
         let text = ticket.to_string();
-        let mut record = Record::parse(text.as_bytes()).unwrap();
+        let record = Record::parse(text.as_bytes()).unwrap();
         let ctx = Context {
             now: "2026-11-24T09:00:00Z".parse().unwrap(),
         };
-        pipeline.apply(&mut record, &ctx).unwrap();
-        let Ok(Value::Object(record)) = serde_json::from_slice(&record.to_json()) else {
+        let output = apply_to_record(&pipeline, &record, &ctx).unwrap();
+        let Ok(Value::Object(record)) = serde_json::from_slice(&output) else {
             unreachable!()
         };
         record
@@ -173,12 +174,12 @@ mod tests {
             "created_at": "2026-11-20T09:00:00Z"
         })
         .to_string();
-        let mut record = Record::parse(input.as_bytes()).unwrap();
+        let record = Record::parse(input.as_bytes()).unwrap();
         let ctx = Context {
             now: "2026-11-24T09:00:00Z".parse().unwrap(),
         };
-        pipeline.apply(&mut record, &ctx).unwrap();
-        let Ok(Value::Object(record)) = serde_json::from_slice(&record.to_json()) else {
+        let output = apply_to_record(&pipeline, &record, &ctx).unwrap();
+        let Ok(Value::Object(record)) = serde_json::from_slice(&output) else {
             unreachable!()
         };
         for key in [

@@ -926,9 +926,9 @@ fn an_array_of_mutants_gives_an_array_of_the_same_length() {
 
 mod regressions {
     use serde_json::{json, Value};
-    use support_core::runner::{run, RunOptions};
     use support_core::testing::Echo;
     use support_core::{Context, Record};
+    use support_runner::{run, RunOptions};
 
     use super::{common, lenient};
 

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use support_core::config::parse_yaml;
+use support_core::apply_to_record;
 use support_core::{Context, Record, Stage};
 use support_escalate::EscalateConfig;
 use support_priority::PriorityConfig;
@@ -28,9 +29,8 @@ fn ctx() -> Context {
 
 /// Applies a stage built from a fuzzed config to the ticket; its error is fine.
 fn decide(stage: &dyn Stage) {
-    let mut record = Record::parse(TICKET).unwrap();
-    let _ = stage.apply(&mut record, &ctx());
-    let _ = record.to_json();
+    let record = Record::parse(TICKET).unwrap();
+    let _ = apply_to_record(stage, &record, &ctx());
 }
 
 fn router_roster() -> &'static Roster {

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
-use support_core::runner::{run, RunOptions};
+use support_runner::{run, RunOptions};
 use support_core::Context;
 use support_sentiment::Analyzer;
 

@@ -5,7 +5,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use support_categorize::{evaluate, CategorizeConfig, Categorizer, EMBEDDED_CONFIG};
-use support_core::cli::{self, CommonArgs, LabelledData, ReportFormat};
+use support_cli::{self, CommonArgs, LabelledData, ReportFormat};
 use support_model::{load_examples, train_reporting, TrainOptions};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
@@ -25,7 +25,7 @@ const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso",
 /// Adds `category` to each ticket: name, subcategory (intent), confidence, alternatives,
 /// `needs_review`, and the words or rules that decided.
 #[derive(Parser)]
-#[command(name = "support-categorize", version, after_help = cli::after_help(EXAMPLE))]
+#[command(name = "support-categorize", version, after_help = support_cli::after_help(EXAMPLE))]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -74,12 +74,12 @@ fn main() -> ExitCode {
         })
     };
     match &cli.command {
-        None => cli::run_tool(&cli.common, EMBEDDED_CONFIG, build),
+        None => support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, build),
         Some(Command::Train { data, out, c }) => {
             cli.common.init_logging();
             let examples = match load_examples(&data.data, &data.text, &data.label) {
                 Ok(e) => e,
-                Err(e) => return cli::usage_error(e),
+                Err(e) => return support_cli::usage_error(e),
             };
             let started = Instant::now();
             let options = TrainOptions {
@@ -97,11 +97,11 @@ fn main() -> ExitCode {
                 progress.set_position(u64::from(i))
             }) {
                 Ok(m) => m,
-                Err(e) => return cli::usage_error(e),
+                Err(e) => return support_cli::usage_error(e),
             };
             progress.finish_and_clear();
             let bytes = model.to_bytes();
-            if let Err(code) = cli::write_output_file(out, &bytes) {
+            if let Err(code) = support_cli::write_output_file(out, &bytes) {
                 return code;
             }
             let summary = serde_json::json!({
@@ -122,18 +122,18 @@ fn main() -> ExitCode {
             cli.common.init_logging();
             let config = match cli.common.load_config(EMBEDDED_CONFIG) {
                 Ok(c) => c,
-                Err(e) => return cli::usage_error(e),
+                Err(e) => return support_cli::usage_error(e),
             };
             let categorizer = match build(config) {
                 Ok(c) => c,
-                Err(e) => return cli::usage_error(format_args!("{e:#}")),
+                Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
             };
             let examples = match load_examples(&data.data, &data.text, &data.label) {
                 Ok(e) => e,
-                Err(e) => return cli::usage_error(e),
+                Err(e) => return support_cli::usage_error(e),
             };
             let evaluation = evaluate::evaluate(&categorizer, &examples, *target_precision);
-            cli::print_report(&evaluation, *format, evaluate::table)
+            support_cli::print_report(&evaluation, *format, evaluate::table)
         }
     }
 }

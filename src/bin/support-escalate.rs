@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use support_core::cli::{self, CommonArgs};
+use support_cli::{self, CommonArgs};
 use support_escalate::{EscalateConfig, EMBEDDED_CONFIG};
 use support_suite::compose::{EscalateTool, PriorityTool};
 
@@ -21,7 +21,7 @@ const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso",
 /// customer asking for a person, bot loops, worsening sentiment, legal or press threats,
 /// VIP), the actions to take and their deadlines, with reasons and a confidence.
 #[derive(Parser)]
-#[command(name = "support-escalate", version, after_help = cli::after_help(EXAMPLE))]
+#[command(name = "support-escalate", version, after_help = support_cli::after_help(EXAMPLE))]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -29,7 +29,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: EscalateConfig| {
+    support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: EscalateConfig| {
         Ok(EscalateTool::new(c, PriorityTool::default()))
     })
 }

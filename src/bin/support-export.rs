@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use serde::Serialize;
-use support_core::cli::{self, exit, print_error, print_message, CommonArgs};
-use support_core::runner::Summary;
+use support_cli::{self, exit, print_error, print_message, CommonArgs};
 use support_export::config::EMBEDDED_CONFIG;
 use support_export::error::EXIT_CODES_HELP;
 use support_export::filter::parse_time;
@@ -16,6 +15,7 @@ use support_export::{
     export_tickets, summarize, CsvCells, ExportConfig, ExportError, FileSource, Filter, Output,
     Period, PgSource, ReadSummary, Source, TicketFormat, Window,
 };
+use support_runner::Summary;
 use support_store::TimeoutArgs;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
@@ -163,7 +163,7 @@ fn main() -> ExitCode {
     let config: ExportConfig = match shared.common.load_config(EMBEDDED_CONFIG) {
         Ok(config) => config,
         Err(e) => {
-            return cli::usage_error(format_args!(
+            return support_cli::usage_error(format_args!(
                 "{e}\nhint: `--print-config` prints a valid configuration to start from"
             ))
         }
@@ -178,7 +178,7 @@ fn main() -> ExitCode {
         default_period,
     ) {
         Ok(window) => window,
-        Err(e) => return cli::usage_error(e),
+        Err(e) => return support_cli::usage_error(e),
     };
     let filter = Filter {
         window,
@@ -302,7 +302,7 @@ fn finish(read: ReadSummary, source: &str, kestra: bool) -> ExitCode {
             failed: read.failed,
             output_closed: false,
         };
-        eprint!("{}", cli::kestra_lines("support-export", &summary));
+        eprint!("{}", support_cli::kestra_lines("support-export", &summary));
     }
     if read.failed > 0 {
         print_message(

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use support_core::cli::{self, CommonArgs, ReportFormat};
+use support_cli::{self, CommonArgs, ReportFormat};
 use support_ml_predict::evaluate::{evaluate, table};
 use support_ml_predict::history::{History, Source};
 use support_ml_predict::model::Model;
@@ -34,7 +34,7 @@ const EXAMPLE: &str = r#"  support-ml-predict train --data examples/history.json
 /// moved it, from a model trained on your closed tickets (`train`). Without
 /// --model: embedded priors per priority, marked "source": "default".
 #[derive(Parser)]
-#[command(name = "support-ml-predict", version, after_help = cli::after_help(EXAMPLE))]
+#[command(name = "support-ml-predict", version, after_help = support_cli::after_help(EXAMPLE))]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -117,7 +117,7 @@ impl Data {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
-        None => cli::run_tool(&cli.common, EMBEDDED_CONFIG, |config: MlPredictConfig| {
+        None => support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |config: MlPredictConfig| {
             Predictor::load(config, cli.model.as_deref(), cli.agents.as_deref())
         }),
         Some(Command::Train {
@@ -129,13 +129,13 @@ fn main() -> ExitCode {
             cli.common.init_logging();
             let config: MlPredictConfig = match cli.common.load_config(EMBEDDED_CONFIG) {
                 Ok(c) => c,
-                Err(e) => return cli::usage_error(e),
+                Err(e) => return support_cli::usage_error(e),
             };
             let history =
                 match History::load(&data.source(ratings), &config, fields.as_deref(), None) {
                     Ok(h) => h,
                     Err(e) => {
-                        support_core::cli::print_error(&e);
+                        support_cli::print_error(&e);
                         return ExitCode::from(e.exit_code());
                     }
                 };
@@ -150,11 +150,11 @@ fn main() -> ExitCode {
             );
             let model = match train(&history, format, &config.training, &progress) {
                 Ok(m) => m,
-                Err(e) => return cli::usage_error(e),
+                Err(e) => return support_cli::usage_error(e),
             };
             progress.finish_and_clear();
             let bytes = model.to_json();
-            if let Err(code) = cli::write_output_file(out, &bytes) {
+            if let Err(code) = support_cli::write_output_file(out, &bytes) {
                 return code;
             }
             let summary = serde_json::json!({
@@ -183,17 +183,17 @@ fn main() -> ExitCode {
         }) => {
             cli.common.init_logging();
             let Some(model_path) = &cli.model else {
-                return cli::usage_error(
+                return support_cli::usage_error(
                     "evaluate needs --model MODEL: train one first with `support-ml-predict train --data FILE --out MODEL`",
                 );
             };
             let config: MlPredictConfig = match cli.common.load_config(EMBEDDED_CONFIG) {
                 Ok(c) => c,
-                Err(e) => return cli::usage_error(e),
+                Err(e) => return support_cli::usage_error(e),
             };
             let model = match Model::load(model_path) {
                 Ok(m) => m,
-                Err(e) => return cli::usage_error(e),
+                Err(e) => return support_cli::usage_error(e),
             };
             let history = match History::load(
                 &data.source(ratings),
@@ -203,12 +203,12 @@ fn main() -> ExitCode {
             ) {
                 Ok(h) => h,
                 Err(e) => {
-                    support_core::cli::print_error(&e);
+                    support_cli::print_error(&e);
                     return ExitCode::from(e.exit_code());
                 }
             };
             let evaluation = evaluate(&model, &model_path.display().to_string(), &history);
-            cli::print_report(&evaluation, *format, table)
+            support_cli::print_report(&evaluation, *format, table)
         }
     }
 }

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use support_core::cli::{self, CommonArgs};
+use support_cli::{self, CommonArgs};
 use support_priority::{PriorityConfig, EMBEDDED_CONFIG};
 use support_sentiment::SentimentConfig;
 use support_suite::compose::PriorityTool;
@@ -22,7 +22,7 @@ const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"Caída del servicio",
 /// 0-100 score from impact words, sentiment, customer tier, channel and age, with the
 /// factors behind it, the SLA due times and their status, reasons and a confidence.
 #[derive(Parser)]
-#[command(name = "support-priority", version, after_help = cli::after_help(EXAMPLE))]
+#[command(name = "support-priority", version, after_help = support_cli::after_help(EXAMPLE))]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -30,7 +30,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: PriorityConfig| {
+    support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: PriorityConfig| {
         Ok(PriorityTool::new(c, SentimentConfig::default()))
     })
 }

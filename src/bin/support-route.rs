@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use support_agents::Roster;
-use support_core::cli::{self, CommonArgs};
+use support_cli::{self, CommonArgs};
 use support_route::{RouteConfig, Router, EMBEDDED_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
@@ -21,7 +21,7 @@ const EXAMPLE: &str = r#"  echo '{"subject":"Cobro duplicado","description":"Me 
 /// of that queue (skills, languages, free capacity, satisfaction, on shift at --now
 /// in the agent's time zone), with ranked candidates and reasons.
 #[derive(Parser)]
-#[command(name = "support-route", version, after_help = cli::after_help(EXAMPLE))]
+#[command(name = "support-route", version, after_help = support_cli::after_help(EXAMPLE))]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -36,7 +36,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::run_tool(&cli.common, EMBEDDED_CONFIG, |config: RouteConfig| {
+    support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |config: RouteConfig| {
         let roster = cli.agents.as_deref().map(Roster::load).transpose()?;
         Router::new(config, roster)
     })

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use support_core::cli::{self, CommonArgs, LabelledData, ReportFormat};
+use support_cli::{self, CommonArgs, LabelledData, ReportFormat};
 use support_sentiment::{Analyzer, SentimentConfig, EMBEDDED_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
@@ -18,7 +18,7 @@ const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"No funciona",
 /// Adds `sentiment` to each ticket: label, score in [-1, 1], frustration in [0, 1],
 /// language, and the trend over a transcript, with reasons and a confidence.
 #[derive(Parser)]
-#[command(name = "support-sentiment", version, after_help = cli::after_help(EXAMPLE))]
+#[command(name = "support-sentiment", version, after_help = support_cli::after_help(EXAMPLE))]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -40,7 +40,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: SentimentConfig| {
+        None => support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: SentimentConfig| {
             c.validate()?;
             Ok(Analyzer::new(c))
         }),
@@ -48,18 +48,18 @@ fn main() -> ExitCode {
             cli.common.init_logging();
             let config: SentimentConfig = match cli.common.load_config(EMBEDDED_CONFIG) {
                 Ok(c) => c,
-                Err(e) => return cli::usage_error(e),
+                Err(e) => return support_cli::usage_error(e),
             };
             if let Err(e) = config.validate() {
-                return cli::usage_error(e);
+                return support_cli::usage_error(e);
             }
             let examples = match support_model::load_examples(&data.data, &data.text, &data.label) {
                 Ok(e) => e,
-                Err(e) => return cli::usage_error(e),
+                Err(e) => return support_cli::usage_error(e),
             };
             match support_sentiment::evaluate::evaluate(&Analyzer::new(config), &examples) {
-                Ok(report) => cli::print_report(&report, format, |r| r.table()),
-                Err(e) => cli::usage_error(format_args!("{}: {e:#}", data.data.display())),
+                Ok(report) => support_cli::print_report(&report, format, |r| r.table()),
+                Err(e) => support_cli::usage_error(format_args!("{}: {e:#}", data.data.display())),
             }
         }
     }

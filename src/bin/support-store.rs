@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use jiff::{SignedDuration, Timestamp};
-use support_core::cli::{self, exit, print_error, LogFormat};
+use support_cli::{self, exit, print_error, LogFormat};
 use support_store::ingest::{IngestError, IngestOptions, IngestSummary};
 use support_store::lines::{LinesError, LinesSummary};
 use support_store::review::{Correction, Feedback};
@@ -183,7 +183,7 @@ struct AgentsArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::init_logging(cli.log_format);
+    support_cli::init_logging(cli.log_format);
     let db = &Server {
         url: cli.db,
         timeouts: cli.timeouts.timeouts(),
@@ -216,7 +216,7 @@ fn main() -> ExitCode {
         Command::Due(args) => {
             let now = args.now.unwrap_or_else(Timestamp::now);
             let Ok(by) = now.checked_add(args.within) else {
-                return cli::usage_error("--within is too far in the future");
+                return support_cli::usage_error("--within is too far in the future");
             };
             let mut client = match db.connect() {
                 Ok(client) => client,
@@ -237,7 +237,9 @@ fn main() -> ExitCode {
                 now.checked_sub(args.archive_after),
                 now.checked_sub(args.metrics_retention),
             ) else {
-                return cli::usage_error("--archive-after or --metrics-retention is too long");
+                return support_cli::usage_error(
+                    "--archive-after or --metrics-retention is too long",
+                );
             };
             with_client(db, |client| {
                 let started = Instant::now();
@@ -256,7 +258,7 @@ fn main() -> ExitCode {
         Command::Agents(args) => {
             let roster = match support_agents::Roster::load(&args.file) {
                 Ok(roster) => roster,
-                Err(e) => return cli::usage_error(format_args!("{e:#}")),
+                Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
             };
             with_client(db, |client| {
                 let report = support_store::agents::load_agents(client, &roster)?;

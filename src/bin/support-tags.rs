@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use support_core::cli::{self, CommonArgs};
+use support_cli::{self, CommonArgs};
 use support_tags::{Tagger, TagsConfig, EMBEDDED_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
@@ -17,7 +17,7 @@ const EXAMPLE: &str = r#"  echo '{"subject":"Factura duplicada","description":"Q
 /// rules, plus tags derived from sentiment, priority, category, customer tier and
 /// channel, each with its confidence and source (rule, words, field).
 #[derive(Parser)]
-#[command(name = "support-tags", version, after_help = cli::after_help(EXAMPLE))]
+#[command(name = "support-tags", version, after_help = support_cli::after_help(EXAMPLE))]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -25,7 +25,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: TagsConfig| {
+    support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: TagsConfig| {
         Ok(Tagger::new(c))
     })
 }

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use support_core::cli::{self, CommonArgs};
+use support_cli::{self, CommonArgs};
 use support_core::config::Embedded;
 use support_suite::chain::{
     default_config, default_config_json, pipeline, Resources, TriageConfig,
@@ -21,7 +21,7 @@ const EXAMPLE: &str = r#"  support-triage --agents examples/agents.yaml < exampl
 /// Runs sentiment, categorize, tags, priority, route and escalate in one process: the same
 /// keys as piping the tools, for engines that want one step and for speed.
 #[derive(Parser)]
-#[command(name = "support-triage", version, after_help = cli::after_help(EXAMPLE))]
+#[command(name = "support-triage", version, after_help = support_cli::after_help(EXAMPLE))]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         yaml: &yaml,
         json: &json,
     };
-    cli::run_tool(&cli.common, embedded, |config: TriageConfig| {
+    support_cli::run_tool(&cli.common, embedded, |config: TriageConfig| {
         pipeline(config, &resources)
     })
 }

@@ -1,7 +1,7 @@
 //! support-categorize: the category and intent of a ticket.
 //!
 //! An embedded model (trained on bitext_cs_20k, rebuilt by
-//! `scripts/train-default-model.sh`) gives a distribution over intents;
+//! `scripts/data/train-default-model.sh`) gives a distribution over intents;
 //! intents are grouped into categories by the configuration; keyword rules in
 //! Spanish and English boost or force categories (the model knows no
 //! Spanish); an optional remote classifier replaces the local model while it
@@ -19,7 +19,6 @@ use serde::Deserialize;
 use support_core::{round3, Context, RecordError, Ticket, Tool};
 use support_model::{Analysis, FeatureKind, Model};
 use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
-use support_text::Token;
 
 use rules::{RuleConfig, Rules};
 
@@ -162,18 +161,15 @@ impl Categorizer {
 
     /// Categorizes one ticket.
     pub fn categorize(&self, ticket: &Ticket<'_>) -> Category {
-        // The texts are read as one: tokenizing each and chaining the tokens
-        // gives the tokens of the texts joined by line breaks.
-        let tokens: Vec<Token> = ticket
-            .customer_texts()
-            .flat_map(|f| support_text::tokenize(f.text))
-            .collect();
-        let analysis = self.model.analyze(&tokens);
+        // The texts are read as one: the tokens of each, chained, are the
+        // tokens of the texts joined by line breaks.
+        let tokens = &ticket.analysis().tokens;
+        let analysis = self.model.analyze(tokens);
         let mut reasons = Vec::new();
         let (distribution, mut source, model_name) =
             self.base_distribution(ticket, &analysis, &mut reasons);
         let mut decision = self.rules.apply(
-            &tokens,
+            tokens,
             &distribution,
             &self.category_of,
             self.category_names.len(),

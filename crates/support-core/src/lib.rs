@@ -1,28 +1,30 @@
-//! The ticket contract and the stdin/stdout runner every support tool shares.
+//! The ticket contract every support tool shares: the ticket and its
+//! analysed text, the record, the error record, every tool's typed result,
+//! the [`Tool`] trait and the configuration files.
 //!
 //! A tool is a [`Tool`]: a plain function from a [`Ticket`] and a [`Context`]
-//! to a result stored under the tool's own key. [`cli::run_tool`] wires it to
-//! stdin and stdout with the shared flags, error records and exit codes.
+//! to a result stored under the tool's own key. `support-runner` streams
+//! records through it; `support-cli` wires it to a command line.
 
-pub mod cli;
+pub mod analysis;
 pub mod config;
 pub mod error;
-pub mod input;
 pub mod json_text;
-mod log_writer;
 pub mod record;
 pub mod results;
-pub mod runner;
 pub mod schema;
+pub mod status;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ticket;
+pub mod tool;
 
+pub use analysis::TextAnalysis;
 pub use error::{ErrorKind, RecordError};
 pub use record::Record;
 pub use results::ToolResult;
-pub use runner::{Context, Pipeline, Stage, Tool};
 pub use ticket::{FieldName, Role, TextField, Ticket};
+pub use tool::{apply_to_record, Context, Pipeline, Stage, Tool};
 
 /// Rounds a score for output: three decimals are what a person reads, and
 /// stable digits keep outputs comparable across runs.

@@ -3,8 +3,8 @@
 //!
 //! Tools read a few known fields and add one key, so the record is never
 //! built into a tree nor re-serialized value by value: unknown fields pass
-//! through as the text they came in (compacted), and only the key a tool
-//! adds is serialized.
+//! through as the text they came in (compacted), and only the results the
+//! tools add are serialized, once, when the record is written.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -15,11 +15,12 @@ use serde_json::{Map, Value};
 
 use crate::error::{ErrorKind, RecordError};
 use crate::json_text::{nested_too_deep, write_compact, write_str};
+use crate::results::AddedResult;
 
 /// One JSON object: keys in input order, values as JSON text.
 #[derive(Debug, Clone)]
 pub struct Record<'a> {
-    fields: Vec<(Cow<'a, str>, Cow<'a, RawValue>)>,
+    fields: Vec<(Cow<'a, str>, &'a RawValue)>,
 }
 
 impl<'a> Record<'a> {
@@ -47,18 +48,11 @@ impl<'a> Record<'a> {
 
     /// The JSON text of the value under `key`.
     pub fn get(&self, key: &str) -> Option<&RawValue> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_ref())
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
 
     /// Sets `key`, in place if it is there, else at the end.
-    pub fn insert(&mut self, key: &'a str, value: Box<RawValue>) {
-        self.set(Cow::Borrowed(key), Cow::Owned(value));
-    }
-
-    fn set(&mut self, key: Cow<'a, str>, value: Cow<'a, RawValue>) {
+    fn set(&mut self, key: Cow<'a, str>, value: &'a RawValue) {
         match self.fields.iter_mut().find(|(k, _)| *k == key) {
             Some((_, slot)) => *slot = value,
             None => self.fields.push((key, value)),
@@ -67,7 +61,7 @@ impl<'a> Record<'a> {
 
     /// The fields in order, as (key, JSON text).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
-        self.fields.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+        self.fields.iter().map(|(k, v)| (k.as_ref(), *v))
     }
 
     /// The record as a parsed object. A value a `Value` cannot hold (a
@@ -85,27 +79,46 @@ impl<'a> Record<'a> {
     /// Compact JSON, as serde_json writes a parsed object: strings spelled
     /// canonically, numbers as they were written.
     pub fn to_json(&self) -> Vec<u8> {
+        self.to_json_with(&[])
+            .expect("a record without added results always serializes")
+    }
+
+    /// Compact JSON of the record with the results tools `added`: an added
+    /// key already in the record takes its place, the others follow in the
+    /// order they were added. Each result is serialized here, once.
+    pub fn to_json_with(&self, added: &[AddedResult]) -> serde_json::Result<Vec<u8>> {
         let size: usize = self
             .fields
             .iter()
             .map(|(k, v)| k.len() + v.get().len() + 4)
             .sum();
-        let mut out = Vec::with_capacity(size + 2);
+        let mut out = Vec::with_capacity(size + 1024 * added.len() + 2);
         out.push(b'{');
-        for (i, (key, value)) in self.fields.iter().enumerate() {
-            if i > 0 {
+        let mut first = true;
+        let mut separate = |out: &mut Vec<u8>| {
+            if !std::mem::take(&mut first) {
                 out.push(b',');
             }
+        };
+        for (key, value) in &self.fields {
+            separate(&mut out);
             write_str(key, &mut out);
             out.push(b':');
-            match value {
-                Cow::Borrowed(input) => write_compact(input.get().as_bytes(), &mut out),
-                // A tool's result, serialized by serde_json: compact already.
-                Cow::Owned(result) => out.extend_from_slice(result.get().as_bytes()),
+            match added.iter().find(|a| a.key() == key) {
+                Some(result) => result.write(&mut out)?,
+                None => write_compact(value.get().as_bytes(), &mut out),
+            }
+        }
+        for result in added {
+            if self.get(result.key()).is_none() {
+                separate(&mut out);
+                write_str(result.key(), &mut out);
+                out.push(b':');
+                result.write(&mut out)?;
             }
         }
         out.push(b'}');
-        out
+        Ok(out)
     }
 }
 
@@ -123,7 +136,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
                 };
                 while let Some(Text(key)) = map.next_key()? {
                     let value: &'de RawValue = map.next_value()?;
-                    record.set(key, Cow::Borrowed(value));
+                    record.set(key, value);
                 }
                 Ok(record)
             }
@@ -215,11 +228,13 @@ mod tests {
     }
 
     #[test]
-    fn insert_replaces_in_place_or_appends() {
-        let mut record = Record::parse(br#"{"a":1,"b":2}"#).unwrap();
-        record.insert("a", RawValue::from_string("[true]".into()).unwrap());
-        record.insert("c", RawValue::from_string("{}".into()).unwrap());
-        assert_eq!(record.to_json(), br#"{"a":[true],"b":2,"c":{}}"#);
+    fn added_results_replace_in_place_or_follow() {
+        let record = Record::parse(br#"{"a":1,"b":2}"#).unwrap();
+        let added = [AddedResult::new("a", vec![true]), AddedResult::new("c", ())];
+        assert_eq!(
+            record.to_json_with(&added).unwrap(),
+            br#"{"a":[true],"b":2,"c":null}"#
+        );
         assert_eq!(record.get("b").unwrap().get(), "2");
         assert!(record.get("z").is_none());
     }

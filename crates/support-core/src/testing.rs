@@ -37,7 +37,7 @@ pub fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::V
 pub struct Echo;
 
 /// [`Echo`]'s result.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Echoed(pub serde_json::Value);
 
 impl crate::ToolResult for Echoed {

@@ -6,16 +6,19 @@
 //! string has escapes.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::fmt;
 
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use support_text::LanguageEvidence;
 
+use crate::analysis::TextAnalysis;
 use crate::error::RecordError;
 use crate::record::{Record, Text};
-use crate::results::{Reading, ToolResult};
+use crate::results::{AddedResult, Reading, ToolResult};
 
 /// A support ticket as every tool reads it. Fields not listed here pass through untouched.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -69,6 +72,18 @@ pub struct Ticket<'a> {
     #[serde(skip)]
     #[schemars(skip)]
     raw: Option<Source<'a>>,
+    /// The customer text analysed, once, on first use.
+    #[serde(skip)]
+    #[schemars(skip)]
+    analysis: OnceCell<TextAnalysis>,
+    /// The evidence of the text's language, counted once, on first use.
+    #[serde(skip)]
+    #[schemars(skip)]
+    language_evidence: OnceCell<LanguageEvidence>,
+    /// Results the stages of this process added, in order.
+    #[serde(skip)]
+    #[schemars(skip)]
+    added: Vec<AddedResult>,
 }
 
 /// What a ticket view was read from.
@@ -242,13 +257,13 @@ impl<'a> Ticket<'a> {
     /// way every tool and the store read such a ticket.
     pub fn with_record<T>(
         record: &Record<'_>,
-        read: impl FnOnce(&Ticket<'_>) -> Result<T, RecordError>,
+        read: impl FnOnce(&mut Ticket<'_>) -> Result<T, RecordError>,
     ) -> Result<T, RecordError> {
         match Ticket::from_record(record) {
-            Ok(ticket) => read(&ticket),
+            Ok(mut ticket) => read(&mut ticket),
             Err(err) if err.message.starts_with("duplicate field") => {
                 let map = record.to_map();
-                read(&Ticket::from_map(&map)?)
+                read(&mut Ticket::from_map(&map)?)
             }
             Err(err) => Err(err),
         }
@@ -396,10 +411,54 @@ impl<'a> Ticket<'a> {
             .filter(|c| !c.is_empty())
     }
 
-    /// The result an earlier tool left under `key`, if it is there and readable.
-    /// An unreadable result is ignored rather than failing the record: it is
+    /// The customer texts ([`Ticket::customer_texts`]) tokenized, split in
+    /// clauses, with the evidence of their language: built on first use and
+    /// shared by every stage that reads this ticket.
+    pub fn analysis(&self) -> &TextAnalysis {
+        self.analysis.get_or_init(|| {
+            let texts: Vec<TextField<'_>> = self.customer_texts().collect();
+            TextAnalysis::new(&texts)
+        })
+    }
+
+    /// The function words and letters of each language in the customer
+    /// texts: counted on first use, shared by every stage; each decides with
+    /// its own fallback ([`LanguageEvidence::detect`]).
+    pub fn language_evidence(&self) -> &LanguageEvidence {
+        self.language_evidence.get_or_init(|| {
+            LanguageEvidence::of(
+                &self.analysis().tokens,
+                self.customer_texts().map(|t| t.text),
+            )
+        })
+    }
+
+    /// Adds a stage's result: later stages read it typed, and the record is
+    /// written with it under its key.
+    pub fn add<T: ToolResult>(&mut self, result: T) {
+        let added = AddedResult::new(T::KEY, result);
+        match self.added.iter_mut().find(|a| a.key() == T::KEY) {
+            Some(slot) => *slot = added,
+            None => self.added.push(added),
+        }
+    }
+
+    /// The results added in this process, in order.
+    pub fn added(&self) -> &[AddedResult] {
+        &self.added
+    }
+
+    fn added_result<T: ToolResult>(&self) -> Option<&T> {
+        self.added
+            .iter()
+            .find(|a| a.key() == T::KEY)
+            .and_then(AddedResult::get)
+    }
+
+    /// The JSON an earlier tool left under `key`, if it is there and readable.
+    /// An unreadable value is ignored rather than failing the record: it is
     /// someone else's field, and this tool can decide without it.
-    pub fn prior<T: Deserialize<'a>>(&self, key: &str) -> Option<T> {
+    pub fn prior<'s, T: Deserialize<'s>>(&'s self, key: &str) -> Option<T> {
         let read = match self.raw? {
             Source::Record(record) => T::deserialize(record.get(key)?),
             Source::Map(map) => T::deserialize(map.get(key)?),
@@ -413,16 +472,22 @@ impl<'a> Ticket<'a> {
         }
     }
 
-    /// The typed result an earlier tool left under its key, if it is there
-    /// and readable (see [`Ticket::prior`]).
+    /// The typed result an earlier stage added, or an earlier tool left
+    /// under its key if it is there and readable (see [`Ticket::prior`]).
     pub fn result<T: ToolResult>(&self) -> Option<T> {
-        self.prior(T::KEY)
+        match self.added_result::<T>() {
+            Some(result) => Some(result.clone()),
+            None => self.prior(T::KEY),
+        }
     }
 
     /// What a later tool reads of an earlier result (see [`Reading`]); `None`
     /// when the result is absent or unreadable.
-    pub fn reading<R: Reading<'a>>(&self) -> Option<R> {
-        self.prior(R::KEY)
+    pub fn reading<'s, R: Reading<'s>>(&'s self) -> Option<R> {
+        match self.added_result::<R::Of>() {
+            Some(result) => Some(R::of(result)),
+            None => self.prior(<R::Of as ToolResult>::KEY),
+        }
     }
 
     /// Any field of the raw ticket, for rules that look at custom fields.

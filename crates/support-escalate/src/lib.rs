@@ -304,16 +304,13 @@ impl Escalator {
     fn customer_word_triggers<'c>(&'c self, ticket: &Ticket<'_>, fired: &mut Vec<Fired<'c>>) {
         let mut human: Option<String> = None;
         let mut critical: Vec<Option<String>> = vec![None; self.config.critical_words.len()];
-        for text in ticket.customer_texts() {
-            let tokens = tokenize(text.text);
-            for m in self.customer_phrases.find_all(&tokens) {
+        for (field, tokens) in ticket.analysis().fields() {
+            for m in self.customer_phrases.find_all(tokens) {
                 let slot = match self.customer_signal_of[m.phrase] {
                     CustomerSignal::HumanRequest => &mut human,
                     CustomerSignal::Critical(group) => &mut critical[group],
                 };
-                slot.get_or_insert_with(|| {
-                    format!("\"{}\" in {}", matched_text(&tokens, &m), text.field)
-                });
+                slot.get_or_insert_with(|| format!("\"{}\" in {field}", matched_text(tokens, &m)));
             }
         }
         if let Some(found) = human {

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use support_core::cli::exit;
+use support_cli::exit;
 use support_store::StoreError;
 
 /// The exit codes of `support-export`, for `--help` and the README.

@@ -6,11 +6,12 @@
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use support_store::row::{TicketColumns, TicketRow as StoredRow, CLOSED_STATUSES};
+use support_store::row::{TicketColumns, TicketRow as StoredRow};
 
-/// A status that closes a ticket; anything else is open. The views say the same.
+/// A status that closes a ticket (see [`support_core::status`]); anything
+/// else is open. The views say the same.
 pub fn is_closed_status(status: &str) -> bool {
-    CLOSED_STATUSES.contains(&status)
+    support_core::status::finished(status).is_some()
 }
 
 /// The exported columns: the `tickets` table's, in its order, and the

@@ -75,7 +75,7 @@ impl DataError {
     pub fn exit_code(&self) -> u8 {
         match self {
             DataError::Store(e) => e.exit_code(),
-            _ => support_core::cli::exit::USAGE,
+            _ => support_cli::exit::USAGE,
         }
     }
 }

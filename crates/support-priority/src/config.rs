@@ -195,6 +195,15 @@ mod tests {
     }
 
     #[test]
+    fn the_default_closed_statuses_are_the_finished_statuses_the_store_counts() {
+        let words: Vec<&str> = support_core::status::FINISHED_STATUSES
+            .iter()
+            .map(|(word, _)| *word)
+            .collect();
+        assert_eq!(PriorityConfig::default().closed_statuses, words);
+    }
+
+    #[test]
     fn score_maps_to_level_at_the_thresholds() {
         let t = PriorityConfig::default().levels;
         let cases = [

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use support_core::results::sentiment::SentimentReading;
 use support_core::ticket::Message;
 use support_core::{round3, FieldName, Role, Ticket};
-use support_text::{matched_text, tokenize, PhraseSet};
+use support_text::{matched_text, PhraseSet};
 
 pub use config::{
     AgeStep, ConfidenceConfig, ImpactConfig, ImpactGroup, LevelThresholds, PriorityConfig,
@@ -163,14 +163,13 @@ impl Prioritizer {
     fn impact_hits(&self, ticket: &Ticket<'_>) -> Vec<ImpactHit> {
         let mut first: Vec<Option<ImpactHit>> =
             (0..self.config.impact.groups.len()).map(|_| None).collect();
-        for text in ticket.customer_texts() {
-            let tokens = tokenize(text.text);
-            for m in self.impact_phrases.find_all(&tokens) {
+        for (field, tokens) in ticket.analysis().fields() {
+            for m in self.impact_phrases.find_all(tokens) {
                 let group = self.impact_group_of[m.phrase];
                 first[group].get_or_insert_with(|| ImpactHit {
                     group,
-                    field: text.field,
-                    words: matched_text(&tokens, &m),
+                    field,
+                    words: matched_text(tokens, &m),
                 });
             }
         }

@@ -14,7 +14,7 @@ use support_core::results::tags::EarlierTags;
 
 use anyhow::{bail, ensure};
 use support_core::{round3, Context, RecordError, Ticket, Tool};
-use support_text::{detect_language, tokenize, Language};
+use support_text::Language;
 
 use support_agents::{normalize_language, Roster};
 
@@ -194,7 +194,7 @@ impl Router {
         }
     }
 
-    fn facts<'a>(&self, ticket: &Ticket<'a>) -> Facts<'a> {
+    fn facts<'t>(&self, ticket: &'t Ticket<'_>) -> Facts<'t> {
         let tags = ticket
             .reading::<EarlierTags>()
             .map(|view| {
@@ -244,9 +244,7 @@ impl Router {
         {
             return given(code, "sentiment.language");
         }
-        let texts: Vec<&str> = ticket.customer_texts().map(|t| t.text).collect();
-        let tokens: Vec<_> = texts.iter().flat_map(|t| tokenize(t)).collect();
-        let detection = detect_language(&tokens, &texts.join("\n"), self.fallback_language);
+        let detection = ticket.language_evidence().detect(self.fallback_language);
         if let Some(other) = detection.other {
             return TicketLanguage {
                 code: other.code.to_string(),

@@ -227,7 +227,8 @@ mod tests {
             field: support_core::FieldName::Description,
             text: "no response again",
         }];
-        let doc = Document::new(&texts);
+        let analysis = support_core::TextAnalysis::new(&texts);
+        let doc = Document::new(&analysis, &texts);
         let hits = compiled.find(&doc);
         let polarity: Vec<(usize, usize)> =
             hits.polarity.iter().map(|h| (h.start, h.len)).collect();

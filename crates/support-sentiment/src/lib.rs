@@ -15,12 +15,11 @@ mod polarity;
 mod reasons;
 mod trend;
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::OnceLock;
 
 use support_core::{round3, Context, FieldName, RecordError, TextField, Ticket, Tool};
-use support_text::{detect_language, Language};
+use support_text::Language;
 
 pub use config::{
     FrustrationConfig, FrustrationPhrases, FrustrationWeights, Languages, Lexicon, ScoringConfig,
@@ -60,9 +59,9 @@ impl Analyzer {
 
     pub fn analyze(&self, ticket: &Ticket<'_>) -> Sentiment {
         let texts: Vec<TextField> = ticket.customer_texts().collect();
-        let doc = Document::new(&texts);
+        let doc = Document::new(ticket.analysis(), &texts);
         let (language, language_source, language_reason, hits, detected_language) =
-            self.language_and_cues(ticket, &doc, &texts);
+            self.language_and_cues(ticket, &doc);
         let scoring = &self.config.scoring;
         let polarity = polarity::score(&doc, &hits.polarity, scoring, &self.config.emoji);
         let frustration = frustration::assess(&doc, &hits.frustration, &self.config.frustration);
@@ -134,7 +133,6 @@ impl Analyzer {
         &self,
         ticket: &Ticket<'_>,
         doc: &Document,
-        texts: &[TextField],
     ) -> (Language, LanguageSource, String, Hits, Option<&'static str>) {
         let given = ticket
             .language
@@ -154,11 +152,9 @@ impl Analyzer {
         let unsupported = given
             .map(|g| format!("given '{g}' is not es or en; "))
             .unwrap_or_default();
-        let raw: Cow<str> = match texts {
-            [one] => Cow::Borrowed(one.text),
-            many => Cow::Owned(many.iter().map(|t| t.text).collect::<Vec<_>>().join("\n")),
-        };
-        let detection = detect_language(&doc.tokens, &raw, self.config.fallback_language);
+        let detection = ticket
+            .language_evidence()
+            .detect(self.config.fallback_language);
         let other = detection.other.map(|o| o.code);
         // A language without lexicons is named, and scored with the closer one.
         let unsupported = match detection.other {
@@ -614,12 +610,12 @@ mod tests {
     fn runs_as_a_tool_adding_one_key() {
         let input = json!({"id": "T-1", "subject": "No funciona", "extra": {"kept": true}});
         let input = input.to_string();
-        let mut record = support_core::Record::parse(input.as_bytes()).unwrap();
+        let record = support_core::Record::parse(input.as_bytes()).unwrap();
         let ctx = Context {
             now: "2024-05-01T10:00:00Z".parse().unwrap(),
         };
-        support_core::Stage::apply(analyzer(), &mut record, &ctx).unwrap();
-        let record: Value = serde_json::from_slice(&record.to_json()).unwrap();
+        let output = support_core::apply_to_record(analyzer(), &record, &ctx).unwrap();
+        let record: Value = serde_json::from_slice(&output).unwrap();
         assert_eq!(record["extra"], json!({"kept": true}));
         let out = &record["sentiment"];
         assert_eq!(out["label"], "negative");

@@ -23,10 +23,10 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, Transaction};
 use serde::Serialize;
 use support_core::error::{ErrorDetail, ErrorRecord};
-use support_core::input::Records;
 use support_core::json_text::top_level_id;
-use support_core::runner::id_string;
 use support_core::{ErrorKind, Record, RecordError};
+use support_runner::id_string;
+use support_runner::input::Records;
 
 use crate::row::TicketRow;
 use crate::StoreError;

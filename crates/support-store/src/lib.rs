@@ -25,7 +25,7 @@ pub use postgres::Client;
 
 /// Exit code of `support-store` (and of any tool reading the store) when the
 /// database cannot be reached or refuses the work.
-pub const EXIT_DATABASE: u8 = support_core::cli::exit::DATABASE;
+pub const EXIT_DATABASE: u8 = support_cli::exit::DATABASE;
 
 /// The default `--db` when neither the flag nor `DATABASE_URL` is given.
 pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -280,7 +280,7 @@ impl StoreError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            StoreError::Url(_) => support_core::cli::exit::USAGE,
+            StoreError::Url(_) => support_cli::exit::USAGE,
             _ => EXIT_DATABASE,
         }
     }

@@ -7,9 +7,9 @@ use std::io::{self, BufRead, Write};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use support_core::input::Records;
 use support_core::ticket::message_without_position;
 use support_core::{ErrorKind, RecordError};
+use support_runner::input::Records;
 
 use crate::ingest::error_record;
 use crate::StoreError;

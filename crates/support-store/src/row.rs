@@ -13,10 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use support_core::ticket::{message_without_position, Ticket};
-use support_core::{Record, RecordError, Role};
-
-/// The statuses after which a ticket needs nothing more; every other status is open.
-pub const CLOSED_STATUSES: [&str; 2] = ["resolved", "closed"];
+use support_core::{status, Record, RecordError, Role};
 
 /// The columns of the `tickets` table, in its order: what `ingest` stores and
 /// `support-export tickets` writes, one type for both.
@@ -246,15 +243,20 @@ impl TicketRow {
             })
             .collect();
 
+        // A finished status in the ticket's words (`cerrado`, `solved`) is
+        // filed under the one the views count; the stored ticket keeps the word.
         let status = match ticket.status.as_deref().map(str::trim) {
-            Some(status) if !status.is_empty() => status.to_lowercase(),
+            Some(status) if !status.is_empty() => match status::finished(status) {
+                Some(finished) => finished.name().to_owned(),
+                None => status.to_lowercase(),
+            },
             _ if closed_at.is_some() => "closed".to_owned(),
             _ if ticket.resolved_at.is_some() => "resolved".to_owned(),
             _ => "open".to_owned(),
         };
         let assigned_to =
             explicit_assigned_to.or_else(|| route.as_ref().and_then(|r| r.agent.clone()));
-        let finished = CLOSED_STATUSES.contains(&status.as_str()) || ticket.resolved_at.is_some();
+        let finished = status::finished(&status).is_some() || ticket.resolved_at.is_some();
         let resolved_by = explicit_resolved_by.or_else(|| {
             finished
                 .then(|| resolver(&messages, assigned_to.as_deref()))
@@ -499,6 +501,34 @@ mod tests {
         assert_eq!(row.columns.resolved_by.as_deref(), Some("ana"));
         let row = parse(r#"{"id":1,"subject":"x","resolved_at":"2026-01-01T00:00:00Z"}"#).unwrap();
         assert_eq!(row.columns.status, "resolved");
+    }
+
+    #[test]
+    fn a_finished_status_in_spanish_is_filed_as_the_views_count_it() {
+        let row = parse(
+            r#"{"id":1,"subject":"x","status":"Cerrado","messages":[{"role":"user","content":"a"},{"role":"bot","content":"b"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(row.columns.status, "closed");
+        assert_eq!(
+            row.columns.resolved_by.as_deref(),
+            Some("bot"),
+            "finished, so resolved by someone"
+        );
+        assert_eq!(
+            parse(r#"{"id":1,"subject":"x","status":"solucionado"}"#)
+                .unwrap()
+                .columns
+                .status,
+            "resolved"
+        );
+        assert_eq!(
+            parse(r#"{"id":1,"subject":"x","status":"Pendiente"}"#)
+                .unwrap()
+                .columns
+                .status,
+            "pendiente"
+        );
     }
 
     #[test]

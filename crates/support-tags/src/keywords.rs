@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use support_core::{round3, FieldName, Ticket};
-use support_text::{matched_text, tokenize, Language, PhraseMatch, Token};
+use support_text::{matched_text, Language, PhraseMatch, Token};
 
 use crate::candidate::Candidate;
 use crate::config::TextKind;
@@ -102,28 +102,14 @@ impl Tagger {
     pub(crate) fn keyword_tags(&self, ticket: &Ticket<'_>, facts: &Facts<'_>) -> Vec<Candidate> {
         let mut hits: Vec<Option<RuleHit>> = Vec::new();
         hits.resize_with(self.rules.len(), || None);
-        // Kept only when a language condition may need detection.
-        let mut all_tokens: Vec<Token> = Vec::new();
-        let mut texts: Vec<&str> = Vec::new();
-        for text in ticket.customer_texts() {
-            let tokens = tokenize(text.text);
-            self.scan(text.field, &tokens, &mut hits);
-            if self.needs_language {
-                all_tokens.extend(tokens);
-                texts.push(text.text);
-            }
+        let analysis = ticket.analysis();
+        for (field, tokens) in analysis.fields() {
+            self.scan(field, tokens, &mut hits);
         }
-
         let language = std::cell::OnceCell::new();
         let ticket_language = || {
             *language.get_or_init(|| {
-                resolve_language(
-                    ticket,
-                    facts.sentiment.as_ref(),
-                    &all_tokens,
-                    &texts,
-                    self.fallback_language,
-                )
+                resolve_language(ticket, facts.sentiment.as_ref(), self.fallback_language)
             })
         };
         let mut candidates = Vec::new();

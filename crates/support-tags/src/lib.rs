@@ -10,7 +10,7 @@ use support_core::results::sentiment::EarlierSentiment;
 pub use support_core::results::tags::{Source, SourceKind, Tag, Tags};
 
 use support_core::{round3, Context, RecordError, Ticket, Tool};
-use support_text::{detect_language, Language, PhraseSet, Token};
+use support_text::{Language, PhraseSet};
 
 mod candidate;
 mod config;
@@ -46,8 +46,6 @@ pub struct Tagger {
     phrases: PhraseSet,
     /// Phrase number → the rule it belongs to.
     phrase_rule: Vec<PhraseOwner>,
-    /// Whether some rule has a language condition (only then is language worked out).
-    needs_language: bool,
     min_confidence: f64,
     fallback_language: Language,
     sentiment_labels: BTreeMap<String, String>,
@@ -102,7 +100,6 @@ impl Tagger {
             });
         }
         Tagger {
-            needs_language: rules.iter().any(|r| !r.languages.is_empty()),
             rules,
             phrases: PhraseSet::new(all_phrases),
             phrase_rule,
@@ -179,8 +176,6 @@ impl Tool for Tagger {
 pub(crate) fn resolve_language(
     ticket: &Ticket<'_>,
     sentiment: Option<&EarlierSentiment>,
-    tokens: &[Token],
-    texts: &[&str],
     fallback: Language,
 ) -> Language {
     ticket
@@ -188,7 +183,7 @@ pub(crate) fn resolve_language(
         .as_deref()
         .and_then(Language::parse)
         .or_else(|| sentiment.and_then(|s| s.language).and_then(Language::parse))
-        .unwrap_or_else(|| detect_language(tokens, &texts.join("\n"), fallback).language)
+        .unwrap_or_else(|| ticket.language_evidence().detect(fallback).language)
 }
 
 #[cfg(test)]

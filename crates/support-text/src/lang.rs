@@ -7,12 +7,12 @@
 //! counted too, so a ticket in one of them is said to be in it ([`Detection::other`])
 //! instead of passing silently for Spanish or English.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::hash::WordMap;
 use crate::normalize::Token;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -230,10 +230,10 @@ enum Evidence {
 /// runs for every token of every ticket, so a lookup, not a scan of the lists.
 /// Spanish and English keep every word the other lacks; another language's
 /// word counts only if no other list has it.
-fn function_words() -> &'static HashMap<&'static str, Evidence> {
-    static WORDS: OnceLock<HashMap<&'static str, Evidence>> = OnceLock::new();
+fn function_words() -> &'static WordMap<&'static str, Evidence> {
+    static WORDS: OnceLock<WordMap<&'static str, Evidence>> = OnceLock::new();
     WORDS.get_or_init(|| {
-        let mut words = HashMap::new();
+        let mut words = WordMap::default();
         for (list, other, evidence) in [
             (SPANISH, ENGLISH, Evidence::Es),
             (ENGLISH, SPANISH, Evidence::En),
@@ -264,14 +264,18 @@ fn function_words() -> &'static HashMap<&'static str, Evidence> {
 }
 
 /// Spanish orthography (`ñ`, `¿`, `¡`, accented vowels) and each other
-/// language's own letters in `raw`, counted in one pass over the text; at
-/// most 4 of each, since a few accents are evidence and a long text's many
-/// are not more of it.
-fn letter_counts(raw: &str) -> (f64, [f64; OTHERS.len()]) {
+/// language's own letters in `texts`, counted in one pass over each; at most
+/// 4 of each, since a few accents are evidence and a long text's many are
+/// not more of it.
+fn letter_counts<'t>(texts: impl IntoIterator<Item = &'t str>) -> (f64, [f64; OTHERS.len()]) {
     const CAP: usize = 4;
     let mut spanish = 0;
     let mut others = [0usize; OTHERS.len()];
-    for c in raw.chars().filter(|c| !c.is_ascii()) {
+    for c in texts
+        .into_iter()
+        .flat_map(str::chars)
+        .filter(|c| !c.is_ascii())
+    {
         if matches!(c, 'ñ' | 'Ñ' | '¿' | '¡' | 'á' | 'é' | 'í' | 'ó' | 'ú') {
             spanish = (spanish + 1).min(CAP);
         } else if let Some(i) = OTHERS
@@ -297,47 +301,70 @@ fn other_language(others: &[f64], es: f64, en: f64) -> Option<OtherLanguage> {
     })
 }
 
-/// Decides between Spanish and English, and says when the text is in
-/// another language (see [`Detection::other`]). With no evidence for either
-/// Spanish or English, the language is `fallback` at confidence 0.5.
-pub fn detect_language(tokens: &[Token], raw: &str, fallback: Language) -> Detection {
-    let mut es = 0.0f64;
-    let mut en = 0.0f64;
-    let mut others = [0.0f64; OTHERS.len()];
-    let words = function_words();
-    for token in tokens {
-        match words.get(token.norm.as_str()) {
-            Some(Evidence::Es) => es += 1.0,
-            Some(Evidence::En) => en += 1.0,
-            Some(Evidence::Other(i)) => others[*i] += 1.0,
-            None => {}
+/// The evidence of a text's language: function words and letters counted
+/// per language. Counted once per ticket; each tool then decides with its
+/// own fallback ([`LanguageEvidence::detect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LanguageEvidence {
+    es: f64,
+    en: f64,
+    others: [f64; OTHERS.len()],
+}
+
+impl LanguageEvidence {
+    /// The evidence in `tokens` (from [`crate::tokenize`]) and in the
+    /// letters of `texts`, the texts they came from.
+    pub fn of<'t>(tokens: &[Token], texts: impl IntoIterator<Item = &'t str>) -> Self {
+        let mut evidence = LanguageEvidence::default();
+        let words = function_words();
+        for token in tokens {
+            match words.get(token.norm.as_str()) {
+                Some(Evidence::Es) => evidence.es += 1.0,
+                Some(Evidence::En) => evidence.en += 1.0,
+                Some(Evidence::Other(i)) => evidence.others[*i] += 1.0,
+                None => {}
+            }
+        }
+        let (spanish_letters, other_letters) = letter_counts(texts);
+        evidence.es += 1.5 * spanish_letters;
+        for (score, letters) in evidence.others.iter_mut().zip(other_letters) {
+            *score += 1.5 * letters;
+        }
+        evidence
+    }
+
+    /// Decides between Spanish and English, and says when the text is in
+    /// another language (see [`Detection::other`]). With no evidence for
+    /// either Spanish or English, the language is `fallback` at confidence 0.5.
+    pub fn detect(&self, fallback: Language) -> Detection {
+        let (es, en) = (self.es, self.en);
+        let other = other_language(&self.others, es, en);
+        if es == en {
+            return Detection {
+                language: fallback,
+                confidence: 0.5,
+                other,
+            };
+        }
+        let (language, winner) = if es > en {
+            (Language::Es, es)
+        } else {
+            (Language::En, en)
+        };
+        // Laplace-smoothed share of the evidence.
+        let confidence = (winner + 1.0) / (es + en + 2.0);
+        Detection {
+            language,
+            confidence,
+            other,
         }
     }
-    let (spanish_letters, other_letters) = letter_counts(raw);
-    es += 1.5 * spanish_letters;
-    for (score, letters) in others.iter_mut().zip(other_letters) {
-        *score += 1.5 * letters;
-    }
-    let other = other_language(&others, es, en);
-    if es == en {
-        return Detection {
-            language: fallback,
-            confidence: 0.5,
-            other,
-        };
-    }
-    let (language, winner) = if es > en {
-        (Language::Es, es)
-    } else {
-        (Language::En, en)
-    };
-    // Laplace-smoothed share of the evidence.
-    let confidence = (winner + 1.0) / (es + en + 2.0);
-    Detection {
-        language,
-        confidence,
-        other,
-    }
+}
+
+/// The language of `tokens` and `raw`, the text they came from (see
+/// [`LanguageEvidence::detect`]).
+pub fn detect_language(tokens: &[Token], raw: &str, fallback: Language) -> Detection {
+    LanguageEvidence::of(tokens, [raw]).detect(fallback)
 }
 
 #[cfg(test)]

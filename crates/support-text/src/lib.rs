@@ -1,10 +1,11 @@
 //! Text handling shared by the tools.
+mod hash;
 pub mod lang;
 pub mod normalize;
 pub mod phrases;
 
 pub use lang::Detection;
-pub use lang::{detect_language, Language, OtherLanguage};
+pub use lang::{detect_language, Language, LanguageEvidence, OtherLanguage};
 pub use normalize::TokenKind;
-pub use normalize::{fold, folded_chars, tokenize, Token};
+pub use normalize::{clauses, fold, folded_chars, tokenize, Token};
 pub use phrases::{matched_text, PhraseMatch, PhraseSet};

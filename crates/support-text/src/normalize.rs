@@ -158,6 +158,36 @@ fn is_emoji(c: char) -> bool {
     matches!(c as u32, 0x1F300..=0x1FAFF | 0x2600..=0x27BF | 0x1F000..=0x1F2FF)
 }
 
+/// Splits text after sentence punctuation followed by a space (so URLs,
+/// decimals and emoticons such as `;)` stay whole) and at line breaks.
+pub fn clauses(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let at = i;
+            i += 1;
+            let ends_clause = bytes[at] == b'\n'
+                || (matches!(bytes[at], b'.' | b'!' | b'?' | b';' | b',')
+                    && bytes
+                        .get(at + 1)
+                        .is_none_or(|next| next.is_ascii_whitespace()));
+            if ends_clause {
+                // ASCII bytes never occur inside a multi-byte character, so `at + 1` is a char boundary.
+                let clause = &text[start..at + 1];
+                start = at + 1;
+                return Some(clause);
+            }
+        }
+        (start < bytes.len()).then(|| {
+            let clause = &text[start..];
+            start = bytes.len();
+            clause
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,13 +69,11 @@ impl Hasher for KeyIsHash {
     }
 }
 
-/// The hash the indexes are keyed by; fixed keys, so a phrase's word and a
+/// The hash the indexes are keyed by; fixed, so a phrase's word and a
 /// token agree. Two words with one hash only share candidates, which are
 /// checked word by word anyway.
 fn word_hash(word: &str) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    hasher.write(word.as_bytes());
-    hasher.finish()
+    crate::hash::word_hash(word.as_bytes())
 }
 
 const PREFIX_KEY_CHARS: usize = 3;

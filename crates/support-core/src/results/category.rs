@@ -42,5 +42,12 @@ pub struct EarlierCategory<'a> {
 }
 
 impl<'a> super::Reading<'a> for EarlierCategory<'a> {
-    const KEY: &'static str = "category";
+    type Of = Category;
+
+    fn of(result: &'a Category) -> Self {
+        EarlierCategory {
+            name: Some(&result.name),
+            confidence: Some(result.confidence),
+        }
+    }
 }

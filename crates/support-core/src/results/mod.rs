@@ -10,6 +10,9 @@ pub mod route;
 pub mod sentiment;
 pub mod tags;
 
+use std::any::Any;
+use std::fmt;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -21,15 +24,65 @@ pub use sentiment::Sentiment;
 pub use tags::Tags;
 
 /// A tool's result and the one key of the ticket it is stored under.
-pub trait ToolResult: Serialize + DeserializeOwned {
+pub trait ToolResult: Serialize + DeserializeOwned + Clone + Send + 'static {
     const KEY: &'static str;
 }
 
 /// What later tools read of a result: the fields they use, each optional and
 /// borrowed from the record (see [`Ticket::reading`](crate::Ticket::reading)).
-/// One per result, shared by every reader.
+/// One per result, shared by every reader. In one process the reading is
+/// taken from the typed result ([`Reading::of`]); across a pipe, from its JSON.
 pub trait Reading<'a>: Deserialize<'a> {
-    const KEY: &'static str;
+    /// The result this reads.
+    type Of: ToolResult;
+
+    /// The reading of a result added in this process: what its JSON would give.
+    fn of(result: &'a Self::Of) -> Self;
+}
+
+/// A result a stage added to the ticket in this process: kept typed for the
+/// stages after it, and serialized once, when the record is written.
+pub struct AddedResult {
+    key: &'static str,
+    value: Box<dyn Any + Send>,
+    write: fn(&dyn Any, &mut Vec<u8>) -> serde_json::Result<()>,
+}
+
+impl AddedResult {
+    pub fn new<T: Serialize + Send + 'static>(key: &'static str, value: T) -> Self {
+        AddedResult {
+            key,
+            value: Box::new(value),
+            write: |value, out| {
+                let value = value
+                    .downcast_ref::<T>()
+                    .expect("an added result is written as the type it was added as");
+                serde_json::to_writer(out, value)
+            },
+        }
+    }
+
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+
+    /// The result, if it is a `T`.
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.value.downcast_ref()
+    }
+
+    /// Appends the result's compact JSON to `out`.
+    pub fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        (self.write)(self.value.as_ref(), out)
+    }
+}
+
+impl fmt::Debug for AddedResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddedResult")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ToolResult for Sentiment {

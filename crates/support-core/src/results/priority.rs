@@ -165,5 +165,12 @@ pub struct EarlierPriority<'a> {
 }
 
 impl<'a> super::Reading<'a> for EarlierPriority<'a> {
-    const KEY: &'static str = "priority";
+    type Of = Priority;
+
+    fn of(result: &'a Priority) -> Self {
+        EarlierPriority {
+            level: Some(result.level.name()),
+            confidence: Some(result.confidence),
+        }
+    }
 }

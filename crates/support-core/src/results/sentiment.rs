@@ -125,7 +125,19 @@ pub struct EarlierSentiment<'a> {
 }
 
 impl<'a> super::Reading<'a> for EarlierSentiment<'a> {
-    const KEY: &'static str = "sentiment";
+    type Of = Sentiment;
+
+    fn of(result: &'a Sentiment) -> Self {
+        EarlierSentiment {
+            label: Some(result.label.as_str()),
+            score: Some(result.score),
+            frustration: Some(result.frustration),
+            confidence: Some(result.confidence),
+            language: Some(result.language.code()),
+            detected_language: result.detected_language.as_deref(),
+            trend: result.trend,
+        }
+    }
 }
 
 /// The sentiment figures priority and escalation weigh, and where they came from.

@@ -82,5 +82,18 @@ pub struct EarlierTag<'a> {
 }
 
 impl<'a> super::Reading<'a> for EarlierTags<'a> {
-    const KEY: &'static str = "tags";
+    type Of = Tags;
+
+    fn of(result: &'a Tags) -> Self {
+        EarlierTags {
+            tags: result
+                .tags
+                .iter()
+                .map(|tag| EarlierTag {
+                    name: &tag.name,
+                    confidence: Some(tag.confidence),
+                })
+                .collect(),
+        }
+    }
 }

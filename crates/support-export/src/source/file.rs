@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 use support_agents::Roster;
-use support_core::input::{RawRecord, Records};
 use support_core::json_text::top_level_id;
-use support_core::runner::id_string;
 use support_core::{Record, RecordError};
+use support_runner::id_string;
+use support_runner::input::{RawRecord, Records};
 use support_store::ingest::error_record;
 use support_store::row::TicketRow as StoredRow;
 

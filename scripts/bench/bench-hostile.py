@@ -10,7 +10,7 @@ and peak memory. Then the same tickets as one JSON array, which is streamed
 element by element, and one large ticket (15 MiB unless --big-mib says
 otherwise). --lines 0 measures the large ticket alone.
 
-Usage: scripts/bench-hostile.py [--lines 1000000] [--big-mib 15] [--bin target/release]
+Usage: scripts/bench/bench-hostile.py [--lines 1000000] [--big-mib 15] [--bin target/release]
 """
 import argparse
 import csv
@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "..", "shared", "datasets")
 NOW = "2026-11-24T09:00:00Z"
 SOURCES = [  # (folder, text column, language)

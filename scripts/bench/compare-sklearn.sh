@@ -7,10 +7,10 @@
 # unpickling the sklearn pipeline vs `support-categorize --model` on one ticket.
 # Both sides of ours go through the real tool: `train`, `evaluate`, and a ticket on stdin.
 #
-# Usage: scripts/compare-sklearn.sh [DATASETS_DIR]   (default: ../shared/datasets)
+# Usage: scripts/bench/compare-sklearn.sh [DATASETS_DIR]   (default: ../shared/datasets)
 # Creates target/sklearn-venv (pip install scikit-learn) on first use.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 datasets=${1:-../shared/datasets}
 venv=target/sklearn-venv
 work=target/compare-sklearn

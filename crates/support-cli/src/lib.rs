@@ -9,8 +9,14 @@ use clap::{Args, ValueEnum};
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 
-use crate::config::Embedded;
-use crate::runner::{self, Context, RunError, RunOptions, Stage, Summary};
+use support_core::config::{self, Embedded};
+use support_core::{Context, Stage};
+use support_runner::{RunError, RunOptions, Summary};
+
+pub use kestra::kestra_lines;
+
+mod kestra;
+mod log_writer;
 
 /// Exit codes, the same for every tool.
 pub mod exit {
@@ -113,14 +119,14 @@ impl CommonArgs {
     pub fn load_config<C: DeserializeOwned + Default>(
         &self,
         embedded: Embedded<'_>,
-    ) -> Result<C, crate::config::ConfigError> {
-        crate::config::load(self.config.as_deref(), embedded)
+    ) -> Result<C, config::ConfigError> {
+        config::load(self.config.as_deref(), embedded)
     }
 
     /// `--print-config`: prints the effective configuration (see
-    /// [`crate::config::effective_yaml`]) and gives the exit code.
+    /// [`config::effective_yaml`]) and gives the exit code.
     pub fn print_config<C: DeserializeOwned>(&self, embedded: Embedded<'_>) -> ExitCode {
-        let yaml = match crate::config::effective_yaml::<C>(self.config.as_deref(), embedded) {
+        let yaml = match config::effective_yaml::<C>(self.config.as_deref(), embedded) {
             Ok(yaml) => yaml,
             Err(e) => return usage_error(e),
         };
@@ -271,7 +277,7 @@ pub fn run_stdio(common: &CommonArgs, stage: &dyn Stage) -> ExitCode {
     };
     let input = BufReader::with_capacity(256 << 10, io::stdin());
     let mut output = BufWriter::with_capacity(256 << 10, io::stdout().lock());
-    let result = runner::run(
+    let result = support_runner::run(
         stage,
         &opts,
         input,
@@ -286,20 +292,6 @@ pub fn run_stdio(common: &CommonArgs, stage: &dyn Stage) -> ExitCode {
         eprint!("{}", kestra_lines(&tool.to_string_lossy(), summary));
     }
     exit_code(result)
-}
-
-/// The `--kestra` lines: a run's counts as Kestra task outputs and metrics.
-/// Kestra reads single-line `::{...}::` from both streams of a script task;
-/// they go to stderr so that stdout, usually the task's output file, stays JSON.
-pub fn kestra_lines(tool: &str, summary: &Summary) -> String {
-    let counts = [("records", summary.records), ("failed", summary.failed)];
-    let outputs = serde_json::json!({ "outputs": serde_json::Map::from_iter(
-        counts.map(|(name, value)| (name.to_owned(), value.into()))
-    ) });
-    let metrics = serde_json::json!({ "metrics": counts.map(|(name, value)| serde_json::json!(
-        { "name": name, "type": "counter", "value": value, "tags": { "tool": tool } }
-    )) });
-    format!("::{outputs}::\n::{metrics}::\n")
 }
 
 fn exit_code(result: Result<Summary, RunError>) -> ExitCode {
@@ -327,40 +319,5 @@ fn exit_code(result: Result<Summary, RunError>) -> ExitCode {
             print_error(e);
             ExitCode::from(exit::OUTPUT)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kestra_lines_are_two_single_line_json_objects_kestra_matches() {
-        let summary = Summary {
-            records: 24,
-            failed: 2,
-            output_closed: false,
-        };
-        let text = kestra_lines("support-triage", &summary);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2);
-        // Kestra's pattern is ^::(\{.*})::$ on one line.
-        let parsed: Vec<serde_json::Value> = lines
-            .iter()
-            .map(|line| {
-                let inner = line.strip_prefix("::").and_then(|l| l.strip_suffix("::"));
-                serde_json::from_str(inner.expect("framed by ::")).expect("JSON")
-            })
-            .collect();
-        assert_eq!(
-            parsed[0],
-            serde_json::json!({"outputs": {"records": 24, "failed": 2}})
-        );
-        let metrics = parsed[1]["metrics"].as_array().expect("a list");
-        assert_eq!(metrics.len(), 2);
-        assert_eq!(metrics[1]["name"], "failed");
-        assert_eq!(metrics[1]["value"], 2);
-        assert_eq!(metrics[1]["type"], "counter");
-        assert_eq!(metrics[1]["tags"]["tool"], "support-triage");
     }
 }

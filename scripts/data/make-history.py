@@ -8,7 +8,7 @@ The lifecycle follows each ticket's triaged priority: tickets are first
 triaged to learn their SLA targets, then given response and resolution times
 around those targets, then triaged again as they stand at the end.
 
-    cargo build --release --bin support-triage && python3 scripts/make-history.py
+    cargo build --release --bin support-triage && python3 scripts/data/make-history.py
 """
 
 import argparse
@@ -20,7 +20,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 DAYS = 30
 

@@ -7,85 +7,19 @@
 //! yields its output or an error record in its place; an error record
 //! from an earlier tool passes through unchanged.
 
+pub mod input;
+
 use std::io::{self, BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::sync_channel;
 
-use jiff::Timestamp;
 use rayon::prelude::*;
 use serde_json::Value;
+use support_core::error::{ErrorDetail, ErrorKind, ErrorRecord, RecordError};
+use support_core::json_text::{top_level_id, write_pretty};
+use support_core::{apply_to_record, Context, Record, Stage};
 
-use crate::error::{ErrorDetail, ErrorKind, ErrorRecord, RecordError};
 use crate::input::{Form, RawRecord, Records};
-use crate::json_text::{top_level_id, write_pretty};
-use crate::record::Record;
-use crate::results::ToolResult;
-use crate::ticket::Ticket;
-
-/// What every decision may depend on besides the ticket: the fixed clock.
-#[derive(Debug, Clone, Copy)]
-pub struct Context {
-    pub now: Timestamp,
-}
-
-/// A tool: a plain function from a ticket to its typed result, stored under
-/// the result's key ([`ToolResult::KEY`]).
-pub trait Tool: Sync {
-    type Output: ToolResult;
-    /// Whether a ticket without customer text is a `no_text` error. Tools
-    /// that decide from structured fields only (support-ml-predict) say no.
-    const NEEDS_TEXT: bool = true;
-
-    fn decide(&self, ticket: &Ticket<'_>, ctx: &Context) -> Result<Self::Output, RecordError>;
-}
-
-/// One step applied to a JSON record in place. Every `Tool` is a stage; a
-/// pipeline of tools is one too.
-pub trait Stage: Sync {
-    fn apply(&self, record: &mut Record<'_>, ctx: &Context) -> Result<(), RecordError>;
-}
-
-impl<T: Tool> Stage for T {
-    fn apply(&self, record: &mut Record<'_>, ctx: &Context) -> Result<(), RecordError> {
-        let output = Ticket::with_record(record, |ticket| decide_checked(self, ticket, ctx))?;
-        let value = serde_json::value::to_raw_value(&output).map_err(|e| {
-            RecordError::new(ErrorKind::Failed, format!("cannot encode result: {e}"))
-        })?;
-        record.insert(<T::Output as ToolResult>::KEY, value);
-        Ok(())
-    }
-}
-
-fn decide_checked<T: Tool>(
-    tool: &T,
-    ticket: &Ticket<'_>,
-    ctx: &Context,
-) -> Result<T::Output, RecordError> {
-    if T::NEEDS_TEXT {
-        ticket.require_text()?;
-    }
-    tool.decide(ticket, ctx)
-}
-
-/// Stages applied in order to each record, as one stage: the whole chain in
-/// one process. A record failing at any stage becomes one error record.
-pub struct Pipeline {
-    stages: Vec<Box<dyn Stage + Send>>,
-}
-
-impl Pipeline {
-    pub fn new(stages: Vec<Box<dyn Stage + Send>>) -> Self {
-        Pipeline { stages }
-    }
-}
-
-impl Stage for Pipeline {
-    fn apply(&self, record: &mut Record<'_>, ctx: &Context) -> Result<(), RecordError> {
-        self.stages
-            .iter()
-            .try_for_each(|stage| stage.apply(record, ctx))
-    }
-}
 
 /// How to run: limits and parallelism.
 #[derive(Debug, Clone)]
@@ -201,7 +135,7 @@ fn process(stage: &dyn Stage, ctx: &Context, raw: RawRecord) -> Outcome {
 }
 
 fn process_record(stage: &dyn Stage, ctx: &Context, json: &[u8], number: u64) -> Outcome {
-    let mut record = match Record::parse(json) {
+    let record = match Record::parse(json) {
         Ok(record) => record,
         Err(err) => return error_outcome(&err, number, top_level_id(json)),
     };
@@ -211,7 +145,7 @@ fn process_record(stage: &dyn Stage, ctx: &Context, json: &[u8], number: u64) ->
         tracing::debug!(line = number, "passing an earlier error record through");
         return Outcome::Error(record.to_json());
     }
-    let result = panic::catch_unwind(AssertUnwindSafe(|| stage.apply(&mut record, ctx)))
+    let result = panic::catch_unwind(AssertUnwindSafe(|| apply_to_record(stage, &record, ctx)))
         .unwrap_or_else(|_| {
             Err(RecordError::new(
                 ErrorKind::Failed,
@@ -219,7 +153,7 @@ fn process_record(stage: &dyn Stage, ctx: &Context, json: &[u8], number: u64) ->
             ))
         });
     match result {
-        Ok(()) => Outcome::Record(record.to_json()),
+        Ok(json) => Outcome::Record(json),
         Err(err) => error_outcome(&err, number, id_string(&record)),
     }
 }
@@ -320,7 +254,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    use crate::testing::{Echo, Echoed};
+    use jiff::Timestamp;
+    use support_core::testing::{Echo, Echoed};
+    use support_core::{Pipeline, Ticket, Tool, ToolResult};
 
     fn opts(max: usize) -> RunOptions {
         RunOptions {
@@ -346,7 +282,7 @@ mod tests {
 
     /// Adds `second`, reading what `Echo` added before it.
     struct Second;
-    #[derive(serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, serde::Serialize, serde::Deserialize)]
     struct SawEcho(bool);
     impl ToolResult for SawEcho {
         const KEY: &'static str = "second";

@@ -3,7 +3,7 @@
 # deterministically: the same data gives the same bytes. Then rebuild the
 # binaries to embed it. DATASETS defaults to ../shared/datasets.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 DATASETS="${DATASETS:-../shared/datasets}"
 OUT=crates/support-categorize/model/default.model
 cargo build --release --quiet --bin support-categorize

@@ -12,7 +12,7 @@ use std::io::{self, BufRead, Chain, Cursor, Read};
 
 use serde::de::IgnoredAny;
 
-use crate::error::{ErrorKind, RecordError};
+use support_core::error::{ErrorKind, RecordError};
 
 /// Records per batch and bytes per batch, whichever comes first.
 const BATCH_RECORDS: usize = 1024;

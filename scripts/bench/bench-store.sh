@@ -2,8 +2,8 @@
 # Benchmark of support-store ingest next to psql \copy of the same table, in
 # the same run, on the same server.
 #
-#   scripts/bench-store.sh            # 1,000,000 tickets
-#   BENCH_TICKETS=50000 scripts/bench-store.sh
+#   scripts/bench/bench-store.sh            # 1,000,000 tickets
+#   BENCH_TICKETS=50000 scripts/bench/bench-store.sh
 #
 # The tickets are the 24 examples triaged by support-triage (every tool's
 # result, about 4.5 KB a ticket), repeated under new ids and customers with
@@ -16,7 +16,7 @@
 # Needs PostgreSQL (DATABASE_URL's server, by default postgres@127.0.0.1:5432),
 # psql, python3, and a few GB of disk. The benchmark database is dropped at the end.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 tickets=${BENCH_TICKETS:-1000000}
 batch=${BENCH_BATCH:-2000}

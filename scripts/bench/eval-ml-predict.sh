@@ -7,7 +7,7 @@
 # DATASETS defaults to ../shared/datasets; the model and the JSON report go
 # to target/ml-predict/.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 DATASETS="${DATASETS:-../shared/datasets}"
 DATA="$DATASETS/itsm_incidents"
 OUT=target/ml-predict

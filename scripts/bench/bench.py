@@ -23,7 +23,7 @@ Prints Markdown tables (to paste into the README) on stdout, progress on
 stderr, and with --json writes every figure, the input description included.
 Needs release binaries (cargo build --release) or another directory via --bin.
 
-Usage: scripts/bench.py [--tickets 50000] [--runs 30] [--repeat 3]
+Usage: scripts/bench/bench.py [--tickets 50000] [--runs 30] [--repeat 3]
                         [--bin target/release] [--json out.json]
 """
 import argparse
@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GENERATOR = os.path.join(ROOT, "scripts", "data", "distinct-tickets.py")
 # Distinct texts in ../shared/datasets (56,273 when this was written); more would repeat texts.
 MAX_DISTINCT = 56_000
