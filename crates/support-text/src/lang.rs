@@ -233,31 +233,35 @@ enum Evidence {
 fn function_words() -> &'static WordMap<&'static str, Evidence> {
     static WORDS: OnceLock<WordMap<&'static str, Evidence>> = OnceLock::new();
     WORDS.get_or_init(|| {
-        let mut words = WordMap::default();
-        for (list, other, evidence) in [
-            (SPANISH, ENGLISH, Evidence::Es),
-            (ENGLISH, SPANISH, Evidence::En),
-        ] {
-            words.extend(
-                list.iter()
-                    .filter(|w| !other.contains(w))
-                    .map(|&w| (w, evidence)),
-            );
+        // Which lists hold each word, one bit a list (Spanish, English, then
+        // OTHERS): one pass over the lists, where scanning them per word was
+        // most of a start-up's detection cost.
+        const ES: u16 = 1;
+        const EN: u16 = 2;
+        let other_bit = |i: usize| 4u16 << i;
+        let mut lists: WordMap<&'static str, u16> = WordMap::default();
+        let all = [(SPANISH, ES), (ENGLISH, EN)].into_iter().chain(
+            OTHERS
+                .iter()
+                .enumerate()
+                .map(|(i, (_, list, _))| (*list, other_bit(i))),
+        );
+        for (list, bit) in all {
+            for &word in list {
+                *lists.entry(word).or_default() |= bit;
+            }
         }
-        for (i, (_, list, _)) in OTHERS.iter().enumerate() {
-            let elsewhere = |w: &&str| {
-                SPANISH.contains(w)
-                    || ENGLISH.contains(w)
-                    || OTHERS
-                        .iter()
-                        .enumerate()
-                        .any(|(j, (_, other, _))| j != i && other.contains(w))
+        let mut words = WordMap::default();
+        for (word, held) in lists {
+            let evidence = match held & (ES | EN) {
+                ES => Some(Evidence::Es),
+                EN => Some(Evidence::En),
+                0 => (0..OTHERS.len())
+                    .find(|&i| held == other_bit(i))
+                    .map(Evidence::Other),
+                _ => None,
             };
-            words.extend(
-                list.iter()
-                    .filter(|w| !elsewhere(w))
-                    .map(|&w| (w, Evidence::Other(i))),
-            );
+            words.extend(evidence.map(|evidence| (word, evidence)));
         }
         words
     })
@@ -371,6 +375,28 @@ pub fn detect_language(tokens: &[Token], raw: &str, fallback: Language) -> Detec
 mod tests {
     use super::*;
     use crate::normalize::tokenize;
+
+    #[test]
+    fn a_function_word_counts_for_the_one_language_that_owns_it() {
+        let owner = |word: &str| function_words().get(word).copied();
+        assert_eq!(owner("de"), Some(Evidence::Es));
+        assert_eq!(owner("mas"), Some(Evidence::Es));
+        assert_eq!(owner("the"), Some(Evidence::En));
+        // In English's list and Portuguese's: Spanish and English win over the others.
+        assert_eq!(owner("do"), Some(Evidence::En));
+        // In Spanish's list and English's: evidence for neither.
+        assert_eq!(owner("me"), None);
+        let other = |code: &str| {
+            OTHERS
+                .iter()
+                .position(|(c, _, _)| *c == code)
+                .map(Evidence::Other)
+        };
+        assert_eq!(owner("nao"), other("pt"));
+        assert_eq!(owner("ma"), other("fr"));
+        // In French's list and Italian's: evidence for neither.
+        assert_eq!(owner("il"), None);
+    }
 
     fn detect(text: &str) -> Detection {
         detect_language(&tokenize(text), text, Language::En)
