@@ -5,6 +5,7 @@
 //! here, with the same configuration the chain would use, and adds only its
 //! own key.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use support_core::results::priority::Priority;
@@ -111,9 +112,11 @@ impl Tool for EscalateTool {
         let (priority, priority_source) = match earlier {
             Some(priority) => (priority, "from the earlier priority result"),
             None => (
-                self.priority
-                    .prioritizer
-                    .prioritize(ticket, &sentiment, ctx.now),
+                Cow::Owned(
+                    self.priority
+                        .prioritizer
+                        .prioritize(ticket, &sentiment, ctx.now),
+                ),
                 "computed (no earlier priority result)",
             ),
         };

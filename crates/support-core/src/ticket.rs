@@ -411,9 +411,9 @@ impl<'a> Ticket<'a> {
             .filter(|c| !c.is_empty())
     }
 
-    /// The customer texts ([`Ticket::customer_texts`]) tokenized, split in
-    /// clauses, with the evidence of their language: built on first use and
-    /// shared by every stage that reads this ticket.
+    /// The customer texts ([`Ticket::customer_texts`]) tokenized and split
+    /// in clauses: built on first use and shared by every stage that reads
+    /// this ticket.
     pub fn analysis(&self) -> &TextAnalysis {
         self.analysis.get_or_init(|| {
             let texts: Vec<TextField<'_>> = self.customer_texts().collect();
@@ -472,12 +472,12 @@ impl<'a> Ticket<'a> {
         }
     }
 
-    /// The typed result an earlier stage added, or an earlier tool left
-    /// under its key if it is there and readable (see [`Ticket::prior`]).
-    pub fn result<T: ToolResult>(&self) -> Option<T> {
+    /// The typed result an earlier stage added (borrowed), or an earlier
+    /// tool left under its key if it is there and readable (see [`Ticket::prior`]).
+    pub fn result<T: ToolResult>(&self) -> Option<Cow<'_, T>> {
         match self.added_result::<T>() {
-            Some(result) => Some(result.clone()),
-            None => self.prior(T::KEY),
+            Some(result) => Some(Cow::Borrowed(result)),
+            None => self.prior(T::KEY).map(Cow::Owned),
         }
     }
 

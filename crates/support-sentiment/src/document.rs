@@ -2,17 +2,24 @@
 //! it: each segment (one per text field) with its text, and the clauses, so
 //! negation and intensifiers stop at punctuation.
 
-use std::ops::{Deref, Range};
+use std::ops::Deref;
 
-use support_core::{FieldName, TextAnalysis, TextField};
+use support_core::analysis;
+use support_core::{TextAnalysis, TextField};
 
-/// One text field of the ticket.
+/// One text field of the ticket: the shared analysis's segment (field,
+/// tokens, whether it asks) with the text it was made of.
 pub(crate) struct Segment<'a> {
-    pub field: FieldName,
+    segment: &'a analysis::Segment,
     pub text: &'a str,
-    pub tokens: Range<usize>,
-    /// The text asks something somewhere.
-    pub asks: bool,
+}
+
+impl Deref for Segment<'_> {
+    type Target = analysis::Segment;
+
+    fn deref(&self) -> &analysis::Segment {
+        self.segment
+    }
 }
 
 /// The analysis with the texts it was made of; derefs to the analysis
@@ -30,10 +37,8 @@ impl<'a> Document<'a> {
             .iter()
             .zip(texts)
             .map(|(segment, text)| Segment {
-                field: segment.field,
+                segment,
                 text: text.text,
-                tokens: segment.tokens.clone(),
-                asks: segment.asks,
             })
             .collect();
         Document { analysis, segments }
@@ -51,6 +56,7 @@ impl Deref for Document<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use support_core::FieldName;
 
     #[test]
     fn segments_carry_their_texts() {

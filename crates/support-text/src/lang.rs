@@ -365,12 +365,6 @@ impl LanguageEvidence {
     }
 }
 
-/// The language of `tokens` and `raw`, the text they came from (see
-/// [`LanguageEvidence::detect`]).
-pub fn detect_language(tokens: &[Token], raw: &str, fallback: Language) -> Detection {
-    LanguageEvidence::of(tokens, [raw]).detect(fallback)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,7 +393,7 @@ mod tests {
     }
 
     fn detect(text: &str) -> Detection {
-        detect_language(&tokenize(text), text, Language::En)
+        LanguageEvidence::of(&tokenize(text), [text]).detect(Language::En)
     }
 
     #[test]

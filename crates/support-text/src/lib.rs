@@ -5,7 +5,7 @@ pub mod normalize;
 pub mod phrases;
 
 pub use lang::Detection;
-pub use lang::{detect_language, Language, LanguageEvidence, OtherLanguage};
+pub use lang::{Language, LanguageEvidence, OtherLanguage};
 pub use normalize::TokenKind;
 pub use normalize::{clauses, fold, folded_chars, tokenize, Token};
 pub use phrases::{matched_text, PhraseMatch, PhraseSet};
