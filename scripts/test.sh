@@ -18,11 +18,12 @@ echo "== build the binaries the integration tests run"
 # test build reuses these crates instead of compiling them a second time.
 cargo build --workspace --bins --features "$TEST_FEATURES"
 
-echo "== unit and integration tests (PostgreSQL ones on 127.0.0.1:5432)"
+echo "== unit and integration tests (PostgreSQL ones on 127.0.0.1:5432, embedding ones with the model)"
 scripts/start-postgres.sh
+scripts/setup-models.sh >/dev/null
 cargo test --workspace
 
-echo "== fuzz: each cargo-fuzz target (record, runner, config) for ${FUZZ_SECONDS:-60} s from its seeds"
+echo "== fuzz: each cargo-fuzz target (record, runner, config, embed) for ${FUZZ_SECONDS:-60} s from its seeds"
 # Its own package and target dir (fuzz/), built by cargo-fuzz on the stable
 # toolchain (RUSTC_BOOTSTRAP=1); installs the pinned cargo-fuzz if missing.
 # A crash fails the step; its reproducer is in fuzz/artifacts/<target>/.

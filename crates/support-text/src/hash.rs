@@ -14,10 +14,10 @@ pub(crate) fn word_hash(bytes: &[u8]) -> u64 {
 }
 
 /// A map keyed by words, hashed with [`WordHasher`].
-pub(crate) type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+pub type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
 
 /// FNV-1a, finished with the splitmix64 mix.
-pub(crate) struct WordHasher(u64);
+pub struct WordHasher(u64);
 
 impl Default for WordHasher {
     fn default() -> Self {

