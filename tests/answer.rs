@@ -1,0 +1,174 @@
+//! support-answer as a user runs it: an index built from the example
+//! knowledge base, then tickets answered in both languages. Needs the
+//! embedding model (`scripts/setup-models.sh`, which scripts/test.sh runs).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The example knowledge base's index, built once for every test here.
+fn index() -> &'static Path {
+    static INDEX: OnceLock<PathBuf> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let kb = common::examples_dir().join("kb/articles.jsonl");
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("answer-tests.index");
+        let run = common::run(
+            "support-answer",
+            &[
+                "index",
+                "--kb",
+                kb.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let summary: Value = serde_json::from_str(run.stdout_str()).unwrap();
+        assert_eq!(summary["articles"], 31);
+        out
+    })
+}
+
+fn answer(ticket: Value) -> Value {
+    let run = common::run(
+        "support-answer",
+        &["--index", index().to_str().unwrap()],
+        ticket.to_string().as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut out = run.json_lines();
+    assert_eq!(out.len(), 1);
+    out.remove(0)
+}
+
+#[test]
+fn a_spanish_ticket_gets_the_article_and_a_spanish_reply() {
+    let out = answer(serde_json::json!({
+        "id": "T-77", "customer": {"name": "Lucía"},
+        "subject": "Cobro duplicado",
+        "description": "Me habéis cobrado dos veces la misma suscripción este mes"
+    }));
+    let answer = &out["answer"];
+    assert_eq!(answer["articles"][0]["id"], "kb-double-charge", "{answer}");
+    let reply = &answer["reply"];
+    assert_eq!(reply["language"], "es");
+    let text = reply["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Hola Lucía,") && text.contains("T-77"),
+        "{text}"
+    );
+    assert!(!text.contains('{'), "unfilled placeholder: {text}");
+    assert_eq!(
+        out["subject"], "Cobro duplicado",
+        "the ticket passes through"
+    );
+    let schema: Value =
+        serde_json::from_str(include_str!("../schemas/answer.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(answer), "{answer}");
+}
+
+#[test]
+fn an_english_ticket_finds_a_spanish_article_across_languages() {
+    // kb-order-tracking is written in Spanish and has only a Spanish reply.
+    let out = answer(serde_json::json!({
+        "id": "T-78", "language": "en",
+        "subject": "My order is late",
+        "description": "The tracking of my order has not been updated for a week. When will it be delivered?"
+    }));
+    let answer = &out["answer"];
+    assert_eq!(answer["articles"][0]["id"], "kb-order-tracking", "{answer}");
+    assert_eq!(answer["reply"]["language"], "es");
+    assert!(answer["reply"]["note"]
+        .as_str()
+        .unwrap()
+        .contains("no reply in `en`"));
+}
+
+#[test]
+fn a_thank_you_note_is_not_answered_automatically() {
+    let out = answer(serde_json::json!({
+        "subject": "Thanks!", "description": "Thank you so much for your help yesterday, great service."
+    }));
+    let answer = &out["answer"];
+    assert_eq!(answer["auto_reply"], false, "{answer}");
+    let reasons = answer["reasons"].to_string();
+    assert!(reasons.contains("no confident answer"), "{reasons}");
+}
+
+#[test]
+fn evaluate_prints_recall_and_the_threshold_for_a_precision() {
+    let queries = common::examples_dir().join("kb/queries.csv");
+    let run = common::run(
+        "support-answer",
+        &[
+            "evaluate",
+            "--index",
+            index().to_str().unwrap(),
+            "--data",
+            queries.to_str().unwrap(),
+            "--target-precision",
+            "0.9",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(run.stdout_str()).unwrap();
+    assert_eq!(report["examples"], 60);
+    // Held-out paraphrases of the example articles: well above chance (1/31).
+    assert!(report["recall_at_5"].as_f64().unwrap() >= 0.9, "{report}");
+    assert!(
+        report["threshold_for_target"]["precision"]
+            .as_f64()
+            .unwrap()
+            >= 0.9
+    );
+}
+
+#[test]
+fn a_missing_index_or_model_says_what_to_run() {
+    let run = common::run(
+        "support-answer",
+        &["--index", "/nonexistent/kb.index"],
+        b"{}",
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("support-answer index --kb"),
+        "{}",
+        run.stderr
+    );
+    let out = Command::new(common::bin("support-answer"))
+        .args([
+            "--index",
+            index().to_str().unwrap(),
+            "--embedder",
+            "/nonexistent/e5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("scripts/setup-models.sh"), "{stderr}");
+}
+
+#[test]
+fn a_ticket_without_text_is_an_error_record_in_its_place() {
+    let input = b"{\"id\":\"a\",\"subject\":\"Password reset\"}\n{\"id\":\"b\"}\n";
+    let run = common::run(
+        "support-answer",
+        &["--index", index().to_str().unwrap()],
+        input,
+    );
+    assert_eq!(run.code, 1);
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0]["answer"].is_object());
+    assert_eq!(lines[1]["error"]["kind"], "no_text");
+    assert_eq!(lines[1]["error"]["line"], 2);
+}
