@@ -1,13 +1,18 @@
 //! The whole chain in one process: sentiment, categorize, tags, priority,
-//! route and escalate, each reading what the ones before it added, with the
-//! same contract, flags and output as piping the tools.
+//! route and escalate (and answer after categorize, given a knowledge-base
+//! index), each reading what the ones before it added, with the same
+//! contract, flags and output as piping the tools.
 
 use std::path::PathBuf;
 
 use serde::Deserialize;
 use support_agents::Roster;
+use support_answer::index::KbIndex;
+use support_answer::{AnswerConfig, Answerer};
 use support_categorize::{CategorizeConfig, Categorizer};
+use support_core::config::Embedded;
 use support_core::{Pipeline, Stage};
+use support_embed::Embedder;
 use support_escalate::EscalateConfig;
 use support_priority::PriorityConfig;
 use support_route::{RouteConfig, Router};
@@ -35,15 +40,31 @@ pub struct TriageConfig {
     pub route: Option<RouteConfig>,
     #[serde(default)]
     pub escalate: Option<EscalateConfig>,
+    /// Used only with an index (`--index`).
+    #[serde(default)]
+    pub answer: Option<AnswerConfig>,
+}
+
+/// Sections of stages the chain runs only when asked (support-answer needs
+/// an index), beside the registry's tools.
+const OPTIONAL_SECTIONS: &[(&str, Embedded<'static>)] =
+    &[("answer", support_answer::EMBEDDED_CONFIG)];
+
+/// Every section of the configuration, in chain order, with its default.
+fn sections() -> impl Iterator<Item = (&'static str, Embedded<'static>)> {
+    TOOLS
+        .iter()
+        .map(|tool| (tool.section, tool.default_config))
+        .chain(OPTIONAL_SECTIONS.iter().copied())
 }
 
 /// The embedded default of every tool, as one YAML file with a section per
 /// tool (what `--print-config` shows).
 pub fn default_config() -> String {
     let mut yaml = String::from("# support-triage configuration (embedded default): one section per tool.\n# A section you leave out keeps that tool's embedded default.\n");
-    for tool in TOOLS {
-        yaml.push_str(&format!("\n{}:\n", tool.section));
-        for line in tool.default_config.yaml.lines() {
+    for (section, default_config) in sections() {
+        yaml.push_str(&format!("\n{section}:\n"));
+        for line in default_config.yaml.lines() {
             if line.is_empty() {
                 yaml.push('\n');
             } else {
@@ -59,9 +80,8 @@ pub fn default_config() -> String {
 /// The same defaults in JSON, one key per section: the base a `--config`
 /// file is merged onto, read without parsing any YAML.
 pub fn default_config_json() -> String {
-    let sections: Vec<String> = TOOLS
-        .iter()
-        .map(|tool| format!("\"{}\":{}", tool.section, tool.default_config.json))
+    let sections: Vec<String> = sections()
+        .map(|(section, default_config)| format!("\"{section}\":{}", default_config.json))
         .collect();
     format!("{{{}}}", sections.join(","))
 }
@@ -72,6 +92,10 @@ pub struct Resources {
     pub agents: Option<PathBuf>,
     pub model: Option<PathBuf>,
     pub ml_url: Option<String>,
+    /// A knowledge-base index: adds support-answer's stage after categorize.
+    pub index: Option<PathBuf>,
+    /// The embedding model's folder (default: where scripts/setup-models.sh puts it).
+    pub embedder: Option<PathBuf>,
 }
 
 /// Builds the chain.
@@ -87,10 +111,16 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
     let roster = resources.agents.as_deref().map(Roster::load).transpose()?;
     let sentiment = config.sentiment.unwrap_or_default();
     let priority = PriorityTool::new(config.priority.unwrap_or_default(), sentiment.clone());
-    let stages: Vec<Box<dyn Stage + Send>> = vec![
-        Box::new(Analyzer::new(sentiment)),
-        Box::new(categorizer),
-        Box::new(Tagger::new(config.tags.unwrap_or_default())),
+    let mut stages: Vec<Box<dyn Stage + Send>> =
+        vec![Box::new(Analyzer::new(sentiment)), Box::new(categorizer)];
+    if let Some(index) = &resources.index {
+        let index = KbIndex::load(index)?;
+        let embedder = Embedder::open(resources.embedder.as_deref())?;
+        let answer = config.answer.unwrap_or_default();
+        stages.push(Box::new(Answerer::new(answer, index, embedder)?));
+    }
+    stages.extend([
+        Box::new(Tagger::new(config.tags.unwrap_or_default())) as Box<dyn Stage + Send>,
         Box::new(priority.clone()),
         Box::new(Router::new(config.route.unwrap_or_default(), roster)?),
         // Escalation reads the chain's priority settings: one definition of closed.
@@ -98,7 +128,7 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
             config.escalate.unwrap_or_default(),
             priority,
         )),
-    ];
+    ]);
     Ok(Pipeline::new(stages))
 }
 

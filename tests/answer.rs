@@ -172,3 +172,83 @@ fn a_ticket_without_text_is_an_error_record_in_its_place() {
     assert_eq!(lines[1]["error"]["kind"], "no_text");
     assert_eq!(lines[1]["error"]["line"], 2);
 }
+
+#[test]
+fn support_triage_answers_too_when_given_an_index() {
+    let agents = common::examples_dir().join("agents.yaml");
+    let run = common::run(
+        "support-triage",
+        &[
+            "--index",
+            index().to_str().unwrap(),
+            "--agents",
+            agents.to_str().unwrap(),
+            "--now",
+            "2026-11-24T09:00:00Z",
+        ],
+        &common::example_tickets(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let tickets = run.json_lines();
+    assert_eq!(tickets.len(), 24);
+    for ticket in &tickets {
+        for key in [
+            "sentiment",
+            "category",
+            "answer",
+            "tags",
+            "priority",
+            "route",
+            "escalation",
+        ] {
+            assert!(ticket.get(key).is_some(), "{key} missing in {ticket}");
+        }
+    }
+    // The same answer as support-answer alone gives.
+    let alone = answer(tickets[1].clone());
+    assert_eq!(tickets[1]["answer"], alone["answer"]);
+}
+
+#[test]
+fn the_index_can_come_from_the_stores_knowledge_base() {
+    let db = support_store::testing::TestDb::migrated()
+        .expect("PostgreSQL at 127.0.0.1:5432 (see the developers' guide to start it)");
+    db.connect()
+        .unwrap()
+        .batch_execute(
+            r#"INSERT INTO kb_entries (id, title, body, language, questions, url, reply) VALUES
+               ('kb-invoice', 'Download your invoices', 'Open Billing and choose Invoices.', 'en',
+                '{"where is my invoice", "necesito la factura"}', 'https://help.example.com/invoices',
+                '{"es": "Hola {customer_name}, tu factura está en Facturación.", "en": "Hi {customer_name}, your invoice is under Billing."}'),
+               ('kb-password', 'Reset your password', 'Use the link on the sign-in page.', 'en',
+                '{}', NULL, '{}')"#,
+        )
+        .unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("store.index");
+    let run = common::run(
+        "support-answer",
+        &["index", "--db", db.url(), "--out", out.to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary: Value = serde_json::from_str(run.stdout_str()).unwrap();
+    assert_eq!(
+        (summary["articles"].clone(), summary["texts"].clone()),
+        (2.into(), 4.into())
+    );
+    let ticket =
+        br#"{"customer":{"name":"Marta"},"description":"No encuentro la factura de noviembre"}"#;
+    let run = common::run(
+        "support-answer",
+        &["--index", out.to_str().unwrap()],
+        ticket,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let answer = &run.json_lines()[0]["answer"];
+    assert_eq!(answer["articles"][0]["id"], "kb-invoice", "{answer}");
+    assert_eq!(
+        answer["reply"]["text"],
+        "Hola Marta, tu factura está en Facturación."
+    );
+}

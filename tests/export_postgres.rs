@@ -561,3 +561,69 @@ fn a_connection_lost_mid_export_fails_and_leaves_no_file() {
         "no partial file"
     );
 }
+
+/// The knowledge base's feedback loop: an automatic answer rated 1 shows in
+/// the report with what the customer asked; one rated well does not.
+#[test]
+fn the_report_shows_knowledge_base_articles_that_failed() {
+    let db = loaded();
+    let mut client = db.connect().unwrap();
+    let answered = |id: &str, article: &str, text: &str| {
+        serde_json::json!({"id": id, "subject": "Reembolso", "description": text,
+            "created_at": "2026-11-23T10:00:00Z", "status": "open",
+            "answer": {"articles": [{"id": article, "title": "t", "score": 0.9, "similarity": 0.9}],
+                       "reply": {"article_id": article, "language": "es", "text": "Hola"},
+                       "auto_reply": true, "confidence": 0.9, "reasons": []}})
+        .to_string()
+    };
+    let input = format!(
+        "{}\n{}\n",
+        answered(
+            "KB-1",
+            "kb-refund-status",
+            "Llevo tres semanas esperando <el> reembolso"
+        ),
+        answered("KB-2", "kb-password-reset", "Olvidé la contraseña"),
+    );
+    let options = IngestOptions {
+        batch_size: 100,
+        max_record_bytes: 16 << 20,
+    };
+    let mut errors = Vec::new();
+    ingest(
+        &mut client,
+        io::Cursor::new(input.into_bytes()),
+        &mut errors,
+        &options,
+        &|_| {},
+    )
+    .unwrap();
+    client
+        .batch_execute("INSERT INTO feedback (ticket_id, rating) VALUES ('KB-1', 1), ('KB-2', 5)")
+        .unwrap();
+    for format in ["md", "html"] {
+        let output = run(&["report", "--format", format, "--db", db.url(), "--now", NOW]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report = String::from_utf8(output.stdout).unwrap();
+        assert!(report.contains("Knowledge base"), "{format}");
+        assert!(report.contains("kb-refund-status"), "{format}");
+        assert!(
+            !report.contains("kb-password-reset"),
+            "{format}: rated 5, not failed"
+        );
+        let asked = if format == "html" {
+            "&lt;el&gt; reembolso"
+        } else {
+            "\\<el\\> reembolso"
+        };
+        assert!(
+            report.contains(asked),
+            "{format}: the customer's words, escaped"
+        );
+    }
+}

@@ -44,8 +44,12 @@ enum Command {
     /// Build an index from articles: JSON Lines (id, title, body, questions, language, url,
     /// tags, reply) or a folder of Markdown files with optional YAML front matter.
     Index {
-        #[arg(long, value_name = "FILE|DIR")]
-        kb: PathBuf,
+        /// Articles: a JSON Lines file or a folder of .md files.
+        #[arg(long, value_name = "FILE|DIR", required_unless_present = "db")]
+        kb: Option<PathBuf>,
+        /// Read the articles from the store's `kb_entries` instead (PostgreSQL URL).
+        #[arg(long, value_name = "URL", env = "DATABASE_URL", conflicts_with = "kb")]
+        db: Option<String>,
         /// Folder to write the index to.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -70,7 +74,17 @@ fn main() -> ExitCode {
     }
     cli.common.init_logging();
     match &cli.command {
-        Some(Command::Index { kb, out }) => build_index(&cli, kb, out),
+        Some(Command::Index { kb, db, out }) => {
+            let articles = match (kb, db) {
+                (Some(path), _) => kb::read(path).map_err(support_cli::usage_error),
+                (None, Some(url)) => store_articles(url),
+                (None, None) => unreachable!("clap requires --kb or --db"),
+            };
+            match articles {
+                Ok(articles) => build_index(&cli, articles, out),
+                Err(code) => code,
+            }
+        }
         None if cli.common.print_config => cli.common.print_config::<AnswerConfig>(EMBEDDED_CONFIG),
         None => match answerer(&cli) {
             Ok((answerer, _)) => support_cli::run_stdio(&cli.common, &answerer),
@@ -137,12 +151,26 @@ fn open_embedder(dir: Option<&Path>) -> Result<Embedder, ExitCode> {
     Embedder::open(dir).map_err(support_cli::usage_error)
 }
 
-fn build_index(cli: &Cli, kb_path: &Path, out: &Path) -> ExitCode {
-    let started = Instant::now();
-    let articles = match kb::read(kb_path) {
-        Ok(a) => a,
-        Err(e) => return support_cli::usage_error(e),
+/// The articles of the store's `kb_entries`.
+fn store_articles(url: &str) -> Result<Vec<kb::Article>, ExitCode> {
+    let database_error = |e: support_store::StoreError| {
+        support_cli::print_error(&e);
+        ExitCode::from(e.exit_code())
     };
+    let mut client = support_store::connect(url).map_err(database_error)?;
+    let jsonl = support_store::kb::kb_articles_jsonl(&mut client).map_err(database_error)?;
+    let articles =
+        kb::parse_jsonl(Path::new("kb_entries"), &jsonl).map_err(support_cli::usage_error)?;
+    if articles.is_empty() {
+        return Err(support_cli::usage_error(
+            "kb_entries holds no articles: insert some, or index a file with --kb",
+        ));
+    }
+    Ok(articles)
+}
+
+fn build_index(cli: &Cli, articles: Vec<kb::Article>, out: &Path) -> ExitCode {
+    let started = Instant::now();
     let embedder = match open_embedder(cli.embedder.as_deref()) {
         Ok(e) => e,
         Err(code) => return code,

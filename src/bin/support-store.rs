@@ -121,7 +121,7 @@ struct CorrectArgs {
     /// Ticket id.
     #[arg(long, requires_all = ["tool", "label"], conflicts_with = "input")]
     ticket: Option<String>,
-    /// The tool whose decision is corrected: sentiment, category, tags, priority, route, escalation.
+    /// The tool whose decision is corrected: sentiment, category, answer (the right article id), tags, priority, route, escalation.
     #[arg(long)]
     tool: Option<String>,
     /// The right label (e.g. the right category name).

@@ -18,8 +18,9 @@ const EXAMPLE: &str = r#"  support-triage --agents examples/agents.yaml < exampl
   echo '{"subject":"No puedo acceder","description":"Error al entrar"}' \
     | support-triage"#;
 
-/// Runs sentiment, categorize, tags, priority, route and escalate in one process: the same
-/// keys as piping the tools, for engines that want one step and for speed.
+/// Runs sentiment, categorize, tags, priority, route and escalate in one process (and
+/// support-answer after categorize with --index): the same keys as piping the tools, for
+/// engines that want one step and for speed.
 #[derive(Parser)]
 #[command(name = "support-triage", version, after_help = support_cli::after_help(EXAMPLE))]
 struct Cli {
@@ -34,14 +35,28 @@ struct Cli {
     /// Classification service for the categorizer, with the local model as fallback.
     #[arg(long, value_name = "URL", env = "SUPPORT_ML_URL")]
     ml_url: Option<String>,
+    /// Knowledge-base index from `support-answer index`: adds `answer` after categorize.
+    #[arg(long, value_name = "DIR")]
+    index: Option<PathBuf>,
+    /// Folder of the embedding model support-answer uses (default: $SUPPORT_EMBEDDER, else
+    /// where scripts/setup-models.sh installs it).
+    #[arg(long, value_name = "DIR")]
+    embedder: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    // With an index, the encoder spreads each ticket over every core itself
+    // (see support-answer): one record worker.
+    if cli.index.is_some() && cli.common.threads == 0 {
+        cli.common.threads = 1;
+    }
     let resources = Resources {
         agents: cli.agents,
         model: cli.model,
         ml_url: cli.ml_url,
+        index: cli.index,
+        embedder: cli.embedder,
     };
     let (yaml, json) = (default_config(), default_config_json());
     let embedded = Embedded {

@@ -620,3 +620,30 @@ fn output_shape() {
     assert_eq!(v["deadlines"][0]["kind"], "acknowledge");
     assert_eq!(serde_json::from_value::<Escalation>(v).unwrap(), e);
 }
+
+#[test]
+fn an_earlier_answer_says_whether_an_agent_must_reply() {
+    let reasons = |answer: Value| {
+        escalation(json!({"description": "¿Dónde está mi factura?", "answer": answer})).reasons
+    };
+    let unanswered = reasons(json!({"auto_reply": false, "confidence": 0.41}));
+    assert!(
+        unanswered
+            .iter()
+            .any(|r| r
+                == "Knowledge base: no confident answer (confidence 0.41); an agent must reply."),
+        "{unanswered:?}"
+    );
+    let answered = reasons(json!({"auto_reply": true, "confidence": 0.93}));
+    assert!(
+        answered
+            .iter()
+            .any(|r| r.contains("a confident answer (confidence 0.93)")),
+        "{answered:?}"
+    );
+    let without = escalation(json!({"description": "¿Dónde está mi factura?"})).reasons;
+    assert!(
+        !without.iter().any(|r| r.starts_with("Knowledge base")),
+        "{without:?}"
+    );
+}

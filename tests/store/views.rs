@@ -226,3 +226,52 @@ fn daily_summary_after_maintain() {
         ])
     );
 }
+
+/// support-answer's automatic replies, judged by ratings and corrections.
+#[test]
+fn failed_knowledge_base_articles_with_the_queries_that_failed_them() {
+    let db = migrated();
+    let answered = |id: &str, article: &str, auto: bool, text: &str| {
+        ticket(
+            id,
+            json!({"subject": "", "description": text, "answer": {
+                "articles": [{"id": article, "title": "t", "score": 0.9, "similarity": 0.9}],
+                "reply": {"article_id": article, "language": "es", "text": "Hola"},
+                "auto_reply": auto, "confidence": 0.9, "reasons": []}}),
+        )
+    };
+    let tickets = [
+        answered("K1", "kb-refunds", true, "¿Cuándo llega mi reembolso?"),
+        answered("K2", "kb-refunds", true, "Quiero devolver unas zapatillas"),
+        answered("K3", "kb-refunds", true, "Reembolso de mi pedido"),
+        // Not sent automatically: an agent answered, the article is not judged.
+        answered("K4", "kb-password", false, "No puedo entrar"),
+        answered("K5", "kb-password", true, "Olvidé mi contraseña"),
+    ];
+    let out = store(&db, &["ingest"], &jsonl(&tickets));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let feedback = [
+        json!({"ticket": "K1", "rating": 1}),
+        json!({"ticket": "K3", "rating": 5}),
+        json!({"ticket": "K4", "rating": 1}),
+        json!({"ticket": "K5", "rating": 4}),
+    ];
+    let out = store(&db, &["feedback"], &jsonl(&feedback));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let corrections = [json!({"ticket": "K2", "tool": "answer", "label": "kb-returns"})];
+    let out = store(&db, &["correct"], &jsonl(&corrections));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT * FROM v_kb_failed_articles ORDER BY article_id"
+        ),
+        expect(vec![json!({
+            "article_id": "kb-refunds", "answered": 3, "failed": 2, "low_ratings": 1,
+            "corrected": 1, "failure_rate": 0.6667,
+            "failed_tickets": ["K1", "K2"],
+            "failed_queries": ["¿Cuándo llega mi reembolso?", "Quiero devolver unas zapatillas"],
+        })])
+    );
+}

@@ -20,6 +20,8 @@ use crate::lexical::Bm25;
 
 const INDEX_FILE: &str = "index.json";
 const VECTORS_FILE: &str = "vectors.f32";
+/// Dimensions an index may hold: e5-small's are 384; more is a corrupt file.
+const MAX_DIM: usize = 4096;
 /// Bumped when the files change shape; an older index must be rebuilt.
 const FORMAT: u32 = 1;
 /// The model the embeddings come from: an index embedded by another model
@@ -160,6 +162,11 @@ impl KbIndex {
         self.texts.len()
     }
 
+    /// Dimensions of the stored embeddings.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
     pub fn save(&self, dir: &Path) -> Result<(), IndexError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -200,36 +207,57 @@ impl KbIndex {
                 source,
             })
         };
-        let stored: Stored = serde_json::from_slice(&read(&index_path)?)
-            .map_err(|e| invalid(&index_path, e.to_string()))?;
+        let vectors_path = dir.join(VECTORS_FILE);
+        Self::from_bytes(&read(&index_path)?, &read(&vectors_path)?).map_err(|(file, message)| {
+            invalid(
+                if file == INDEX_FILE {
+                    &index_path
+                } else {
+                    &vectors_path
+                },
+                message,
+            )
+        })
+    }
+
+    /// The index from the bytes of its two files; an error names the file
+    /// (`index.json` or `vectors.f32`) and what is wrong with it.
+    pub fn from_bytes(index: &[u8], vectors: &[u8]) -> Result<Self, (&'static str, String)> {
+        let stored: Stored =
+            serde_json::from_slice(index).map_err(|e| (INDEX_FILE, e.to_string()))?;
         if stored.format != FORMAT || stored.model != MODEL {
-            return Err(invalid(
-                &index_path,
+            return Err((
+                INDEX_FILE,
                 format!(
                     "format {} of {}, this version reads format {FORMAT} of {MODEL}",
                     stored.format, stored.model
                 ),
             ));
         }
-        let vectors_path = dir.join(VECTORS_FILE);
-        let bytes = read(&vectors_path)?;
-        if bytes.len() != stored.texts.len() * stored.dim * 4
+        let expected = stored
+            .texts
+            .len()
+            .checked_mul(stored.dim)
+            .and_then(|n| n.checked_mul(4));
+        if !(1..=MAX_DIM).contains(&stored.dim)
+            || expected != Some(vectors.len())
             || stored
                 .texts
                 .iter()
                 .any(|t| t.article as usize >= stored.articles.len())
+            || !stored.lexical.is_consistent(stored.texts.len())
         {
-            return Err(invalid(
-                &vectors_path,
+            return Err((
+                VECTORS_FILE,
                 format!(
                     "{} bytes for {} texts of {} dimensions, or a text of no article",
-                    bytes.len(),
+                    vectors.len(),
                     stored.texts.len(),
                     stored.dim
                 ),
             ));
         }
-        let vectors = bytes
+        let vectors = vectors
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
@@ -307,4 +335,70 @@ impl KbIndex {
 /// What is embedded and indexed of an article itself.
 fn article_text(article: &Article) -> String {
     format!("{}\n{}", article.title, article.body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// index.json of two articles, three texts, two dimensions.
+    fn stored(postings: &str) -> Vec<u8> {
+        format!(
+            r#"{{"format":{FORMAT},"model":"{MODEL}","dim":2,
+            "articles":[{{"id":"a","title":"Refunds","body":"b"}},{{"id":"b","title":"Password","body":"b"}}],
+            "texts":[{{"article":0,"kind":"article"}},{{"article":1,"kind":"article"}},{{"article":0,"kind":"question"}}],
+            "lexical":{{"postings":{postings},"lengths":[1,1,1]}}}}"#
+        )
+        .into_bytes()
+    }
+
+    fn vectors(rows: &[[f32; 2]]) -> Vec<u8> {
+        rows.iter()
+            .flatten()
+            .flat_map(|v| v.to_le_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn a_stored_index_is_searched_semantically_and_lexically() {
+        let index = KbIndex::from_bytes(
+            &stored(r#"{"refund":[[0,1],[2,1]],"password":[[1,1]]}"#),
+            &vectors(&[[1.0, 0.0], [0.0, 1.0], [0.8, 0.6]]),
+        )
+        .unwrap();
+        let fusion = Fusion {
+            neighbours: 10,
+            temperature: 0.02,
+            lexical_weight: 0.1,
+        };
+        let hits = index.search("refund please", &[1.0, 0.0], fusion);
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[0].article, 0);
+        assert!((hits[0].semantic + hits[1].semantic - 1.0).abs() < 1e-9);
+        assert_eq!((hits[0].lexical, hits[1].lexical), (1.0, 0.0));
+        // The words point to the other article; the embedding still wins by far.
+        let hits = index.search("password", &[1.0, 0.0], fusion);
+        assert_eq!(hits[0].article, 0);
+        assert_eq!(hits[1].lexical, 1.0);
+    }
+
+    #[test]
+    fn a_damaged_index_names_the_file_at_fault() {
+        let postings = r#"{"refund":[[0,1]]}"#;
+        let short = KbIndex::from_bytes(&stored(postings), &vectors(&[[1.0, 0.0]]));
+        assert_eq!(short.err().unwrap().0, VECTORS_FILE);
+        let dangling = KbIndex::from_bytes(
+            &stored(r#"{"refund":[[7,1]]}"#),
+            &vectors(&[[1.0, 0.0], [0.0, 1.0], [0.8, 0.6]]),
+        );
+        assert!(dangling.is_err(), "a posting of a text that does not exist");
+        let other_model = String::from_utf8(stored(postings))
+            .unwrap()
+            .replace("4-bit", "8-bit");
+        let err = KbIndex::from_bytes(other_model.as_bytes(), &[])
+            .err()
+            .unwrap();
+        assert_eq!(err.0, INDEX_FILE);
+        assert!(err.1.contains("this version reads"), "{}", err.1);
+    }
 }

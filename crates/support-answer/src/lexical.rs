@@ -37,6 +37,17 @@ impl Bm25 {
         Bm25 { postings, lengths }
     }
 
+    /// Whether every posting names one of `texts` texts, as the index's
+    /// texts (a stored index is checked before it is searched).
+    pub fn is_consistent(&self, texts: usize) -> bool {
+        self.lengths.len() == texts
+            && self
+                .postings
+                .values()
+                .flatten()
+                .all(|&(doc, _)| (doc as usize) < texts)
+    }
+
     /// The texts matching `query`, best first, at most `limit`.
     pub fn search(&self, query: &str, limit: usize) -> Vec<(u32, f64)> {
         let texts = self.lengths.len() as f64;

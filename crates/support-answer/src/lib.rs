@@ -82,6 +82,13 @@ impl Answerer {
                 config.lexical_weight
             );
         }
+        if index.dim() != embedder.dim() {
+            anyhow::bail!(
+                "the index holds {}-dimension embeddings, the model makes {}: rebuild it with `support-answer index`",
+                index.dim(),
+                embedder.dim()
+            );
+        }
         Ok(Answerer {
             config,
             index,

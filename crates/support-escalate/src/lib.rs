@@ -11,6 +11,7 @@ mod config;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::Value;
+use support_core::results::answer::EarlierAnswer;
 use support_core::results::priority::{Priority, Sla, SlaClock, SlaStatus};
 use support_core::results::sentiment::{SentimentReading, Trend};
 use support_core::ticket::{analysed_prefix, Message, ANALYSED_TEXT_BYTES};
@@ -29,6 +30,18 @@ enum CustomerSignal {
     HumanRequest,
     /// Index into `config.critical_words`.
     Critical(usize),
+}
+
+/// What support-answer found, when it ran before: whether the knowledge
+/// base answers the ticket or an agent must.
+fn answer_reason(ticket: &Ticket<'_>) -> Option<String> {
+    let answer = ticket.reading::<EarlierAnswer>()?;
+    let confidence = answer.confidence.unwrap_or(0.0);
+    Some(if answer.auto_reply {
+        format!("Knowledge base: a confident answer (confidence {confidence:.2}) can be sent without an agent.")
+    } else {
+        format!("Knowledge base: no confident answer (confidence {confidence:.2}); an agent must reply.")
+    })
 }
 
 /// A trigger with the configured effect it came from.
@@ -142,6 +155,7 @@ impl Escalator {
                 (Vec::new(), Vec::new())
             }
         };
+        reasons.extend(answer_reason(ticket));
         reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
         reasons.extend(bot_text_cut);
 

@@ -10,6 +10,7 @@
 pub mod config;
 pub mod error;
 pub mod filter;
+pub mod knowledge;
 pub mod metrics;
 pub mod report;
 pub mod row;
@@ -23,6 +24,7 @@ use jiff::Timestamp;
 pub use config::ExportConfig;
 pub use error::ExportError;
 pub use filter::{Filter, Period, Window};
+pub use knowledge::FailedArticle;
 pub use metrics::{Aggregator, Conversations, Dashboard, Kpis};
 pub use row::TicketRow;
 pub use source::{FileSource, PgSource, ReadOptions, ReadSummary, Source};
@@ -36,6 +38,8 @@ pub struct Summary {
     pub dashboard: Dashboard,
     pub kpis: Kpis,
     pub conversations: Conversations,
+    /// Knowledge-base articles that failed customers (PostgreSQL only; worst first).
+    pub failed_articles: Vec<FailedArticle>,
 }
 
 /// Reads the tickets `filter` selects in `window` and computes every figure.
@@ -69,6 +73,7 @@ pub fn summarize(
         dashboard: aggregator.dashboard(&names),
         kpis: aggregator.kpis(),
         conversations: aggregator.conversations(),
+        failed_articles: source.failed_articles()?,
     };
     Ok((summary, read))
 }

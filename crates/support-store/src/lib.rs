@@ -9,6 +9,7 @@
 pub mod agents;
 pub mod due;
 pub mod ingest;
+pub mod kb;
 pub mod lines;
 pub mod maintain;
 pub mod migrate;

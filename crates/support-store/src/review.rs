@@ -10,9 +10,10 @@ use crate::lines::Refusal;
 use crate::row::PriorityLevel;
 
 /// The tools whose decisions are stored, by their key in the ticket.
-pub const TOOLS: [&str; 6] = [
+pub const TOOLS: [&str; 7] = [
     "sentiment",
     "category",
+    "answer",
     "tags",
     "priority",
     "route",

@@ -172,6 +172,27 @@ struct RouteResult {
     confidence: Option<f64>,
 }
 
+/// support-answer's result: the article it answered with, and whether the
+/// reply went out without an agent (the feedback loop's view reads that
+/// from the stored result).
+#[derive(Deserialize)]
+struct AnswerResult {
+    #[serde(default)]
+    articles: Vec<AnswerArticle>,
+    reply: Option<AnswerReply>,
+    confidence: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct AnswerArticle {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct AnswerReply {
+    article_id: String,
+}
+
 #[derive(Deserialize)]
 struct EscalationResult {
     #[serde(default)]
@@ -230,6 +251,7 @@ impl TicketRow {
         let priority: Option<PriorityResult> = read(record, "priority")?;
         let route: Option<RouteResult> = read(record, "route")?;
         let escalation: Option<EscalationResult> = read(record, "escalation")?;
+        let answer: Option<AnswerResult> = read(record, "answer")?;
 
         let messages: Vec<MessageRow> = ticket
             .messages
@@ -293,6 +315,14 @@ impl TicketRow {
         }
         if let Some(e) = &escalation {
             push("escalation", e.level.clone(), e.confidence);
+        }
+        if let Some(a) = answer {
+            // The article of the reply, else the best one found.
+            let article = a
+                .reply
+                .map(|r| r.article_id)
+                .or_else(|| a.articles.into_iter().next().map(|a| a.id));
+            push("answer", article, a.confidence);
         }
 
         let sla = priority.as_ref().and_then(|p| p.sla.as_ref());

@@ -56,3 +56,24 @@ pub struct Reply {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
+
+/// What later tools read of an answer (support-escalate: whether an agent
+/// still has to reply).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EarlierAnswer {
+    #[serde(default)]
+    pub auto_reply: bool,
+    #[serde(default)]
+    pub confidence: Option<f64>,
+}
+
+impl super::Reading<'_> for EarlierAnswer {
+    type Of = Answer;
+
+    fn of(result: &Answer) -> Self {
+        EarlierAnswer {
+            auto_reply: result.auto_reply,
+            confidence: Some(result.confidence),
+        }
+    }
+}

@@ -6,7 +6,10 @@ use std::fmt::Write;
 use jiff::tz::TimeZone;
 
 use super::svg::{self, escape, Bar, Column, RatePair, Series};
-use super::{count, date_time, duration, percent, period_label, rating, stars, volume_buckets};
+use super::{
+    count, date_time, duration, percent, period_label, rating, shorten, stars, volume_buckets,
+    FAILED_ARTICLES_SHOWN, QUERIES_SHOWN,
+};
 use crate::config::ExportConfig;
 use crate::metrics::PRIORITIES;
 use crate::Summary;
@@ -472,6 +475,36 @@ pub fn html(summary: &Summary, config: &ExportConfig) -> String {
             agents
         },
     );
+
+    // Knowledge-base answers that failed (only the store knows).
+    if !summary.failed_articles.is_empty() {
+        let mut table = String::from(
+            r#"<table><thead><tr><th>Article</th><th class="num">Answered</th><th class="num">Failed</th><th class="num">Rate</th><th>What customers asked</th></tr></thead><tbody>"#,
+        );
+        for a in summary.failed_articles.iter().take(FAILED_ARTICLES_SHOWN) {
+            let queries: String = a
+                .failed_queries
+                .iter()
+                .take(QUERIES_SHOWN)
+                .map(|q| format!("<p>“{}”</p>", escape(&shorten(q))))
+                .collect();
+            let _ = write!(
+                table,
+                r#"<tr><td>{id}</td><td class="num">{answered}</td><td class="num">{failed}</td><td class="num bad">{rate}</td><td>{queries}</td></tr>"#,
+                id = escape(&a.article_id),
+                answered = count(a.answered as u64),
+                failed = count(a.failed as u64),
+                rate = percent(Some(a.failure_rate)),
+            );
+        }
+        table.push_str("</tbody></table>");
+        card(
+            &mut page,
+            "wide",
+            "Knowledge base <small>· automatic answers rated 2 or less, or corrected to another article</small>",
+            &table,
+        );
+    }
 
     // What customers said.
     let mut quotes = String::from(r#"<div class="feedback">"#);

@@ -3,7 +3,10 @@
 
 use std::fmt::Write;
 
-use super::{count, date_time, duration, percent, period_label, rating, stars, volume_buckets};
+use super::{
+    count, date_time, duration, percent, period_label, rating, shorten, stars, volume_buckets,
+    FAILED_ARTICLES_SHOWN, QUERIES_SHOWN,
+};
 use crate::config::ExportConfig;
 use crate::Summary;
 
@@ -151,6 +154,30 @@ pub fn markdown(summary: &Summary, config: &ExportConfig) -> String {
                 f.avg_turns
                     .map_or_else(|| "–".into(), |t| format!("{t:.1}")),
                 duration(f.avg_duration_minutes),
+            );
+        }
+    }
+
+    if !summary.failed_articles.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Knowledge base: automatic answers that failed\n\nRated 2 or less, or corrected to another article.\n\n| Article | Answered | Failed | Rate | What customers asked |\n|---|---:|---:|---:|---|"
+        );
+        for a in summary.failed_articles.iter().take(FAILED_ARTICLES_SHOWN) {
+            let queries: Vec<String> = a
+                .failed_queries
+                .iter()
+                .take(QUERIES_SHOWN)
+                .map(|q| format!("“{}”", inline(&shorten(q))))
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                inline(&a.article_id),
+                count(a.answered as u64),
+                count(a.failed as u64),
+                percent(Some(a.failure_rate)),
+                queries.join(" · "),
             );
         }
     }

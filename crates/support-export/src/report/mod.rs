@@ -23,6 +23,19 @@ pub enum ReportFormat {
     Md,
 }
 
+/// Articles of the knowledge-base section, and customers' words per article.
+const FAILED_ARTICLES_SHOWN: usize = 10;
+const QUERIES_SHOWN: usize = 3;
+
+/// A customer's text cut for a table cell: at most 140 characters.
+fn shorten(text: &str) -> String {
+    const MAX: usize = 140;
+    match text.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}…", text[..end].trim_end()),
+        None => text.to_string(),
+    }
+}
+
 /// Renders the report.
 pub fn render(summary: &Summary, config: &ExportConfig, format: ReportFormat) -> String {
     match format {

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::ExportError;
 use crate::filter::Filter;
+use crate::knowledge::FailedArticle;
 use crate::metrics::AgentNames;
 use crate::row::TicketRow;
 
@@ -50,6 +51,15 @@ impl Source {
         match self {
             Source::Files(source) => source.read(options, each),
             Source::Postgres(source) => source.read(options, each),
+        }
+    }
+
+    /// Knowledge-base articles that failed customers: the store's view;
+    /// files hold no ratings and corrections of answers to judge them by.
+    pub fn failed_articles(&mut self) -> Result<Vec<FailedArticle>, ExportError> {
+        match self {
+            Source::Files(_) => Ok(Vec::new()),
+            Source::Postgres(source) => source.failed_articles(),
         }
     }
 

@@ -14,6 +14,7 @@ use postgres::Client;
 use super::{progress_bar, ReadOptions, ReadSummary, Unit};
 use crate::error::ExportError;
 use crate::filter::Filter;
+use crate::knowledge::FailedArticle;
 use crate::metrics::AgentNames;
 use crate::row::{Activity, Conversation, Feedback, TicketRow, COLUMNS};
 use support_store::row::TicketColumns;
@@ -89,6 +90,28 @@ impl PgSource {
             .client()?
             .query("SELECT id, name FROM agents WHERE name IS NOT NULL", &[])?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    pub(super) fn failed_articles(&mut self) -> Result<Vec<FailedArticle>, ExportError> {
+        let rows = self.client()?.query(
+            "SELECT article_id, answered, failed, low_ratings, corrected, failure_rate,
+                    failed_tickets, failed_queries
+             FROM v_kb_failed_articles ORDER BY failed DESC, failure_rate DESC, article_id",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| FailedArticle {
+                article_id: r.get(0),
+                answered: r.get(1),
+                failed: r.get(2),
+                low_ratings: r.get(3),
+                corrected: r.get(4),
+                failure_rate: r.get(5),
+                failed_tickets: r.get(6),
+                failed_queries: r.get(7),
+            })
+            .collect())
     }
 
     pub(super) fn describe(&self) -> String {

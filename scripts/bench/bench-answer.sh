@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Benchmark of the embedding layer and support-answer, on distinct real texts
+# (never a few examples repeated), in one run:
+#   - the encoder alone, texts/s: candle (support-embed) beside the weights'
+#     reference C engine (e5.c, scripts/dev/e5-reference.sh), same texts,
+#     queries of Banking77 dev (short) and ticket bodies of
+#     support_tickets_synth dev (long);
+#   - support-answer indexing Banking77 (77 articles, 8,989 questions);
+#   - support-answer on a stream of real tickets, tickets/s and peak memory;
+#   - one ticket in a fresh process, model and index loaded.
+#
+#   scripts/bench/bench-answer.sh      # BENCH_TEXTS=500 texts per encoder run
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+texts=${BENCH_TEXTS:-500}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+scripts/setup-models.sh >/dev/null
+cargo build --release -q -p support-embed --example embed
+cargo build --release -q --bin support-answer
+B=target/release
+data=../shared/datasets
+
+python3 - "$data" "$work" "$texts" <<'PY'
+import csv, json, sys
+data, work, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(f"{data}/banking77/dev.csv", encoding="utf-8") as f:
+    short = [r["text"].replace("\n", " ") for r in csv.DictReader(f)][:n]
+tickets = []
+with open(f"{data}/support_tickets_synth/dev.csv", encoding="utf-8") as f:
+    for i, r in enumerate(csv.DictReader(f)):
+        if r["language"] in ("es", "en"):
+            tickets.append({"id": i, "subject": r["subject"], "description": r["body"], "language": r["language"]})
+open(f"{work}/short.txt", "w", encoding="utf-8").write("\n".join(short) + "\n")
+open(f"{work}/long.txt", "w", encoding="utf-8").write(
+    "\n".join((t["subject"] + ". " + t["description"]).replace("\n", " ") for t in tickets[:n]) + "\n")
+with open(f"{work}/tickets.jsonl", "w", encoding="utf-8") as f:
+    for t in tickets:
+        f.write(json.dumps(t, ensure_ascii=False) + "\n")
+PY
+
+echo "== encoder alone (texts/s), same texts, same run"
+for kind in short long; do
+  echo "-- $kind texts ($(wc -l < "$work/$kind.txt"))"
+  "$B/examples/embed" query time < "$work/$kind.txt"
+  scripts/dev/e5-reference.sh query time < "$work/$kind.txt"
+done
+
+echo "== support-answer index: Banking77 (77 articles, their train utterances as questions)"
+scripts/data/banking77-kb.py "$work/b77" 2>/dev/null
+/usr/bin/time -f '{"peak_rss_kb": %M}' "$B/support-answer" index --kb "$work/b77/articles.jsonl" --out "$work/b77.index" 2>&1
+
+echo "== support-answer on a stream of $(wc -l < "$work/tickets.jsonl") real tickets (example KB)"
+"$B/support-answer" index --kb examples/kb/articles.jsonl --out "$work/kb.index" >/dev/null
+python3 - "$B/support-answer" "$work" <<'PY'
+import json, resource, subprocess, sys, time
+binary, work = sys.argv[1], sys.argv[2]
+lines = open(f"{work}/tickets.jsonl", "rb").read()
+n = lines.count(b"\n")
+start = time.perf_counter()
+out = subprocess.run([binary, "--index", f"{work}/kb.index"], input=lines, capture_output=True, check=True).stdout
+secs = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+assert out.count(b"\n") == n
+one = open(f"{work}/tickets.jsonl", "rb").readline()
+times = []
+for _ in range(5):
+    start = time.perf_counter()
+    subprocess.run([binary, "--index", f"{work}/kb.index"], input=one, capture_output=True, check=True)
+    times.append(time.perf_counter() - start)
+print(json.dumps({"tickets": n, "seconds": round(secs, 2), "tickets_per_s": round(n / secs, 1),
+                  "peak_rss_mb": round(peak), "one_ticket_fresh_process_ms": round(1000 * min(times))}))
+PY
