@@ -66,11 +66,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
-    // The encoder spreads each ticket over every core itself; more record
-    // workers would only fight it for them (measured in the README).
-    if cli.common.threads == 0 {
-        cli.common.threads = 1;
+    let cli = Cli::parse();
+    if cli.command.is_none() {
+        // Before any thread starts: each record worker embeds its own
+        // tickets. `index` embeds in large batches and keeps every core per batch.
+        support_embed::one_thread_per_call();
     }
     cli.common.init_logging();
     match &cli.command {

@@ -45,11 +45,10 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
-    // With an index, the encoder spreads each ticket over every core itself
-    // (see support-answer): one record worker.
-    if cli.index.is_some() && cli.common.threads == 0 {
-        cli.common.threads = 1;
+    let cli = Cli::parse();
+    if cli.index.is_some() {
+        // Before any thread starts: each record worker embeds its own tickets.
+        support_embed::one_thread_per_call();
     }
     let resources = Resources {
         agents: cli.agents,

@@ -58,8 +58,15 @@ pub fn run<'w, R: BufRead + Send>(
     output: &'w mut dyn Write,
     errors: Option<&'w mut dyn Write>,
 ) -> Result<Summary, RunError> {
+    // One per core when not given: counted here, not left to rayon, whose
+    // count follows RAYON_NUM_THREADS (which tools embedding text set to 1
+    // for the encoder's own pool: support_embed::one_thread_per_call).
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
+        .num_threads(threads)
         .build()
         .map_err(|e| RunError::Input(format!("cannot start worker threads: {e}")))?;
     let records =
