@@ -66,12 +66,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: each record worker embeds its own tickets,
+    // and `index` its own chunks of articles.
+    support_embed::one_thread_per_call();
     let cli = Cli::parse();
-    if cli.command.is_none() {
-        // Before any thread starts: each record worker embeds its own
-        // tickets. `index` embeds in large batches and keeps every core per batch.
-        support_embed::one_thread_per_call();
-    }
     cli.common.init_logging();
     match &cli.command {
         Some(Command::Index { kb, db, out }) => {

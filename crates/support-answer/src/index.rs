@@ -12,6 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use support_embed::{EmbedError, Embedder, Role};
 
@@ -76,6 +79,8 @@ pub enum IndexError {
     Missing { dir: PathBuf },
     #[error(transparent)]
     Embed(#[from] EmbedError),
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
 }
 
 /// One article found for a query, with how each retriever scored it.
@@ -113,7 +118,7 @@ impl KbIndex {
     pub fn build(
         articles: Vec<Article>,
         embedder: &Embedder,
-        progress: &dyn Fn(usize, usize),
+        progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Self, IndexError> {
         let mut texts = Vec::new();
         let mut passages = Vec::new();
@@ -135,18 +140,33 @@ impl KbIndex {
             }
         }
         let total = passages.len() + questions.len();
+        let done = AtomicUsize::new(0);
+        // Chunks embedded in parallel, one per core (see
+        // `support_embed::one_thread_per_call`), and kept in order.
+        const CHUNK: usize = 32;
+        // Its own pool, one worker per core: the global one follows
+        // RAYON_NUM_THREADS, which `one_thread_per_call` sets to 1.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = rayon::ThreadPoolBuilder::new()
+            .num_threads(cores)
+            .build()
+            .map_err(|e| IndexError::Threads(e.to_string()))?;
         let mut vectors = Vec::with_capacity(total * embedder.dim());
-        // Chunks, so a terminal shows progress on a large knowledge base.
-        const CHUNK: usize = 256;
         for (role, group) in [(Role::Passage, &passages), (Role::Query, &questions)] {
             // Questions are embedded as queries: e5 compares a ticket with
             // another way of asking symmetrically.
-            for chunk in group.chunks(CHUNK) {
-                for vector in embedder.embed(chunk, role)? {
-                    vectors.extend(vector);
-                }
-                progress(vectors.len() / embedder.dim(), total);
-            }
+            let chunks: Vec<Vec<Vec<f32>>> = workers.install(|| {
+                group
+                    .par_chunks(CHUNK)
+                    .map(|chunk| {
+                        let embedded = embedder.embed(chunk, role)?;
+                        let so_far = done.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len();
+                        progress(so_far, total);
+                        Ok(embedded)
+                    })
+                    .collect::<Result<_, EmbedError>>()
+            })?;
+            vectors.extend(chunks.into_iter().flatten().flatten());
         }
         let lexical = Bm25::build(passages.iter().chain(&questions).map(String::as_str));
         Ok(KbIndex {
