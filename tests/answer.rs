@@ -252,3 +252,26 @@ fn the_index_can_come_from_the_stores_knowledge_base() {
         "Hola Marta, tu factura está en Facturación."
     );
 }
+
+#[test]
+fn rebuilding_the_index_gives_the_same_files() {
+    let kb = common::examples_dir().join("kb/articles.jsonl");
+    let again = tempfile::tempdir().unwrap();
+    let run = common::run(
+        "support-answer",
+        &[
+            "index",
+            "--kb",
+            kb.to_str().unwrap(),
+            "--out",
+            again.path().to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for file in ["index.json", "vectors.f32"] {
+        let first = std::fs::read(index().join(file)).unwrap();
+        let second = std::fs::read(again.path().join(file)).unwrap();
+        assert!(first == second, "{file} differs between two builds");
+    }
+}
