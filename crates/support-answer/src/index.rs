@@ -142,8 +142,10 @@ impl KbIndex {
         let total = passages.len() + questions.len();
         let done = AtomicUsize::new(0);
         // Chunks embedded in parallel, one per core (see
-        // `support_embed::one_thread_per_call`), and kept in order.
-        const CHUNK: usize = 32;
+        // `support_embed::one_thread_per_call`), and kept in order. A chunk
+        // is sorted by length and cut in batches by the embedder: large
+        // chunks pad little (Banking77: 80 s at 256 texts, 149 s at 32).
+        const CHUNK: usize = 256;
         // Its own pool, one worker per core: the global one follows
         // RAYON_NUM_THREADS, which `one_thread_per_call` sets to 1.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
