@@ -6,9 +6,11 @@
 //! the same bytes.
 //!
 //! Dense search is an exact scan of the embeddings: a knowledge base holds
-//! thousands of texts, not millions, and at 10,000 texts a scan costs about
-//! a millisecond per ticket (see the README), less than loading an HNSW
-//! graph would, with no recall lost to approximation.
+//! thousands of texts, not millions, and over Banking77's 9,066 texts a scan
+//! costs 1.1 ms per ticket (perf over `evaluate`'s 1,014 queries: 1,146
+//! samples at 999 Hz in `support_embed::cosine`), next to the encoder's tens
+//! of milliseconds, with no recall lost to approximation (see the README on
+//! hnsw_rs).
 
 use std::path::{Path, PathBuf};
 

@@ -227,7 +227,36 @@ pub fn one_thread_per_call() {
     }
 }
 
-/// Cosine similarity of two L2-normalized embeddings.
+/// Cosine similarity of two L2-normalized embeddings (their dot product).
+/// Sixteen running sums, so the compiler can use vector registers (one sum
+/// must add in order, which it cannot vectorize): a knowledge-base search
+/// computes this once per indexed text.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    const LANES: usize = 16;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut sums = [0f32; LANES];
+    for (x, y) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+        for lane in 0..LANES {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    let tail = n - n % LANES;
+    let rest: f32 = a[tail..].iter().zip(&b[tail..]).map(|(x, y)| x * y).sum();
+    sums.iter().sum::<f32>() + rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cosine;
+
+    #[test]
+    fn cosine_is_the_dot_product_at_any_length() {
+        for n in [0, 1, 15, 16, 17, 384, 390] {
+            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((cosine(&a, &b) - plain).abs() < 1e-4, "n = {n}");
+        }
+    }
 }
