@@ -19,7 +19,9 @@ pub struct Answer {
     /// the threshold) and has a reply: the ticket can be answered without an
     /// agent. support-escalate reads false as "no confident answer".
     pub auto_reply: bool,
-    /// Estimated probability that the best article answers the ticket, in [0, 1].
+    /// The best article's share of the semantic vote, in [0, 1]: how sure
+    /// the retrieval is (`support-answer evaluate` prints the precision it
+    /// gives at each threshold).
     pub confidence: f64,
     /// How the articles were found and why the reply is or is not automatic.
     pub reasons: Vec<String>,
@@ -35,8 +37,9 @@ pub struct ArticleMatch {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// Fused rank score (reciprocal rank fusion of the semantic and lexical
-    /// rankings); higher is better, comparable within one ticket.
+    /// The ranking score: the article's share of the semantic vote of the
+    /// ticket's nearest texts plus its weighted lexical (BM25) score; higher
+    /// is better, comparable within one ticket.
     pub score: f64,
     /// Cosine similarity of the ticket and the article's closest text
     /// (its title and body, or one of its questions), in [-1, 1].
