@@ -6,7 +6,11 @@
 #     queries of Banking77 dev (short) and ticket bodies of
 #     support_tickets_synth dev (long);
 #   - support-answer indexing Banking77 (77 articles, 8,989 questions);
-#   - support-answer on a stream of real tickets, tickets/s and peak memory;
+#   - the tokenizer: start-up against Hugging Face `tokenizers`, and the texts
+#     the two split differently;
+#   - support-answer on a stream of real tickets, tickets/s and peak memory,
+#     beside the same stream with candle spreading each ticket over every core
+#     (one record worker), which support_embed::one_thread_per_call avoids;
 #   - one ticket in a fresh process, model and index loaded.
 #
 #   scripts/bench/bench-answer.sh      # BENCH_TEXTS=500 texts per encoder run
@@ -17,7 +21,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 scripts/setup-models.sh >/dev/null
-cargo build --release -q -p support-embed --example embed
+cargo build --release -q -p support-embed --example embed --example tokenizer-check
 cargo build --release -q --bin support-answer
 B=target/release
 data=../shared/datasets
@@ -47,6 +51,9 @@ for kind in short long; do
   scripts/dev/e5-reference.sh query time < "$work/$kind.txt"
 done
 
+echo "== tokenizer: this crate's against Hugging Face tokenizers, on the short and long texts"
+cat "$work/short.txt" "$work/long.txt" | "$B/examples/tokenizer-check"
+
 echo "== support-answer index: Banking77 (77 articles, their train utterances as questions)"
 scripts/data/banking77-kb.py "$work/b77" 2>/dev/null
 /usr/bin/time -f '{"peak_rss_kb": %M}' "$B/support-answer" index --kb "$work/b77/articles.jsonl" --out "$work/b77.index" 2>&1
@@ -54,7 +61,7 @@ scripts/data/banking77-kb.py "$work/b77" 2>/dev/null
 echo "== support-answer on a stream of $(wc -l < "$work/tickets.jsonl") real tickets (example KB)"
 "$B/support-answer" index --kb examples/kb/articles.jsonl --out "$work/kb.index" >/dev/null
 python3 - "$B/support-answer" "$work" <<'PY'
-import json, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, time
 binary, work = sys.argv[1], sys.argv[2]
 lines = open(f"{work}/tickets.jsonl", "rb").read()
 n = lines.count(b"\n")
@@ -63,6 +70,12 @@ out = subprocess.run([binary, "--index", f"{work}/kb.index"], input=lines, captu
 secs = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 assert out.count(b"\n") == n
+# The same stream with candle spreading each ticket's matmuls over every
+# core and one record worker: what one_thread_per_call replaces.
+env = dict(os.environ, CANDLE_NUM_THREADS=str(os.cpu_count()), RAYON_NUM_THREADS=str(os.cpu_count()))
+start = time.perf_counter()
+subprocess.run([binary, "--threads", "1", "--index", f"{work}/kb.index"], input=lines, capture_output=True, check=True, env=env)
+spread = time.perf_counter() - start
 one = open(f"{work}/tickets.jsonl", "rb").readline()
 times = []
 for _ in range(5):
@@ -70,5 +83,6 @@ for _ in range(5):
     subprocess.run([binary, "--index", f"{work}/kb.index"], input=one, capture_output=True, check=True)
     times.append(time.perf_counter() - start)
 print(json.dumps({"tickets": n, "seconds": round(secs, 2), "tickets_per_s": round(n / secs, 1),
+                  "spread_over_cores_seconds": round(spread, 2),
                   "peak_rss_mb": round(peak), "one_ticket_fresh_process_ms": round(1000 * min(times))}))
 PY

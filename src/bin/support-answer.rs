@@ -85,14 +85,14 @@ fn main() -> ExitCode {
         }
         None if cli.common.print_config => cli.common.print_config::<AnswerConfig>(EMBEDDED_CONFIG),
         None => match answerer(&cli) {
-            Ok((answerer, _)) => support_cli::run_stdio(&cli.common, &answerer),
+            Ok(answerer) => support_cli::run_stdio(&cli.common, &answerer),
             Err(code) => code,
         },
         Some(Command::Evaluate {
             data,
             target_precision,
         }) => {
-            let (answerer, threshold) = match answerer(&cli) {
+            let answerer = match answerer(&cli) {
                 Ok(a) => a,
                 Err(code) => return code,
             };
@@ -104,10 +104,9 @@ fn main() -> ExitCode {
                 queries.len(),
                 "evaluating {bar:40} {pos}/{len} queries, {elapsed}",
             );
-            let report =
-                evaluate::evaluate(&answerer, &queries, threshold, *target_precision, &|i| {
-                    progress.set_position(i as u64)
-                });
+            let report = evaluate::evaluate(&answerer, &queries, *target_precision, &|i| {
+                progress.set_position(i as u64)
+            });
             progress.finish_and_clear();
             match report {
                 Ok(report) => {
@@ -126,8 +125,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// The configured answerer and its threshold, or the exit code of what is missing.
-fn answerer(cli: &Cli) -> Result<(Answerer, f64), ExitCode> {
+/// The configured answerer, or the exit code of what is missing.
+fn answerer(cli: &Cli) -> Result<Answerer, ExitCode> {
     let config: AnswerConfig = cli
         .common
         .load_config(EMBEDDED_CONFIG)
@@ -139,9 +138,7 @@ fn answerer(cli: &Cli) -> Result<(Answerer, f64), ExitCode> {
     };
     let index = KbIndex::load(dir).map_err(support_cli::usage_error)?;
     let embedder = open_embedder(cli.embedder.as_deref())?;
-    let threshold = config.threshold;
     Answerer::new(config, index, embedder)
-        .map(|a| (a, threshold))
         .map_err(|e| support_cli::usage_error(format_args!("{e:#}")))
 }
 

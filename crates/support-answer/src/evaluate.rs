@@ -89,7 +89,6 @@ struct Outcome {
 pub fn evaluate(
     answerer: &Answerer,
     queries: &[Query],
-    threshold: f64,
     target_precision: f64,
     progress: &dyn Fn(usize),
 ) -> Result<Evaluation, support_core::RecordError> {
@@ -110,7 +109,7 @@ pub fn evaluate(
                 fused: None,
                 dense: None,
                 lexical: None,
-                confidence: retrieval.confidence,
+                confidence: retrieval.confidence(),
             });
             continue;
         };
@@ -125,7 +124,7 @@ pub fn evaluate(
             fused: found.map(|p| p + 1),
             dense: rank_by(|h| (h.semantic, h.similarity)),
             lexical: rank_by(|h| (h.lexical, 0.0)).filter(|_| hit.is_some_and(|h| h.lexical > 0.0)),
-            confidence: retrieval.confidence,
+            confidence: retrieval.confidence(),
         });
         progress(i + 1);
     }
@@ -148,7 +147,7 @@ pub fn evaluate(
         mrr: fused.mrr,
         semantic_only: ranking(|o| o.dense),
         lexical_only: ranking(|o| o.lexical),
-        threshold: at(threshold),
+        threshold: at(answerer.threshold()),
         auto_reply,
         threshold_for_target,
         target_precision,

@@ -308,9 +308,16 @@ impl KbIndex {
             let best = &mut similarity[text.article as usize];
             *best = best.max(cosine);
         }
+        // The `neighbours` nearest, in order: a selection, not a sort of
+        // every indexed text (ties by text order, so the same every time).
+        let nearer = |a: &usize, b: &usize| cosines[*b].total_cmp(&cosines[*a]).then(a.cmp(b));
         let mut nearest: Vec<usize> = (0..cosines.len()).collect();
-        nearest.sort_by(|&a, &b| cosines[b].total_cmp(&cosines[a]).then(a.cmp(&b)));
-        nearest.truncate(fusion.neighbours.max(1));
+        let k = fusion.neighbours.max(1);
+        if nearest.len() > k {
+            nearest.select_nth_unstable_by(k - 1, nearer);
+            nearest.truncate(k);
+        }
+        nearest.sort_by(nearer);
         let mut semantic = vec![0.0; self.articles.len()];
         if let Some(&top) = nearest.first() {
             for &text in &nearest {

@@ -62,12 +62,18 @@ pub struct Answerer {
     embedder: Embedder,
 }
 
-/// The articles for one query, with the confidence in the best.
+/// The articles for one query.
 pub struct Retrieval {
     /// Every article, best first.
     pub hits: Vec<Hit>,
-    /// Probability that `hits[0]` answers the query.
-    pub confidence: f64,
+}
+
+impl Retrieval {
+    /// How sure the retrieval is of the best article: its share of the
+    /// semantic vote.
+    pub fn confidence(&self) -> f64 {
+        self.hits.first().map_or(0.0, |h| h.semantic)
+    }
 }
 
 impl Answerer {
@@ -100,6 +106,11 @@ impl Answerer {
         &self.index
     }
 
+    /// The confidence `auto_reply` needs.
+    pub fn threshold(&self) -> f64 {
+        self.config.threshold
+    }
+
     /// Ranks every article for `query`.
     pub fn retrieve(&self, query: &str) -> Result<Retrieval, RecordError> {
         let embedding = self
@@ -107,10 +118,9 @@ impl Answerer {
             .embed_truncated(&[query], Role::Query, self.config.max_tokens)
             .map_err(|e| RecordError::new(support_core::ErrorKind::Failed, e.to_string()))?
             .remove(0);
-        let hits = self.index.search(query, &embedding, self.config.fusion());
-        // The best article's share of the semantic vote.
-        let confidence = hits.first().map_or(0.0, |h| h.semantic);
-        Ok(Retrieval { hits, confidence })
+        Ok(Retrieval {
+            hits: self.index.search(query, &embedding, self.config.fusion()),
+        })
     }
 
     fn article(&self, hit: &Hit) -> &Article {
@@ -123,7 +133,8 @@ impl Tool for Answerer {
 
     fn decide(&self, ticket: &Ticket<'_>, _ctx: &Context) -> Result<Answer, RecordError> {
         let query: Vec<&str> = ticket.customer_texts().map(|t| t.text).collect();
-        let Retrieval { hits, confidence } = self.retrieve(&query.join("\n"))?;
+        let retrieval = self.retrieve(&query.join("\n"))?;
+        let (hits, confidence) = (&retrieval.hits, retrieval.confidence());
         let mut reasons = Vec::new();
         let articles: Vec<ArticleMatch> = hits
             .iter()
@@ -189,16 +200,16 @@ impl Tool for Answerer {
 impl Answerer {
     /// The ticket's language: as given when es or en, else detected.
     fn language(&self, ticket: &Ticket<'_>) -> Language {
-        match ticket.language.as_deref().map(str::trim) {
-            Some(given) if given.eq_ignore_ascii_case("es") => Language::Es,
-            Some(given) if given.eq_ignore_ascii_case("en") => Language::En,
-            _ => {
+        ticket
+            .language
+            .as_deref()
+            .and_then(Language::parse)
+            .unwrap_or_else(|| {
                 ticket
                     .language_evidence()
                     .detect(self.config.fallback_language)
                     .language
-            }
-        }
+            })
     }
 }
 

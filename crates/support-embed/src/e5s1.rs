@@ -52,9 +52,10 @@ pub struct E5s1<'a> {
     directory: Vec<(String, RawTensor<'a>)>,
 }
 
-/// Q4_0 block: f16 scale + 16 bytes of nibbles for 32 weights.
-const Q4_0_BLOCK_BYTES: usize = 18;
-const Q4_0_BLOCK_WEIGHTS: usize = 32;
+/// Weights per quantized block (Q4_0 here, Q8_0 in the encoder).
+pub(crate) const BLOCK_WEIGHTS: usize = 32;
+/// A Q4_0 block: an f16 scale and 16 bytes of nibbles.
+pub(crate) const Q4_0_BLOCK_BYTES: usize = 2 + BLOCK_WEIGHTS / 2;
 
 impl<'a> E5s1<'a> {
     pub fn parse(file: &'a [u8]) -> Result<Self, EmbedError> {
@@ -72,13 +73,13 @@ impl<'a> E5s1<'a> {
         let _token_types = cursor.usize()?;
         let layer_norm_eps = f64::from(f32::from_le_bytes(cursor.array()?));
         let block = cursor.usize()?;
-        let runnable = block == Q4_0_BLOCK_WEIGHTS
+        let runnable = block == BLOCK_WEIGHTS
             && heads > 0
             && hidden > 0
             && hidden.is_multiple_of(heads)
-            && hidden.is_multiple_of(Q4_0_BLOCK_WEIGHTS)
+            && hidden.is_multiple_of(BLOCK_WEIGHTS)
             && feed_forward > 0
-            && feed_forward.is_multiple_of(Q4_0_BLOCK_WEIGHTS)
+            && feed_forward.is_multiple_of(BLOCK_WEIGHTS)
             // <s>, at least one token, </s>
             && max_positions >= 3;
         if !runnable {
@@ -123,7 +124,7 @@ impl<'a> E5s1<'a> {
             let _stored_bytes = cursor.u64()?;
             let len = match dtype {
                 DType::F32 => elements * 4,
-                DType::Q4_0 => elements / Q4_0_BLOCK_WEIGHTS * Q4_0_BLOCK_BYTES,
+                DType::Q4_0 => elements / BLOCK_WEIGHTS * Q4_0_BLOCK_BYTES,
             };
             let bytes = offset
                 .checked_add(len)

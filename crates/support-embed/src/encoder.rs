@@ -1,14 +1,15 @@
 //! The XLM-RoBERTa encoder of multilingual-e5-small, run with candle. The
-//! linear weights and the word embeddings stay 4-bit in memory (candle's Q4_0
-//! matmul quantizes the activations to 8 bits, as the reference engine does);
-//! the rest is f32. Output: mean pooling over the real tokens, L2-normalized.
+//! word embeddings stay 4-bit in memory; the linear weights are widened to
+//! 8-bit blocks (see [`Linear`]) and candle quantizes the activations to 8
+//! bits, as the reference engine does; the rest is f32. Output: mean pooling
+//! over the real tokens, L2-normalized.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{DType as CDType, Device, Module, Tensor, D};
 use candle_nn::ops::{layer_norm, softmax_last_dim};
 use std::borrow::Cow;
 
-use crate::e5s1::{DType, E5s1, RawTensor, Sizes};
+use crate::e5s1::{DType, E5s1, RawTensor, Sizes, BLOCK_WEIGHTS, Q4_0_BLOCK_BYTES};
 use crate::EmbedError;
 
 /// A linear layer whose weights are 8-bit blocks (Q8_0), widened losslessly
@@ -24,6 +25,8 @@ struct Linear {
 
 /// candle's tiled int8 kernels take inputs in blocks of this many values.
 const TILE_INPUTS: usize = 256;
+/// A Q8_0 block: an f16 scale and 32 signed bytes.
+const Q8_0_BLOCK_BYTES: usize = 2 + BLOCK_WEIGHTS;
 
 impl Linear {
     /// The layers named by `prefixes`, stacked into one (several outputs from
@@ -40,14 +43,17 @@ impl Linear {
         for prefix in prefixes {
             let raw = file.tensor(&format!("{prefix}.w"), DType::Q4_0)?;
             check_shape(raw, outputs, inputs)?;
-            for row in raw.bytes.chunks_exact(inputs / 32 * 18) {
-                for block in row.chunks_exact(18) {
+            let blocks_per_row = inputs / BLOCK_WEIGHTS;
+            for row in raw.bytes.chunks_exact(blocks_per_row * Q4_0_BLOCK_BYTES) {
+                for block in row.chunks_exact(Q4_0_BLOCK_BYTES) {
+                    // The same f16 scale; Q4_0 byte j holds weight j in the
+                    // low nibble and j + 16 in the high one, both offset by 8.
                     blocks.extend_from_slice(&block[..2]);
-                    // Q4_0 byte j: weight j in the low nibble, j + 16 in the high one.
                     blocks.extend(block[2..].iter().map(|b| ((b & 0x0F) as i8 - 8) as u8));
                     blocks.extend(block[2..].iter().map(|b| ((b >> 4) as i8 - 8) as u8));
                 }
-                blocks.extend(std::iter::repeat_n(0u8, (padded_inputs - inputs) / 32 * 34));
+                let padding_blocks = (padded_inputs - inputs) / BLOCK_WEIGHTS;
+                blocks.extend(std::iter::repeat_n(0u8, padding_blocks * Q8_0_BLOCK_BYTES));
             }
             bias.extend(file.tensor(&format!("{prefix}.b"), DType::F32)?.to_f32());
         }
@@ -235,7 +241,7 @@ impl Encoder {
 }
 
 fn check_shape(raw: RawTensor<'_>, rows: usize, columns: usize) -> Result<(), EmbedError> {
-    if rows * columns != raw.elements || !columns.is_multiple_of(32) {
+    if rows * columns != raw.elements || !columns.is_multiple_of(BLOCK_WEIGHTS) {
         return Err(EmbedError::Corrupt(format!(
             "a 4-bit tensor holds {} weights, expected {rows} x {columns}",
             raw.elements

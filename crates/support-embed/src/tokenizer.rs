@@ -1,9 +1,10 @@
 //! multilingual-e5-small's SentencePiece Unigram tokenizer, built from the
 //! vocabulary inside the weights file. The `tokenizers` crate reads the same
-//! vocabulary from `tokenizer.json`, but builds a trie of 250,002 pieces at
-//! every start (0.6 s and 300 MB here, more than the encoder itself); a hash
-//! table of the pieces loads in a few milliseconds. A test checks both give
-//! the same tokens on real Spanish and English texts.
+//! vocabulary from `tokenizer.json`, but builds a trie of its 250,002 pieces
+//! at every start: 0.68 s here, where loading the whole model with this
+//! tokenizer takes 0.10 s. Both give the same ids on 3,165 of 3,166 real
+//! es/en texts (the other is a tie between two segmentations); the figures
+//! come from `examples/tokenizer-check`, and a test checks the examples.
 
 use std::collections::HashMap;
 use support_text::WordMap;

@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use support_core::results::answer::EarlierAnswer;
 use support_core::ticket::{message_without_position, Ticket};
 use support_core::{status, Record, RecordError, Role};
 
@@ -172,27 +173,6 @@ struct RouteResult {
     confidence: Option<f64>,
 }
 
-/// support-answer's result: the article it answered with, and whether the
-/// reply went out without an agent (the feedback loop's view reads that
-/// from the stored result).
-#[derive(Deserialize)]
-struct AnswerResult {
-    #[serde(default)]
-    articles: Vec<AnswerArticle>,
-    reply: Option<AnswerReply>,
-    confidence: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct AnswerArticle {
-    id: String,
-}
-
-#[derive(Deserialize)]
-struct AnswerReply {
-    article_id: String,
-}
-
 #[derive(Deserialize)]
 struct EscalationResult {
     #[serde(default)]
@@ -251,7 +231,7 @@ impl TicketRow {
         let priority: Option<PriorityResult> = read(record, "priority")?;
         let route: Option<RouteResult> = read(record, "route")?;
         let escalation: Option<EscalationResult> = read(record, "escalation")?;
-        let answer: Option<AnswerResult> = read(record, "answer")?;
+        let answer: Option<EarlierAnswer> = read(record, "answer")?;
 
         let messages: Vec<MessageRow> = ticket
             .messages
@@ -316,13 +296,8 @@ impl TicketRow {
         if let Some(e) = &escalation {
             push("escalation", e.level.clone(), e.confidence);
         }
-        if let Some(a) = answer {
-            // The article of the reply, else the best one found.
-            let article = a
-                .reply
-                .map(|r| r.article_id)
-                .or_else(|| a.articles.into_iter().next().map(|a| a.id));
-            push("answer", article, a.confidence);
+        if let Some(a) = &answer {
+            push("answer", a.article().map(str::to_owned), a.confidence);
         }
 
         let sla = priority.as_ref().and_then(|p| p.sla.as_ref());

@@ -60,23 +60,51 @@ pub struct Reply {
     pub note: Option<String>,
 }
 
-/// What later tools read of an answer (support-escalate: whether an agent
-/// still has to reply).
+/// What later readers take of an answer: support-escalate (whether an agent
+/// still has to reply) and the store (the article, for the feedback loop).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct EarlierAnswer {
     #[serde(default)]
     pub auto_reply: bool,
     #[serde(default)]
     pub confidence: Option<f64>,
+    #[serde(default)]
+    reply: Option<ReplyArticle>,
+    #[serde(default)]
+    articles: Vec<ReplyArticle>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ReplyArticle {
+    #[serde(alias = "article_id")]
+    id: String,
+}
+
+impl EarlierAnswer {
+    /// The article the answer replied with, else the best one it found.
+    pub fn article(&self) -> Option<&str> {
+        self.reply
+            .as_ref()
+            .or(self.articles.first())
+            .map(|a| a.id.as_str())
+    }
 }
 
 impl super::Reading<'_> for EarlierAnswer {
     type Of = Answer;
 
     fn of(result: &Answer) -> Self {
+        let article = |id: &str| ReplyArticle { id: id.to_string() };
         EarlierAnswer {
             auto_reply: result.auto_reply,
             confidence: Some(result.confidence),
+            reply: result.reply.as_ref().map(|r| article(&r.article_id)),
+            articles: result
+                .articles
+                .iter()
+                .take(1)
+                .map(|a| article(&a.id))
+                .collect(),
         }
     }
 }
