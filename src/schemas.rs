@@ -8,7 +8,8 @@ use crate::registry::TOOLS;
 
 /// `(file name, schema)` for the input ticket, the error record, each stream
 /// tool's result (from the registry), support-answer's (a stream tool outside
-/// the default chain: it needs an index), support-ml-predict's and
+/// the default chain: it needs an index) and the mails of `support-answer reply`,
+/// support-ml-predict's and
 /// support-export's outputs, and the remote classifier's request and response.
 pub fn schemas() -> Vec<(String, Value)> {
     let mut all: Vec<(String, Value)> = shared_schemas()
@@ -23,6 +24,10 @@ pub fn schemas() -> Vec<(String, Value)> {
     all.extend(
         [
             ("answer.schema.json", schema_of::<support_answer::Answer>()),
+            (
+                "answer-mail.schema.json",
+                schema_of::<support_answer::reply::Mail>(),
+            ),
             (
                 "predictions.schema.json",
                 schema_of::<support_ml_predict::Predictions>(),

@@ -1,7 +1,9 @@
-//! support-answer's input paths besides tickets: knowledge-base articles as
-//! JSON Lines and as Markdown (`support-answer index --kb`), and a stored
-//! index (`--index DIR`: index.json and vectors.f32), which is then
-//! searched. A bad file is an error naming its line or file, never a panic.
+//! support-answer's input paths besides the stream of tickets: knowledge-base
+//! articles as JSON Lines and as Markdown (`support-answer index --kb`), a
+//! stored index (`--index DIR`: index.json and vectors.f32), which is then
+//! searched, and answered tickets as `support-answer reply` reads them. A bad
+//! file is an error naming its line or file, never a panic; `reply` puts every
+//! record in exactly one place, as one line of JSON.
 #![no_main]
 
 use std::path::Path;
@@ -9,12 +11,14 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 use support_answer::index::{Fusion, KbIndex};
 use support_answer::kb;
+use support_answer::reply::{self, ReplyOutputs};
+use serde::de::IgnoredAny;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, data)) = data.split_first() else {
         return;
     };
-    match selector % 3 {
+    match selector % 4 {
         0 => {
             if let Ok(text) = std::str::from_utf8(data) {
                 let _ = kb::parse_jsonl(Path::new("kb.jsonl"), text);
@@ -25,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
                 let _ = kb::parse_markdown(Path::new("article.md"), text);
             }
         }
+        3 => reply(data),
         _ => {
             // The first two bytes say where index.json ends and vectors.f32 starts.
             let Some((split, files)) = data.split_first_chunk::<2>() else {
@@ -45,3 +50,28 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+fn reply(data: &[u8]) {
+    let (mut answered, mut rest, mut errors, mut mails) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let outputs = ReplyOutputs {
+        answered: &mut answered,
+        rest: &mut rest,
+        errors: Some(&mut errors),
+        mails: Some(&mut mails),
+    };
+    let now = "2026-11-24T09:00:00Z".parse().unwrap();
+    let summary = reply::split(data, outputs, now, 4096).expect("in-memory input and output");
+    assert_eq!(summary.records, summary.answered + summary.rest + summary.failed);
+    for (out, count) in [
+        (&answered, summary.answered),
+        (&mails, summary.answered),
+        (&rest, summary.rest),
+        (&errors, summary.failed),
+    ] {
+        let lines: Vec<&[u8]> = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len() as u64, count);
+        for line in lines {
+            serde_json::from_slice::<IgnoredAny>(line).expect("every output line is JSON");
+        }
+    }
+}

@@ -1,3 +1,5 @@
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -5,6 +7,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use support_answer::index::KbIndex;
+use support_answer::reply::{self, ReplyOutputs};
 use support_answer::{evaluate, kb, AnswerConfig, Answerer, EMBEDDED_CONFIG};
 use support_cli::{self, CommonArgs};
 use support_embed::Embedder;
@@ -18,7 +21,10 @@ const EXAMPLE: &str = r#"  scripts/setup-models.sh        # once: installs the e
   echo '{"id":"T-1","description":"Olvidé mi contraseña"}' \
     | support-answer --index kb.index
   support-answer evaluate --index kb.index --data examples/kb/queries.csv \
-    --target-precision 0.95"#;
+    --target-precision 0.95
+  support-triage --index kb.index < examples/tickets.jsonl > triaged.jsonl
+  support-answer reply --input triaged.jsonl --rest rest.jsonl \
+    --mails mails.jsonl > answered.jsonl"#;
 
 /// Adds `answer` to each ticket: the knowledge-base articles that answer it (semantic and
 /// lexical search, fused), the best one's reply in the ticket's language with its
@@ -54,6 +60,26 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// The bot's replies: reads answered tickets (after support-answer or support-triage
+    /// --index) and writes on stdout those the bot may answer unreviewed, marked answered by
+    /// the bot (status resolved, resolved_by bot, the reply appended to messages). The others
+    /// go to --rest unchanged. An engine sends `answer.reply.text` to `customer.email` and
+    /// stores what this prints. Counts on stderr as {"summary": ...}.
+    Reply {
+        /// Answered tickets (default: stdin).
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Where the tickets the bot does not answer go (JSON Lines), unchanged: for routing.
+        #[arg(long, value_name = "FILE")]
+        rest: Option<PathBuf>,
+        /// Error records of unreadable lines (default: in --rest, else stderr).
+        #[arg(long, value_name = "FILE")]
+        errors: Option<PathBuf>,
+        /// Also write the mail of each answered ticket (JSON Lines: ticket_id, to, subject,
+        /// text, language, article_id), in the order of stdout.
+        #[arg(long, value_name = "FILE")]
+        mails: Option<PathBuf>,
+    },
     /// Retrieval quality on labelled queries (CSV with `text` and `article_id`): recall@1,
     /// recall@5, MRR, and auto_reply's precision and coverage by threshold.
     Evaluate {
@@ -88,6 +114,16 @@ fn main() -> ExitCode {
             Ok(answerer) => support_cli::run_stdio(&cli.common, &answerer),
             Err(code) => code,
         },
+        Some(Command::Reply {
+            input,
+            rest,
+            errors,
+            mails,
+        }) => reply(
+            &cli,
+            input.as_deref(),
+            [rest, errors, mails].map(Option::as_deref),
+        ),
         Some(Command::Evaluate {
             data,
             target_precision,
@@ -121,6 +157,82 @@ fn main() -> ExitCode {
                     ExitCode::from(support_cli::exit::INPUT)
                 }
             }
+        }
+    }
+}
+
+/// `support-answer reply`; `outputs` are the --rest, --errors and --mails files.
+fn reply(cli: &Cli, input: Option<&Path>, outputs: [Option<&Path>; 3]) -> ExitCode {
+    let input: Box<dyn BufRead> = match input {
+        None => Box::new(io::stdin().lock()),
+        Some(path) => match File::open(path) {
+            Ok(file) => Box::new(BufReader::new(file)),
+            Err(e) => {
+                support_cli::print_error(format_args!("cannot open input {}: {e}", path.display()));
+                return ExitCode::from(support_cli::exit::INPUT);
+            }
+        },
+    };
+    let create = |path: Option<&Path>| -> Result<Option<BufWriter<File>>, ExitCode> {
+        path.map(|path| {
+            File::create(path).map(BufWriter::new).map_err(|e| {
+                support_cli::print_error(format_args!("cannot create {}: {e}", path.display()));
+                ExitCode::from(support_cli::exit::OUTPUT)
+            })
+        })
+        .transpose()
+    };
+    let [mut rest_file, mut errors_file, mut mails_file] = match outputs.map(create) {
+        [Ok(rest), Ok(errors), Ok(mails)] => [rest, errors, mails],
+        [Err(code), ..] | [_, Err(code), _] | [.., Err(code)] => return code,
+    };
+    let (mut stdout, mut stderr, mut nowhere) = (
+        BufWriter::new(io::stdout().lock()),
+        io::stderr().lock(),
+        io::sink(),
+    );
+    // Error records: to --errors, else in place among the rest, else on stderr.
+    let (rest_out, errors_out): (&mut dyn Write, Option<&mut dyn Write>) =
+        match (rest_file.as_mut(), errors_file.as_mut()) {
+            (Some(rest), Some(errors)) => (rest, Some(errors)),
+            (Some(rest), None) => (rest, None),
+            (None, Some(errors)) => (&mut nowhere, Some(errors)),
+            (None, None) => (&mut nowhere, Some(&mut stderr)),
+        };
+    let outputs = ReplyOutputs {
+        answered: &mut stdout,
+        rest: rest_out,
+        errors: errors_out,
+        mails: mails_file.as_mut().map(|f| f as &mut dyn Write),
+    };
+    let split = reply::split(
+        input,
+        outputs,
+        cli.common.context().now,
+        cli.common.max_record_bytes,
+    );
+    let flushed = [
+        stdout.flush(),
+        rest_file.as_mut().map_or(Ok(()), Write::flush),
+        errors_file.as_mut().map_or(Ok(()), Write::flush),
+        mails_file.as_mut().map_or(Ok(()), Write::flush),
+    ];
+    match split {
+        Ok(summary) => {
+            if let Some(e) = flushed.into_iter().find_map(Result::err) {
+                support_cli::print_error(format_args!("cannot write output: {e}"));
+                return ExitCode::from(support_cli::exit::OUTPUT);
+            }
+            eprintln!("{}", serde_json::json!({ "summary": summary }));
+            if summary.failed > 0 {
+                ExitCode::from(support_cli::exit::RECORDS_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            support_cli::print_error(format_args!("{e}"));
+            ExitCode::from(support_cli::exit::OUTPUT)
         }
     }
 }

@@ -4,6 +4,7 @@ PostgreSQL database each; the tests check what landed in the database and files.
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
 import re
@@ -11,10 +12,11 @@ import shutil
 import subprocess
 import sys
 import urllib.parse
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import BIN_DIR, ENGINES, ROOT, query, run, seed_tickets, tool
+from conftest import BIN_DIR, ENGINES, ROOT, example_tickets, query, run, seed_tickets, tool, utc
 
 AIRFLOW = ENGINES / "airflow" / "bin" / "airflow"
 DAGS = ROOT / "airflow-dags"
@@ -66,7 +68,7 @@ def test_every_dag_loads_without_import_errors(airflow_home):
         assert dag["bash"] and all(dag["append_env"]), dag_id
         for command in dag["bash"]:
             # Binaries by absolute path under $SUPPORT_BIN_DIR, never found on PATH.
-            for before, name in re.findall(r"(.)(support-(?:store|export|escalate|categorize|triage)\b)", command):
+            for before, name in re.findall(r"(.)(support-(?:store|export|escalate|categorize|triage|answer)\b)", command):
                 assert before == "/" and f"}}/{name}" in command, (dag_id, name)
             # The database URL (password and all) is read from the environment, never
             # expanded into a command line, where `ps` would show it.
@@ -173,6 +175,42 @@ def test_monitor_escalates_breached_tickets_and_stores_them(run_env, database, h
     assert level not in ("", "none") and json.loads(triggers)
     assert query(database, "SELECT subject FROM tickets WHERE id = 'T-EVIL'") == [[hostile.subject]]
     # The run cleaned up after itself.
+    assert not any((tmp_path / "work" / "support_tickets_monitor").glob("*/due.jsonl"))
+    hostile.assert_nothing_ran()
+
+
+def test_monitor_answers_what_the_knowledge_base_answers_and_escalates_the_rest(
+        run_env, database, hostile, knowledge, smtp, tmp_path):
+    port, mailbox = smtp
+    seeded = seed_tickets(database, hostile)
+    # Three days old, so breached, and answered by the example knowledge base. Its subject
+    # holds a template, which must reach the customer as written.
+    arrived = seeded.now - timedelta(days=3)
+    vat = {**example_tickets("T-1011")[0], "id": "T-VAT", "subject": "Invoice with wrong VAT number {{ 7 * 7 }}",
+           "created_at": utc(arrived), "status": "open"}
+    del vat["first_response_at"]
+    triaged = run([tool("support-triage"), "--now", utc(arrived + timedelta(minutes=1))],
+                  input=json.dumps(vat) + "\n").stdout
+    run([tool("support-store"), "ingest", "--db", database], input=triaged)
+    smtp_connection = {"conn_type": "smtp", "host": "127.0.0.1", "port": port,
+                       "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "support@example.com"}}
+    env = {**run_env, **knowledge.env(), "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp_connection)}
+
+    dags_test(env, "support_tickets_monitor", seeded.now.strftime("%Y-%m-%dT%H:%M:%S+00:00"))
+
+    reply_text, status, resolved_by, last_message = query(
+        database, "SELECT ticket->'answer'->'reply'->>'text', status, resolved_by, ticket->'messages'->-1->>'content' "
+                  "FROM tickets WHERE id = 'T-VAT'")[0]
+    assert (status, resolved_by, last_message) == ("resolved", "bot", reply_text)
+    assert len(mailbox.messages) == 1
+    recipients, mail = mailbox.messages[0]
+    assert recipients == [vat["customer"]["email"]]
+    assert mail["Subject"] == "Re: Invoice with wrong VAT number {{ 7 * 7 }} [T-VAT]"
+    assert mail["Auto-Submitted"] == "auto-replied"
+    assert "<p>" + html.escape(reply_text).replace("\n", "<br>\n") + "</p>" in mail.get_body().get_content()
+    # The others went on to support-escalate.
+    escalated = {row[0] for row in query(database, "SELECT ticket_id FROM escalations")}
+    assert {"T-LATE", "T-EVIL"} <= escalated and "T-VAT" not in escalated
     assert not any((tmp_path / "work" / "support_tickets_monitor").glob("*/due.jsonl"))
     hostile.assert_nothing_ran()
 

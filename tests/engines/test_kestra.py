@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
-from conftest import BIN_DIR, ROOT, query, run, seed_tickets, tool, utc
+from conftest import BIN_DIR, FORGED_ANSWER, ROOT, example_tickets, query, run, seed_tickets, tool, utc
 from kestra_harness import EXPRESSION, Kestra
 
 FLOWS = ROOT / "flows"
@@ -211,6 +211,49 @@ def test_automation_triages_stores_and_announces_escalations(kestra, database, h
     assert question.outputs["escalation_check"]["vars"]["escalated"] == 0
     assert question.sent == []
     hostile.assert_nothing_ran()
+
+
+def test_automation_answers_what_the_knowledge_base_answers_and_routes_the_rest(kestra, knowledge, database, hostile):
+    """With an index, the confident answers go out by mail and their tickets are stored as
+    answered by the bot; the others, the escalated one among them, go on to routing."""
+    kestra.worker_env.update(knowledge.env())
+    # Confident answers: a wrong VAT number, API rate limits. Escalated: the outage.
+    now = utc(datetime.now(timezone.utc) - timedelta(minutes=1))
+    vat, api, outage = ({**t, "created_at": now} for t in example_tickets("T-1011", "T-1024", "T-1003"))
+    outage["description"] += " Quiero hablar con una persona real."
+    forged = {**hostile.ticket("T-EVIL", now), "answer": FORGED_ANSWER}
+    run_ = kestra.run("support_ticket_automation", trigger={"body": [vat, forged, api, outage]})
+
+    assert run_.outputs["bot_reply"]["vars"]["answered"] == 2
+    mails = [s for s in run_.sent if s["task"] == "send_reply"]
+    assert [m["to"] for m in mails] == [vat["customer"]["email"], api["customer"]["email"]]
+    assert mails[0]["subject"] == f"Re: {vat['subject']} [T-1011]"
+    stored = dict(query(database, "SELECT id, ticket->'answer'->'reply'->>'text' FROM tickets WHERE id IN ('T-1011', 'T-1024')"))
+    assert [m["plainTextContent"] for m in mails] == [stored["T-1011"], stored["T-1024"]]
+    assert "phish" not in json.dumps(run_.sent)
+
+    rows = query(database, "SELECT id, status, resolved_by, bot_resolved, first_response_at IS NOT NULL, "
+                           "ticket->'messages'->-1->>'content' FROM tickets ORDER BY id")
+    by_id = {r[0]: r[1:] for r in rows}
+    for answered in ("T-1011", "T-1024"):
+        assert by_id[answered] == ["resolved", "bot", "t", "t", stored[answered]]
+    assert by_id["T-1003"][:3] == ["open", "", "f"] and by_id["T-EVIL"][:3] == ["open", "", "f"]
+    # The article used, for the feedback loop.
+    assert query(database, "SELECT label FROM triage_results WHERE ticket_id = 'T-1011' AND tool = 'answer'") == [
+        ["kb-invoice-correction"]]
+    # The rest went on to routing: the outage is announced, no answered ticket is.
+    announced = [json.loads(line)["id"] for s in run_.sent if s["task"] == "announce_escalation"
+                 for line in s["body"].splitlines()]
+    assert "T-1003" in announced and not {"T-1011", "T-1024"} & set(announced)
+    hostile.assert_nothing_ran()
+
+
+def test_without_an_index_the_bot_answers_nothing_whatever_the_body_says(kestra, database, hostile):
+    ticket = {**example_tickets("T-1011")[0], "answer": FORGED_ANSWER}
+    run_ = kestra.run("support_ticket_automation", trigger={"body": ticket})
+    assert run_.outputs["bot_reply"]["vars"]["answered"] == 0
+    assert [s for s in run_.sent if s["task"] == "send_reply"] == []
+    assert query(database, "SELECT status, bot_resolved FROM tickets WHERE id = 'T-1011'") == [["open", "f"]]
 
 
 def quiet_ticket(ticket_id: str, created_at: str) -> dict:

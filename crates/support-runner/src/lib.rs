@@ -15,7 +15,7 @@ use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 use serde_json::Value;
-use support_core::error::{ErrorDetail, ErrorKind, ErrorRecord, RecordError};
+use support_core::error::{ErrorKind, ErrorRecord, RecordError};
 use support_core::json_text::{top_level_id, write_pretty};
 use support_core::{apply_to_record, Context, Record, Stage};
 
@@ -167,14 +167,7 @@ fn process_record(stage: &dyn Stage, ctx: &Context, json: &[u8], number: u64) ->
 
 fn error_outcome(err: &RecordError, line: u64, id: Option<String>) -> Outcome {
     tracing::warn!(line, kind = ?err.kind, field = err.field.as_deref(), "{}", err.message);
-    let record = ErrorRecord {
-        error: ErrorDetail {
-            error: err,
-            line,
-            id,
-        },
-    };
-    Outcome::Error(serde_json::to_vec(&record).expect("error records always serialize"))
+    Outcome::Error(ErrorRecord::json(err, line, id))
 }
 
 /// The record's `id` for its error record, when it is a string or a number.

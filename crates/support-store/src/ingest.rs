@@ -22,7 +22,7 @@ use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Transaction};
 use serde::Serialize;
-use support_core::error::{ErrorDetail, ErrorRecord};
+use support_core::error::ErrorRecord;
 use support_core::json_text::top_level_id;
 use support_core::{ErrorKind, Record, RecordError};
 use support_runner::id_string;
@@ -211,10 +211,7 @@ fn parse_line(bytes: Result<&[u8], RecordError>) -> Result<(String, TicketRow), 
 /// An error record, as every tool writes it.
 pub fn error_record(error: &RecordError, line: u64, id: Option<String>) -> Vec<u8> {
     tracing::warn!(line, kind = ?error.kind, field = error.field.as_deref(), "{}", error.message);
-    serde_json::to_vec(&ErrorRecord {
-        error: ErrorDetail { error, line, id },
-    })
-    .expect("error records serialize")
+    ErrorRecord::json(error, line, id)
 }
 
 /// Stores a batch in one transaction. When the server refuses the data itself
