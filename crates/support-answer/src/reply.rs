@@ -16,14 +16,11 @@ use serde_json::value::RawValue;
 use support_core::error::ErrorRecord;
 use support_core::results::escalation::Escalation;
 use support_core::results::{AddedResult, ToolResult};
-use support_core::{status, Record, RecordError, Ticket};
+use support_core::status::{self, BOT};
+use support_core::{Record, RecordError, Ticket};
 use support_runner::input::Records;
 
 use crate::{Answer, Reply};
-
-/// What `resolved_by` says of a ticket the bot answered (the store's
-/// `bot_resolved` column reads it).
-pub const BOT: &str = "bot";
 
 /// The reply the bot may send for `ticket`, or why it may not.
 pub fn bot_reply(ticket: &Ticket<'_>) -> Result<Reply, &'static str> {

@@ -5,6 +5,10 @@
 //! `solved`); each such word means one of two finished statuses, which the
 //! store files the ticket under and its SQL views count.
 
+/// Who resolves a ticket without an agent: its `resolved_by`, and the role of
+/// its messages.
+pub const BOT: &str = "bot";
+
 /// A finished ticket's status, as the store files it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finished {

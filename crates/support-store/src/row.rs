@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use support_core::results::answer::EarlierAnswer;
+use support_core::status::BOT;
 use support_core::ticket::{message_without_position, Ticket};
 use support_core::{status, Record, RecordError, Role};
 
@@ -59,9 +60,6 @@ pub struct TicketColumns {
     pub sentiment_label: Option<String>,
     pub sentiment_score: Option<f64>,
 }
-
-/// Who resolves a ticket without an agent.
-pub const BOT: &str = "bot";
 
 /// The `tickets` row and everything stored with it.
 #[derive(Debug, Clone, PartialEq)]
