@@ -1,5 +1,4 @@
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -163,29 +162,15 @@ fn main() -> ExitCode {
 
 /// `support-answer reply`; `outputs` are the --rest, --errors and --mails files.
 fn reply(cli: &Cli, input: Option<&Path>, outputs: [Option<&Path>; 3]) -> ExitCode {
-    let input: Box<dyn BufRead> = match input {
-        None => Box::new(io::stdin().lock()),
-        Some(path) => match File::open(path) {
-            Ok(file) => Box::new(BufReader::new(file)),
-            Err(e) => {
-                support_cli::print_error(format_args!("cannot open input {}: {e}", path.display()));
-                return ExitCode::from(support_cli::exit::INPUT);
-            }
-        },
+    let input = match support_cli::open_input(input) {
+        Ok(input) => input,
+        Err(code) => return code,
     };
-    let create = |path: Option<&Path>| -> Result<Option<BufWriter<File>>, ExitCode> {
-        path.map(|path| {
-            File::create(path).map(BufWriter::new).map_err(|e| {
-                support_cli::print_error(format_args!("cannot create {}: {e}", path.display()));
-                ExitCode::from(support_cli::exit::OUTPUT)
-            })
-        })
-        .transpose()
-    };
-    let [mut rest_file, mut errors_file, mut mails_file] = match outputs.map(create) {
-        [Ok(rest), Ok(errors), Ok(mails)] => [rest, errors, mails],
-        [Err(code), ..] | [_, Err(code), _] | [.., Err(code)] => return code,
-    };
+    let [mut rest_file, mut errors_file, mut mails_file] =
+        match outputs.map(support_cli::create_output) {
+            [Ok(rest), Ok(errors), Ok(mails)] => [rest, errors, mails],
+            [Err(code), ..] | [_, Err(code), _] | [.., Err(code)] => return code,
+        };
     let (mut stdout, mut stderr, mut nowhere) = (
         BufWriter::new(io::stdout().lock()),
         io::stderr().lock(),

@@ -1,6 +1,5 @@
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -310,37 +309,12 @@ fn fail(error: &StoreError) -> ExitCode {
     ExitCode::from(error.exit_code())
 }
 
-fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, ExitCode> {
-    match path {
-        None => Ok(Box::new(BufReader::with_capacity(256 << 10, io::stdin()))),
-        Some(path) => File::open(path)
-            .map(|f| Box::new(BufReader::with_capacity(256 << 10, f)) as Box<dyn BufRead + Send>)
-            .map_err(|e| {
-                print_error(format_args!("cannot open input {}: {e}", path.display()));
-                ExitCode::from(exit::INPUT)
-            }),
-    }
-}
-
-fn open_errors(path: Option<&Path>) -> Result<Option<BufWriter<File>>, ExitCode> {
-    path.map(|path| {
-        File::create(path).map(BufWriter::new).map_err(|e| {
-            print_error(format_args!(
-                "cannot create errors file {}: {e}",
-                path.display()
-            ));
-            ExitCode::from(exit::OUTPUT)
-        })
-    })
-    .transpose()
-}
-
 fn ingest(db: &Server, args: &IngestArgs) -> ExitCode {
-    let input = match open_input(args.input.as_deref()) {
+    let input = match support_cli::open_input(args.input.as_deref()) {
         Ok(input) => input,
         Err(code) => return code,
     };
-    let mut errors_file = match open_errors(args.errors.as_deref()) {
+    let mut errors_file = match support_cli::create_output(args.errors.as_deref()) {
         Ok(file) => file,
         Err(code) => return code,
     };
@@ -442,7 +416,7 @@ where
     T: support_store::lines::Command,
     O: serde::Serialize,
 {
-    let mut errors_file = match open_errors(args.errors.as_deref()) {
+    let mut errors_file = match support_cli::create_output(args.errors.as_deref()) {
         Ok(file) => file,
         Err(code) => return code,
     };
@@ -460,7 +434,7 @@ where
             support_store::lines::run_one(&command, &mut stdout, errors, |c| apply(&mut client, c))
         }
         None => {
-            let mut input = match open_input(args.input.as_deref()) {
+            let mut input = match support_cli::open_input(args.input.as_deref()) {
                 Ok(input) => input,
                 Err(code) => return code,
             };

@@ -212,12 +212,6 @@ pub fn split<R: BufRead>(
                     .as_deref()
                     .ok()
                     .and_then(support_core::json_text::top_level_id);
-                tracing::warn!(
-                    line = raw.number,
-                    field = error.field.as_deref(),
-                    "{}",
-                    error.message
-                );
                 let target = match out.errors.as_mut() {
                     Some(errors) => &mut **errors,
                     None => &mut *out.rest,

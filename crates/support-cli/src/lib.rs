@@ -213,6 +213,36 @@ pub fn print_error(message: impl std::fmt::Display) {
 
 /// Writes a file the command produces (a trained model); on failure, says so
 /// and gives the exit code for an unwritable output.
+/// The input: `path`, else stdin; buffered. A file that cannot be opened is
+/// exit code 3, said on stderr.
+pub fn open_input(
+    path: Option<&std::path::Path>,
+) -> Result<Box<dyn std::io::BufRead + Send>, ExitCode> {
+    match path {
+        None => Ok(Box::new(BufReader::with_capacity(256 << 10, io::stdin()))),
+        Some(path) => File::open(path)
+            .map(|f| {
+                Box::new(BufReader::with_capacity(256 << 10, f)) as Box<dyn std::io::BufRead + Send>
+            })
+            .map_err(|e| {
+                print_error(format_args!("cannot open input {}: {e}", path.display()));
+                ExitCode::from(exit::INPUT)
+            }),
+    }
+}
+
+/// An output file a flag names, created and buffered; `None` without the
+/// flag. A file that cannot be created is exit code 4, said on stderr.
+pub fn create_output(path: Option<&std::path::Path>) -> Result<Option<BufWriter<File>>, ExitCode> {
+    path.map(|path| {
+        File::create(path).map(BufWriter::new).map_err(|e| {
+            print_error(format_args!("cannot create {}: {e}", path.display()));
+            ExitCode::from(exit::OUTPUT)
+        })
+    })
+    .transpose()
+}
+
 pub fn write_output_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), ExitCode> {
     std::fs::write(path, bytes).map_err(|e| {
         print_error(format_args!("cannot write {}: {e}", path.display()));

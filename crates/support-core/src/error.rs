@@ -87,8 +87,10 @@ pub struct ErrorRecord<'a> {
 
 impl ErrorRecord<'_> {
     /// The compact JSON of the error record that takes the place of the
-    /// record at `line` (with its `id`, when it could be read).
+    /// record at `line` (with its `id`, when it could be read), logged as a
+    /// warning on the way.
     pub fn json(error: &RecordError, line: u64, id: Option<String>) -> Vec<u8> {
+        tracing::warn!(line, kind = ?error.kind, field = error.field.as_deref(), "{}", error.message);
         serde_json::to_vec(&ErrorRecord {
             error: ErrorDetail { error, line, id },
         })

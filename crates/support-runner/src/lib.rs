@@ -166,7 +166,6 @@ fn process_record(stage: &dyn Stage, ctx: &Context, json: &[u8], number: u64) ->
 }
 
 fn error_outcome(err: &RecordError, line: u64, id: Option<String>) -> Outcome {
-    tracing::warn!(line, kind = ?err.kind, field = err.field.as_deref(), "{}", err.message);
     Outcome::Error(ErrorRecord::json(err, line, id))
 }
 

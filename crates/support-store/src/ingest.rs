@@ -175,7 +175,9 @@ fn read_batches<R: BufRead>(
                 Ok((id, row)) => batch.rows.push((line.number, id, row)),
                 Err(Unstored::Earlier(record)) => batch.errors.push(record),
                 Err(Unstored::Error(error, id)) => {
-                    batch.errors.push(error_record(&error, line.number, id))
+                    batch
+                        .errors
+                        .push(ErrorRecord::json(&error, line.number, id))
                 }
             }
         }
@@ -206,12 +208,6 @@ fn parse_line(bytes: Result<&[u8], RecordError>) -> Result<(String, TicketRow), 
     let row =
         TicketRow::parse(line, &record).map_err(|e| Unstored::Error(e, id_string(&record)))?;
     Ok((row.columns.id.clone(), row))
-}
-
-/// An error record, as every tool writes it.
-pub fn error_record(error: &RecordError, line: u64, id: Option<String>) -> Vec<u8> {
-    tracing::warn!(line, kind = ?error.kind, field = error.field.as_deref(), "{}", error.message);
-    ErrorRecord::json(error, line, id)
 }
 
 /// Stores a batch in one transaction. When the server refuses the data itself
@@ -249,7 +245,7 @@ fn store_batch(
             Ok(()) => {}
             Err(e) if is_data_error(&e) => {
                 let message = format!("PostgreSQL refused the record: {}", crate::describe(&e));
-                refused.push(error_record(
+                refused.push(ErrorRecord::json(
                     &RecordError::new(ErrorKind::Failed, message),
                     *line,
                     Some(id.clone()),

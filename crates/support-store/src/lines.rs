@@ -11,8 +11,8 @@ use support_core::ticket::message_without_position;
 use support_core::{ErrorKind, RecordError};
 use support_runner::input::Records;
 
-use crate::ingest::error_record;
 use crate::StoreError;
+use support_core::error::ErrorRecord;
 
 /// A command record: which ticket it is about, for its error record.
 pub trait Command: DeserializeOwned {
@@ -85,7 +85,7 @@ impl Sink<'_> {
                     Some(errors) => errors,
                     None => &mut *self.output,
                 };
-                (target, error_record(&error, line, id()))
+                (target, ErrorRecord::json(&error, line, id()))
             }
         };
         target

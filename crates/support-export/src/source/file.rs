@@ -8,11 +8,11 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 use support_agents::Roster;
+use support_core::error::ErrorRecord;
 use support_core::json_text::top_level_id;
 use support_core::{Record, RecordError};
 use support_runner::id_string;
 use support_runner::input::{RawRecord, Records};
-use support_store::ingest::error_record;
 use support_store::row::TicketRow as StoredRow;
 
 use super::{progress_bar, ReadOptions, ReadSummary, Unit};
@@ -130,7 +130,7 @@ impl FileSource {
 /// line's place; an earlier tool's error record is passed on unchanged.
 fn parse_line(line: &RawRecord) -> Result<TicketRow, Vec<u8>> {
     let error_line = |error: &RecordError, id| {
-        let mut bytes = error_record(error, line.number, id);
+        let mut bytes = ErrorRecord::json(error, line.number, id);
         bytes.push(b'\n');
         bytes
     };
