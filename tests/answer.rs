@@ -102,6 +102,29 @@ fn a_thank_you_note_is_not_answered_automatically() {
 }
 
 #[test]
+fn an_article_that_promises_a_person_is_only_a_draft() {
+    // kb-hacked-account says the security team will lock the account and
+    // get in touch, so it carries `auto_reply: false`.
+    let out = answer(serde_json::json!({
+        "id": "T-79", "customer": {"name": "Javier"},
+        "subject": "Security breach? Unknown logins",
+        "description": "I got alerts of logins from another country and my password was changed without me. I think my account was hacked."
+    }));
+    let answer = &out["answer"];
+    assert_eq!(answer["articles"][0]["id"], "kb-hacked-account", "{answer}");
+    assert_eq!(answer["auto_reply"], false, "{answer}");
+    assert!(answer["reply"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Hi Javier,"));
+    let reasons = answer["reasons"].to_string();
+    assert!(
+        reasons.contains("an agent sends its reply (`auto_reply: false`)"),
+        "{reasons}"
+    );
+}
+
+#[test]
 fn evaluate_prints_recall_and_the_threshold_for_a_precision() {
     let queries = common::examples_dir().join("kb/queries.csv");
     let run = common::run(
@@ -221,7 +244,8 @@ fn the_index_can_come_from_the_stores_knowledge_base() {
                 '{"where is my invoice", "necesito la factura"}', 'https://help.example.com/invoices',
                 '{"es": "Hola {customer_name}, tu factura está en Facturación.", "en": "Hi {customer_name}, your invoice is under Billing."}'),
                ('kb-password', 'Reset your password', 'Use the link on the sign-in page.', 'en',
-                '{}', NULL, '{}')"#,
+                '{}', NULL, '{}');
+               UPDATE kb_entries SET auto_reply = false WHERE id = 'kb-password'"#,
         )
         .unwrap();
     let out_dir = tempfile::tempdir().unwrap();
@@ -236,6 +260,22 @@ fn the_index_can_come_from_the_stores_knowledge_base() {
     assert_eq!(
         (summary["articles"].clone(), summary["texts"].clone()),
         (2.into(), 4.into())
+    );
+    let stored = std::fs::read_to_string(out.join("index.json")).unwrap();
+    let articles = serde_json::from_str::<Value>(&stored).unwrap()["articles"].clone();
+    let sendable: Vec<_> = articles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["id"].clone(), a.get("auto_reply").cloned()))
+        .collect();
+    assert_eq!(
+        sendable,
+        [
+            ("kb-invoice".into(), None),
+            ("kb-password".into(), Some(false.into()))
+        ],
+        "the store's `auto_reply` reaches the index"
     );
     let ticket =
         br#"{"customer":{"name":"Marta"},"description":"No encuentro la factura de noviembre"}"#;

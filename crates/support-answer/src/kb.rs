@@ -28,6 +28,19 @@ pub struct Article {
     /// `{customer_name}` and `{ticket_id}`.
     #[serde(default)]
     pub reply: BTreeMap<String, String>,
+    /// False when the reply must not go out without an agent: it promises a
+    /// person's follow-up (a hacked account, "a person will answer you").
+    /// The reply is still offered, as a draft.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub auto_reply: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,7 +126,7 @@ fn check(article: &Article) -> Result<(), String> {
 }
 
 /// The front matter a Markdown article may start with, between `---` lines.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FrontMatter {
     id: Option<String>,
@@ -126,6 +139,8 @@ struct FrontMatter {
     tags: Vec<String>,
     #[serde(default)]
     reply: BTreeMap<String, String>,
+    #[serde(default = "yes")]
+    auto_reply: bool,
 }
 
 /// Every `.md` file of `dir`, in name order (so the index is the same
@@ -167,13 +182,11 @@ pub fn parse_markdown(path: &Path, text: &str) -> Result<Article, KbError> {
         message,
     };
     let (front, rest, body_line) = split_front_matter(text);
-    let front: FrontMatter = match front {
-        Some(yaml) => serde_yaml_ng::from_str(yaml).map_err(|e| {
-            let line = e.location().map_or(2, |l| l.line() + 1);
-            invalid(line, format!("front matter: {e}"))
-        })?,
-        None => FrontMatter::default(),
-    };
+    // No front matter reads as an empty one, so the defaults live in one place.
+    let front: FrontMatter = serde_yaml_ng::from_str(front.unwrap_or("{}")).map_err(|e| {
+        let line = e.location().map_or(2, |l| l.line() + 1);
+        invalid(line, format!("front matter: {e}"))
+    })?;
     let mut title = front.title;
     let mut body = Vec::new();
     for line in rest.lines() {
@@ -192,6 +205,7 @@ pub fn parse_markdown(path: &Path, text: &str) -> Result<Article, KbError> {
         url: front.url,
         tags: front.tags,
         reply: front.reply,
+        auto_reply: front.auto_reply,
     };
     check(&article).map_err(|m| invalid(body_line, m))?;
     Ok(article)
@@ -241,13 +255,14 @@ mod tests {
 
     #[test]
     fn markdown_takes_front_matter_title_and_body() {
-        let text = "---\nid: kb-refunds\nquestions: [\"where is my refund\"]\nreply:\n  en: Hi {customer_name}\n---\n# Refunds\n\nThey take 5 days.\n";
+        let text = "---\nid: kb-refunds\nquestions: [\"where is my refund\"]\nreply:\n  en: Hi {customer_name}\nauto_reply: false\n---\n# Refunds\n\nThey take 5 days.\n";
         let article = parse_markdown(Path::new("refunds.md"), text).unwrap();
         assert_eq!(article.id, "kb-refunds");
         assert_eq!(article.title, "Refunds");
         assert_eq!(article.body, "They take 5 days.");
         assert_eq!(article.questions, ["where is my refund"]);
         assert_eq!(article.reply["en"], "Hi {customer_name}");
+        assert!(!article.auto_reply);
     }
 
     #[test]
@@ -255,8 +270,12 @@ mod tests {
         let article =
             parse_markdown(Path::new("dir/kb-2fa.md"), "# Two-factor\nUse an app.").unwrap();
         assert_eq!(
-            (article.id.as_str(), article.title.as_str()),
-            ("kb-2fa", "Two-factor")
+            (
+                article.id.as_str(),
+                article.title.as_str(),
+                article.auto_reply
+            ),
+            ("kb-2fa", "Two-factor", true)
         );
     }
 

@@ -173,17 +173,21 @@ impl Tool for Answerer {
         let language = self.language(ticket);
         let reply = reply_for(article, language, ticket);
         let confident = confidence >= self.config.threshold;
-        let auto_reply = confident && reply.is_some();
-        reasons.push(match (confident, reply.is_some()) {
-            (true, true) => format!(
+        let auto_reply = confident && reply.is_some() && article.auto_reply;
+        reasons.push(match (confident, reply.is_some(), article.auto_reply) {
+            (true, true, true) => format!(
                 "confidence {confidence:.2} reaches the threshold {:.2}: the reply can be sent",
                 self.config.threshold
             ),
-            (true, false) => format!(
+            (true, false, _) => format!(
                 "confidence {confidence:.2} reaches the threshold, but `{}` has no reply text: an agent answers",
                 article.id
             ),
-            (false, _) => format!(
+            (true, true, false) => format!(
+                "confidence {confidence:.2} reaches the threshold, but `{}` says an agent sends its reply (`auto_reply: false`): the reply is a draft",
+                article.id
+            ),
+            (false, _, _) => format!(
                 "no confident answer: confidence {confidence:.2} is below the threshold {:.2}; an agent answers",
                 self.config.threshold
             ),
@@ -298,6 +302,7 @@ mod tests {
             url: None,
             tags: vec![],
             reply: [("en".to_string(), "Hi {customer_name}".to_string())].into(),
+            auto_reply: true,
         };
         let record = support_core::testing::object(serde_json::json!({"description": "x"}));
         let ticket = Ticket::from_map(&record).unwrap();

@@ -12,7 +12,8 @@ pub fn kb_articles_jsonl(client: &mut Client) -> Result<String, StoreError> {
     let rows = client.query(
         "SELECT json_strip_nulls(json_build_object(
              'id', id, 'title', title, 'body', body, 'questions', questions,
-             'language', language, 'url', url, 'tags', tags, 'reply', reply))::text
+             'language', language, 'url', url, 'tags', tags, 'reply', reply,
+             'auto_reply', auto_reply))::text
          FROM kb_entries ORDER BY id",
         &[],
     )?;
