@@ -4,6 +4,7 @@
 //! contract, flags and output as piping the tools.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use support_agents::Roster;
@@ -96,14 +97,29 @@ pub struct Resources {
     pub index: Option<PathBuf>,
     /// The embedding model's folder (default: where scripts/setup-models.sh puts it).
     pub embedder: Option<PathBuf>,
+    /// Categorize on the lexical path only, even with the embedding model installed.
+    pub lexical: bool,
 }
 
 /// Builds the chain.
 pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<Pipeline> {
+    // One model in memory for categorize and answer, and one embedding per
+    // ticket (`Embedder::ticket`).
+    let embedder = match (&resources.index, resources.lexical) {
+        (Some(_), _) => Some(Embedder::open(resources.embedder.as_deref())?),
+        (None, false) => Embedder::open_if_installed(resources.embedder.as_deref())?,
+        (None, true) => None,
+    }
+    .map(Arc::new);
     let categorizer = Categorizer::load(
         config.categorize.unwrap_or_default(),
         resources.model.as_deref(),
     )?;
+    let categorizer = if resources.lexical {
+        categorizer.lexical_only("lexical path only (--lexical)".to_string())
+    } else {
+        categorizer.with_embedding_model(embedder.clone())?
+    };
     let categorizer = match &resources.ml_url {
         Some(url) => categorizer.with_remote(url),
         None => categorizer,
@@ -113,9 +129,8 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
     let priority = PriorityTool::new(config.priority.unwrap_or_default(), sentiment.clone());
     let mut stages: Vec<Box<dyn Stage + Send>> =
         vec![Box::new(Analyzer::new(sentiment)), Box::new(categorizer)];
-    if let Some(index) = &resources.index {
+    if let (Some(index), Some(embedder)) = (&resources.index, embedder) {
         let index = KbIndex::load(index)?;
-        let embedder = Embedder::open(resources.embedder.as_deref())?;
         let answer = config.answer.unwrap_or_default();
         stages.push(Box::new(Answerer::new(answer, index, embedder)?));
     }
@@ -149,11 +164,21 @@ mod tests {
         assert!(config.tags.is_some() && config.priority.is_some() && config.route.is_some());
     }
 
+    /// The chain's files and services in these tests: none, and the
+    /// categorizer on its lexical path whether or not the embedding model
+    /// is installed.
+    fn lexical() -> Resources {
+        Resources {
+            lexical: true,
+            ..Resources::default()
+        }
+    }
+
     /// Triaged with the chain whose configuration is `yaml` (overlaid on the defaults).
     fn triaged(yaml: &str, ticket: Value) -> Map<String, Value> {
         let config: TriageConfig =
             support_core::config::overlay("test.yaml", yaml, &default_config_json()).unwrap();
-        let pipeline = pipeline(config, &Resources::default()).unwrap();
+        let pipeline = pipeline(config, &lexical()).unwrap();
         let text = ticket.to_string();
         let record = Record::parse(text.as_bytes()).unwrap();
         let ctx = Context {
@@ -195,7 +220,7 @@ mod tests {
     #[test]
     fn the_chain_adds_every_key_and_later_tools_see_earlier_results() {
         let config: TriageConfig = support_core::config::parse_yaml("empty", "{}").unwrap();
-        let pipeline = pipeline(config, &Resources::default()).unwrap();
+        let pipeline = pipeline(config, &lexical()).unwrap();
         let input = json!({
             "id": "T-1",
             "subject": "Reembolso",

@@ -4,9 +4,9 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use common::{bin, run, NOW};
+use common::{run, NOW};
 use serde_json::{json, Value};
 use support_suite::TOOLS;
 
@@ -176,7 +176,7 @@ fn a_broken_array_keeps_its_good_elements_and_ends_with_an_error_record() {
 fn closed_output_stops_quietly() {
     let input = format!("{GOOD}\n").repeat(200_000);
     each_tool(|tool, _| {
-        let mut child = Command::new(bin(tool))
+        let mut child = common::command(tool)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

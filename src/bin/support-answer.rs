@@ -235,7 +235,7 @@ fn answerer(cli: &Cli) -> Result<Answerer, ExitCode> {
     };
     let index = KbIndex::load(dir).map_err(support_cli::usage_error)?;
     let embedder = open_embedder(cli.embedder.as_deref())?;
-    Answerer::new(config, index, embedder)
+    Answerer::new(config, index, std::sync::Arc::new(embedder))
         .map_err(|e| support_cli::usage_error(format_args!("{e:#}")))
 }
 

@@ -1,11 +1,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use support_categorize::{evaluate, CategorizeConfig, Categorizer, EMBEDDED_CONFIG};
 use support_cli::{self, CommonArgs, LabelledData, ReportFormat};
+use support_embed::Embedder;
 use support_model::{load_examples, train_reporting, TrainOptions};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
@@ -35,6 +37,13 @@ struct Cli {
     /// Classification service to ask first (contract in schemas/remote-*.schema.json); the local model is the fallback.
     #[arg(long, value_name = "URL", env = "SUPPORT_ML_URL")]
     ml_url: Option<String>,
+    /// Folder of the embedding model (default: $SUPPORT_EMBEDDER, else where
+    /// scripts/setup-models.sh installs it; without it the lexical path runs).
+    #[arg(long, value_name = "DIR", global = true)]
+    embedder: Option<PathBuf>,
+    /// Lexical path only (model and rules): no embeddings, over 100x faster.
+    #[arg(long, env = "SUPPORT_LEXICAL", global = true, value_parser = clap::builder::FalseyValueParser::new())]
+    lexical: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -66,8 +75,18 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !cli.lexical {
+        // Before any thread starts: each record worker embeds its own tickets.
+        support_embed::one_thread_per_call();
+    }
     let build = |config: CategorizeConfig| {
         let categorizer = Categorizer::load(config, cli.model.as_deref())?;
+        let categorizer = if cli.lexical {
+            categorizer.lexical_only("lexical path only (--lexical)".to_string())
+        } else {
+            let embedder = Embedder::open_if_installed(cli.embedder.as_deref())?;
+            categorizer.with_embedding_model(embedder.map(Arc::new))?
+        };
         Ok(match &cli.ml_url {
             Some(url) => categorizer.with_remote(url),
             None => categorizer,

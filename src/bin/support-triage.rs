@@ -38,15 +38,18 @@ struct Cli {
     /// Knowledge-base index from `support-answer index`: adds `answer` after categorize.
     #[arg(long, value_name = "DIR")]
     index: Option<PathBuf>,
-    /// Folder of the embedding model support-answer uses (default: $SUPPORT_EMBEDDER, else
+    /// Folder of the embedding model categorize and answer use (default: $SUPPORT_EMBEDDER, else
     /// where scripts/setup-models.sh installs it).
     #[arg(long, value_name = "DIR")]
     embedder: Option<PathBuf>,
+    /// Categorize on the lexical path only (model and rules, no embeddings): over 100x faster.
+    #[arg(long, env = "SUPPORT_LEXICAL", value_parser = clap::builder::FalseyValueParser::new())]
+    lexical: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.index.is_some() {
+    if cli.index.is_some() || !cli.lexical {
         // Before any thread starts: each record worker embeds its own tickets.
         support_embed::one_thread_per_call();
     }
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         ml_url: cli.ml_url,
         index: cli.index,
         embedder: cli.embedder,
+        lexical: cli.lexical,
     };
     let (yaml, json) = (default_config(), default_config_json());
     let embedded = Embedded {

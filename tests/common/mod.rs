@@ -57,12 +57,24 @@ impl Run {
     }
 }
 
+/// A tool as the tests run it: the categorizer on its lexical path, so
+/// decisions do not depend on whether the embedding model is installed and
+/// big hostile streams stay quick (tests/categorize.rs runs the embedding
+/// path, removing `SUPPORT_LEXICAL`).
+pub fn command(name: &str) -> Command {
+    let mut command = Command::new(bin(name));
+    command.env_remove("RUST_LOG").env("SUPPORT_LEXICAL", "1");
+    command
+}
+
 /// Runs `name args` with `stdin`, feeding it from a thread so big inputs cannot deadlock.
 pub fn run(name: &str, args: &[&str], stdin: &[u8]) -> Run {
-    let out = support_core::testing::output_with_stdin(
-        Command::new(bin(name)).args(args).env_remove("RUST_LOG"),
-        stdin,
-    );
+    run_command(command(name).args(args), stdin)
+}
+
+/// Runs `command` with `stdin`.
+pub fn run_command(command: &mut Command, stdin: &[u8]) -> Run {
+    let out = support_core::testing::output_with_stdin(command, stdin);
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: out.stdout,

@@ -304,29 +304,14 @@ impl KbIndex {
             .chunks_exact(self.dim)
             .map(|row| f64::from(support_embed::cosine(row, embedding)))
             .collect();
-        let mut similarity = vec![f64::NEG_INFINITY; self.articles.len()];
-        for (text, &cosine) in self.texts.iter().zip(&cosines) {
-            let best = &mut similarity[text.article as usize];
-            *best = best.max(cosine);
-        }
-        // The `neighbours` nearest, in order: a selection, not a sort of
-        // every indexed text (ties by text order, so the same every time).
-        let nearer = |a: &usize, b: &usize| cosines[*b].total_cmp(&cosines[*a]).then(a.cmp(b));
-        let mut nearest: Vec<usize> = (0..cosines.len()).collect();
-        let k = fusion.neighbours.max(1);
-        if nearest.len() > k {
-            nearest.select_nth_unstable_by(k - 1, nearer);
-            nearest.truncate(k);
-        }
-        nearest.sort_by(nearer);
-        let mut semantic = vec![0.0; self.articles.len()];
-        if let Some(&top) = nearest.first() {
-            for &text in &nearest {
-                let weight = ((cosines[text] - cosines[top]) / fusion.temperature).exp();
-                semantic[self.texts[text].article as usize] += weight;
-            }
-        }
-        let votes: f64 = semantic.iter().sum();
+        let articles: Vec<usize> = self.texts.iter().map(|t| t.article as usize).collect();
+        let support_embed::Vote { share, similarity } = support_embed::vote(
+            &cosines,
+            &articles,
+            self.articles.len(),
+            fusion.neighbours,
+            fusion.temperature,
+        );
         let mut lexical = vec![0.0; self.articles.len()];
         for (text, score) in self.lexical.search(query, LEXICAL_TEXTS) {
             let best = &mut lexical[self.texts[text as usize].article as usize];
@@ -335,11 +320,7 @@ impl KbIndex {
         let lexical_top = lexical.iter().copied().fold(0.0, f64::max);
         let mut hits: Vec<Hit> = (0..self.articles.len())
             .map(|article| {
-                let semantic = if votes > 0.0 {
-                    semantic[article] / votes
-                } else {
-                    0.0
-                };
+                let semantic = share[article];
                 let lexical = if lexical_top > 0.0 {
                     lexical[article] / lexical_top
                 } else {

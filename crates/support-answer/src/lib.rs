@@ -11,6 +11,8 @@ pub mod kb;
 mod lexical;
 pub mod reply;
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 pub use support_core::results::answer::{Answer, ArticleMatch, Reply};
 use support_core::{round3, Context, RecordError, Ticket, Tool};
@@ -60,7 +62,7 @@ impl Default for AnswerConfig {
 pub struct Answerer {
     config: AnswerConfig,
     index: KbIndex,
-    embedder: Embedder,
+    embedder: Arc<Embedder>,
 }
 
 /// The articles for one query.
@@ -78,7 +80,11 @@ impl Retrieval {
 }
 
 impl Answerer {
-    pub fn new(config: AnswerConfig, index: KbIndex, embedder: Embedder) -> anyhow::Result<Self> {
+    pub fn new(
+        config: AnswerConfig,
+        index: KbIndex,
+        embedder: Arc<Embedder>,
+    ) -> anyhow::Result<Self> {
         let valid =
             config.temperature > 0.0 && config.neighbours > 0 && config.lexical_weight >= 0.0;
         if !valid {
@@ -117,11 +123,15 @@ impl Answerer {
         let embedding = self
             .embedder
             .embed_truncated(&[query], Role::Query, self.config.max_tokens)
-            .map_err(|e| RecordError::new(support_core::ErrorKind::Failed, e.to_string()))?
+            .map_err(embed_failed)?
             .remove(0);
-        Ok(Retrieval {
-            hits: self.index.search(query, &embedding, self.config.fusion()),
-        })
+        Ok(self.rank(query, &embedding))
+    }
+
+    fn rank(&self, query: &str, embedding: &[f32]) -> Retrieval {
+        Retrieval {
+            hits: self.index.search(query, embedding, self.config.fusion()),
+        }
     }
 
     fn article(&self, hit: &Hit) -> &Article {
@@ -133,8 +143,11 @@ impl Tool for Answerer {
     type Output = Answer;
 
     fn decide(&self, ticket: &Ticket<'_>, _ctx: &Context) -> Result<Answer, RecordError> {
-        let query: Vec<&str> = ticket.customer_texts().map(|t| t.text).collect();
-        let retrieval = self.retrieve(&query.join("\n"))?;
+        let embedding = self
+            .embedder
+            .ticket(ticket, self.config.max_tokens)
+            .map_err(embed_failed)?;
+        let retrieval = self.rank(&ticket.query_text(), &embedding);
         let (hits, confidence) = (&retrieval.hits, retrieval.confidence());
         let mut reasons = Vec::new();
         let articles: Vec<ArticleMatch> = hits
@@ -200,6 +213,10 @@ impl Tool for Answerer {
             reasons,
         })
     }
+}
+
+fn embed_failed(error: support_embed::EmbedError) -> RecordError {
+    RecordError::new(support_core::ErrorKind::Failed, error.to_string())
 }
 
 impl Answerer {

@@ -1,18 +1,23 @@
 //! support-categorize: the category and intent of a ticket.
 //!
-//! An embedded model (trained on bitext_cs_20k, rebuilt by
-//! `scripts/data/train-default-model.sh`) gives a distribution over intents;
-//! intents are grouped into categories by the configuration; keyword rules in
-//! Spanish and English boost or force categories (the model knows no
-//! Spanish); an optional remote classifier replaces the local model while it
-//! answers well. Only labels of the model can come out.
+//! The taxonomy (nine support categories by default: billing, refund,
+//! order, account, technical, security, complaint, feature_request, general)
+//! is configured with a description and examples per category. An embedded
+//! model (trained on bitext_cs_20k, rebuilt by
+//! `scripts/data/train-default-model.sh`) gives a distribution over its
+//! e-commerce intents, which the taxonomy groups into categories as
+//! subcategories; keyword rules in Spanish and English boost or force any
+//! category (the model knows no Spanish, and no outage or fraud); an
+//! optional remote classifier replaces the local model while it answers
+//! well. Only the taxonomy's categories and the model's labels can come out.
 
 pub use support_core::results::category::{Alternative, Category};
 pub mod evaluate;
 mod rules;
+mod semantic;
 
-use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use serde::Deserialize;
@@ -21,6 +26,9 @@ use support_model::{Analysis, FeatureKind, Model};
 use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
 
 use rules::{RuleConfig, Rules};
+pub use semantic::EmbeddingsConfig;
+use semantic::Semantic;
+use support_embed::Embedder;
 
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/categorize.yaml");
 /// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
@@ -45,10 +53,27 @@ pub struct CategorizeConfig {
     pub alternatives: usize,
     /// Model features quoted in reasons.
     pub reason_features: usize,
-    /// Category name → the model labels (intents) it groups.
-    pub categories: BTreeMap<String, Vec<String>>,
+    /// The taxonomy, in order.
+    pub categories: Vec<CategoryDefinition>,
     pub rules: Vec<RuleConfig>,
+    /// The embedding path, used when the model is installed.
+    pub embeddings: EmbeddingsConfig,
     pub remote: RemoteSettings,
+}
+
+/// One category of the taxonomy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryDefinition {
+    pub name: String,
+    /// What belongs here, in a sentence.
+    pub description: String,
+    /// The model labels (intents) it groups; they become subcategories.
+    #[serde(default)]
+    pub intents: Vec<String>,
+    /// Ways customers write about it, in Spanish and English.
+    #[serde(default)]
+    pub examples: Vec<String>,
 }
 
 impl Default for CategorizeConfig {
@@ -72,20 +97,31 @@ pub struct Categorizer {
     label_index: std::collections::HashMap<String, usize>,
     rules: Rules,
     remote: Option<RemoteClassifier>,
+    /// The taxonomy's examples embedded, when the embedding model is used.
+    semantic: Option<Semantic>,
+    /// Why the embedding path is off, for every ticket's reasons.
+    lexical_only: Option<String>,
 }
 
 impl Categorizer {
-    /// Builds from a config and a model; labels the config does not group
-    /// become categories of their own name.
+    /// Builds from a config and a model: the taxonomy's categories, in its
+    /// order, then the labels no category groups, each a category of its
+    /// own name.
     pub fn new(config: CategorizeConfig, model: Model, model_name: String) -> anyhow::Result<Self> {
         let mut category_names: Vec<String> = Vec::new();
+        for category in &config.categories {
+            if category_names.contains(&category.name) {
+                anyhow::bail!("category `{}` is defined twice", category.name);
+            }
+            category_names.push(category.name.clone());
+        }
         let mut category_of = Vec::with_capacity(model.labels().len());
         for label in model.labels() {
             let name = config
                 .categories
                 .iter()
-                .find(|(_, labels)| labels.contains(label))
-                .map_or(label.as_str(), |(name, _)| name.as_str());
+                .find(|c| c.intents.contains(label))
+                .map_or(label.as_str(), |c| c.name.as_str());
             let index = match category_names.iter().position(|n| n == name) {
                 Some(i) => i,
                 None => {
@@ -111,7 +147,57 @@ impl Categorizer {
             category_names,
             rules,
             remote: None,
+            semantic: None,
+            lexical_only: None,
         })
+    }
+
+    /// Adds the embedding path: the taxonomy's descriptions and examples
+    /// are embedded now, each ticket when categorized.
+    pub fn with_embedder(mut self, embedder: Arc<Embedder>) -> anyhow::Result<Self> {
+        let embeddings = &self.config.embeddings;
+        let valid = embeddings.neighbours > 0
+            && embeddings.temperature > 0.0
+            && (0.0..=1.0).contains(&embeddings.weight);
+        if !valid {
+            anyhow::bail!(
+                "embeddings: neighbours must be at least 1, temperature above 0 and weight between 0 and 1; got {}, {} and {}",
+                embeddings.neighbours,
+                embeddings.temperature,
+                embeddings.weight
+            );
+        }
+        self.semantic = Some(
+            Semantic::new(embedder, embeddings.clone(), &self.config.categories)
+                .context("embedding the taxonomy's examples")?,
+        );
+        Ok(self)
+    }
+
+    /// The embedding path with `embedder`, or the lexical path when the
+    /// model is not installed (with a warning naming the command that
+    /// installs it).
+    pub fn with_embedding_model(self, embedder: Option<Arc<Embedder>>) -> anyhow::Result<Self> {
+        match embedder {
+            Some(embedder) => self.with_embedder(embedder),
+            None => {
+                let why = format!(
+                    "lexical path only: the embedding model is not installed (run `{}`)",
+                    support_embed::SETUP_COMMAND
+                );
+                tracing::warn!(
+                    "{why}; categories of outages, fraud and complaints are weaker without it"
+                );
+                Ok(self.lexical_only(why))
+            }
+        }
+    }
+
+    /// Runs on the lexical path only, saying `why` in every ticket's reasons.
+    pub fn lexical_only(mut self, why: String) -> Self {
+        self.semantic = None;
+        self.lexical_only = Some(why);
+        self
     }
 
     /// The embedded model with the embedded configuration.
@@ -168,9 +254,16 @@ impl Categorizer {
         let mut reasons = Vec::new();
         let (distribution, mut source, model_name) =
             self.base_distribution(ticket, &analysis, &mut reasons);
+        let semantic = self.semantic_share(ticket, &mut reasons);
+        if semantic.is_some() {
+            source = format!("embeddings+{source}");
+        }
         let mut decision = self.rules.apply(
             tokens,
             &distribution,
+            semantic
+                .as_ref()
+                .map(|(share, weight)| (share.as_slice(), *weight)),
             &self.category_of,
             self.category_names.len(),
         );
@@ -235,6 +328,39 @@ impl Categorizer {
             source,
             model: model_name,
             reasons,
+        }
+    }
+
+    /// The embedding vote over the categories and its weight, with its
+    /// reason; none on the lexical path (saying why).
+    fn semantic_share(
+        &self,
+        ticket: &Ticket<'_>,
+        reasons: &mut Vec<String>,
+    ) -> Option<(Vec<f64>, f64)> {
+        let Some(semantic) = &self.semantic else {
+            reasons.extend(self.lexical_only.clone());
+            return None;
+        };
+        match semantic.vote(ticket, self.category_names.len()) {
+            Ok(vote) => {
+                let (best, share) = vote
+                    .share
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))?;
+                reasons.push(format!(
+                    "embeddings: nearest examples are {}'s ({:.0}% of the vote, cosine {:.3})",
+                    self.category_names[best],
+                    share * 100.0,
+                    vote.similarity[best]
+                ));
+                Some((vote.share, semantic.weight()))
+            }
+            Err(e) => {
+                reasons.push(format!("embeddings failed ({e}); the lexical path decided"));
+                None
+            }
         }
     }
 

@@ -33,13 +33,13 @@ struct Rule {
     weight: f64,
 }
 
-/// The rules that apply to the current model's categories, with one phrase
-/// index over all of them.
+/// The rules that apply to the taxonomy and the model's labels, with one
+/// phrase index over all of them.
 pub(crate) struct Rules {
     rules: Vec<Rule>,
     phrases: PhraseSet,
     rule_of_phrase: Vec<usize>,
-    /// Rules naming a category or label the model does not have.
+    /// Rules naming a category outside the taxonomy or an intent the model lacks.
     pub(crate) skipped: Vec<String>,
 }
 
@@ -67,10 +67,10 @@ impl Decision<'_> {
 }
 
 impl Rules {
-    /// Compiles the rules against the model's categories and labels. A rule
-    /// naming something the model cannot output is skipped (with a warning),
-    /// so a custom model keeps working with the default rules and no label
-    /// outside the model's set can come out.
+    /// Compiles the rules against the categories and the model's labels. A
+    /// rule naming a category or intent that cannot come out is skipped (with
+    /// a warning), so a custom model or taxonomy keeps working with the
+    /// default rules.
     pub fn compile(
         configs: &[RuleConfig],
         categories: &[String],
@@ -116,7 +116,7 @@ impl Rules {
             // One line, not one per rule: a model trained on other labels
             // (banking intents, say) skips most default rules at once.
             tracing::warn!(
-                "{} of {} keyword rules skipped: their category or intent is not among the model's labels ({}); give rules for this model's labels with --config",
+                "{} of {} keyword rules skipped: their category is not in the taxonomy or their intent not among the model's labels ({}); give rules for your categories with --config",
                 skipped.len(),
                 configs.len(),
                 skipped.join(", ")
@@ -130,11 +130,15 @@ impl Rules {
         })
     }
 
-    /// Applies the matching rules to a distribution over model labels.
+    /// Applies the matching rules to a distribution over model labels; the
+    /// boosted scores are then mixed with `semantic` (a distribution over
+    /// categories, and its weight) when given: the rules are lexical
+    /// evidence, and weigh as much as the lexical side does.
     pub fn apply<'a>(
         &self,
         tokens: &[Token],
         distribution: &[f64],
+        semantic: Option<(&[f64], f64)>,
         category_of: &'a [usize],
         categories: usize,
     ) -> Decision<'a> {
@@ -193,6 +197,11 @@ impl Rules {
             }
         }
         normalize(&mut decision.category_scores);
+        if let Some((share, weight)) = semantic {
+            for (score, s) in decision.category_scores.iter_mut().zip(share) {
+                *score = (1.0 - weight) * *score + weight * s;
+            }
+        }
         if let Some(rule) = force {
             let others: f64 = decision
                 .category_scores

@@ -80,10 +80,24 @@ pub struct Ticket<'a> {
     #[serde(skip)]
     #[schemars(skip)]
     language_evidence: OnceCell<LanguageEvidence>,
+    /// The customer text's sentence embedding, computed once by the first
+    /// stage that needs it (support-categorize, support-answer).
+    #[serde(skip)]
+    #[schemars(skip)]
+    embedding: OnceCell<QueryEmbedding>,
     /// Results the stages of this process added, in order.
     #[serde(skip)]
     #[schemars(skip)]
     added: Vec<AddedResult>,
+}
+
+/// An embedding of a ticket's customer text and how it was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryEmbedding {
+    /// The model's folder and the tokens kept: two stages share the
+    /// embedding only when both agree.
+    pub made_by: String,
+    pub vector: Vec<f32>,
 }
 
 /// What a ticket view was read from.
@@ -433,6 +447,36 @@ impl<'a> Ticket<'a> {
         })
     }
 
+    /// The customer texts as one query, joined by line breaks: what an
+    /// embedding of the ticket reads.
+    pub fn query_text(&self) -> String {
+        self.customer_texts()
+            .map(|t| t.text)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The ticket's embedding by `made_by`: computed by `embed` on first
+    /// use, then shared by every stage asking for the same `made_by`.
+    pub fn embedding<E>(
+        &self,
+        made_by: &str,
+        embed: impl FnOnce(&str) -> Result<Vec<f32>, E>,
+    ) -> Result<Cow<'_, [f32]>, E> {
+        if let Some(cached) = self.embedding.get() {
+            if cached.made_by == made_by {
+                return Ok(Cow::Borrowed(&cached.vector));
+            }
+            return embed(&self.query_text()).map(Cow::Owned);
+        }
+        let vector = embed(&self.query_text())?;
+        let cached = self.embedding.get_or_init(|| QueryEmbedding {
+            made_by: made_by.to_string(),
+            vector,
+        });
+        Ok(Cow::Borrowed(&cached.vector))
+    }
+
     /// Adds a stage's result: later stages read it typed, and the record is
     /// written with it under its key.
     pub fn add<T: ToolResult>(&mut self, result: T) {
@@ -576,6 +620,30 @@ mod tests {
     use super::*;
     use crate::testing::object as map;
     use serde_json::json;
+
+    #[test]
+    fn an_embedding_is_computed_once_per_model_and_length() {
+        let m = map(json!({"subject": "Hola", "description": "No puedo entrar"}));
+        let ticket = Ticket::from_map(&m).unwrap();
+        let calls = std::cell::Cell::new(0);
+        let embed = |text: &str| {
+            calls.set(calls.get() + 1);
+            Ok::<_, ()>(vec![text.len() as f32])
+        };
+        let first = ticket.embedding("e5#128", embed).unwrap().into_owned();
+        assert_eq!(
+            first,
+            [20.0],
+            "subject and description, joined by a line break"
+        );
+        assert_eq!(
+            ticket.embedding("e5#128", embed).unwrap().into_owned(),
+            first
+        );
+        assert_eq!(calls.get(), 1, "the second stage reads the first one's");
+        ticket.embedding("e5#64", embed).unwrap();
+        assert_eq!(calls.get(), 2, "another length is another embedding");
+    }
 
     #[test]
     fn reads_fields_and_borrows_text() {

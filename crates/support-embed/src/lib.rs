@@ -81,17 +81,26 @@ impl Embedder {
         if let Some(dir) = std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
             return PathBuf::from(dir);
         }
-        let cache = std::env::var_os("XDG_CACHE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
-            .unwrap_or_else(|| PathBuf::from(".cache"));
-        cache.join("support-suite").join("multilingual-e5-small")
+        suite_cache().join("multilingual-e5-small")
     }
 
     /// Loads the model from the folder [`Embedder::locate`] gives.
     pub fn open(explicit: Option<&Path>) -> Result<Self, EmbedError> {
         Self::load(&Self::locate(explicit))
+    }
+
+    /// The model for a tool that also runs without it: a folder given
+    /// (`explicit`, or `$SUPPORT_EMBEDDER`) must hold it; the set-up
+    /// script's default folder may not, and then there is none.
+    pub fn open_if_installed(explicit: Option<&Path>) -> Result<Option<Self>, EmbedError> {
+        match Self::open(explicit) {
+            Err(EmbedError::NotInstalled { .. })
+                if explicit.is_none() && std::env::var_os(ENV_VAR).is_none_or(|v| v.is_empty()) =>
+            {
+                Ok(None)
+            }
+            other => other.map(Some),
+        }
     }
 
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
@@ -190,6 +199,113 @@ impl Embedder {
     }
 }
 
+impl Embedder {
+    /// The ticket's customer text embedded as a query, its first
+    /// `max_tokens` tokens: computed once per ticket and shared by every
+    /// stage that asks with the same model and length (support-triage's
+    /// categorize and answer).
+    pub fn ticket<'t>(
+        &self,
+        ticket: &'t support_core::Ticket<'_>,
+        max_tokens: usize,
+    ) -> Result<std::borrow::Cow<'t, [f32]>, EmbedError> {
+        let made_by = format!("{}#{max_tokens}", self.dir.display());
+        ticket.embedding(&made_by, |text| {
+            Ok(self
+                .embed_truncated(&[text], Role::Query, max_tokens)?
+                .remove(0))
+        })
+    }
+}
+
+/// `$XDG_CACHE_HOME/support-suite` (or `~/.cache/support-suite`).
+fn suite_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"))
+        .join("support-suite")
+}
+
+impl Embedder {
+    /// As [`Embedder::embed_truncated`], kept on disk: texts embedded at
+    /// every start (a taxonomy's examples) are embedded once per model, and
+    /// read back in milliseconds after. The file is named by a hash of the
+    /// model file (path, size, time) and the texts; a cache that cannot be
+    /// read or written is only a warning.
+    pub fn embed_cached<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        role: Role,
+        max_tokens: usize,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let path = self.cache_path(texts, role, max_tokens);
+        let dim = self.dim();
+        if let Some(bytes) = path.as_deref().and_then(|p| std::fs::read(p).ok()) {
+            let values: Vec<f32> = bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            // A damaged file is embedded again, not trusted.
+            if bytes.len() == texts.len() * dim * 4 && values.iter().all(|v| v.is_finite()) {
+                return Ok(values.chunks_exact(dim).map(<[f32]>::to_vec).collect());
+            }
+        }
+        let vectors = self.embed_truncated(texts, role, max_tokens)?;
+        if let Some(path) = path {
+            let bytes: Vec<u8> = vectors
+                .iter()
+                .flatten()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            // Written aside and renamed, so a concurrent reader never sees half a file.
+            let partial = path.with_extension(format!("{}.partial", std::process::id()));
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&partial, &bytes))
+                .and_then(|()| std::fs::rename(&partial, &path));
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&partial);
+                tracing::warn!("cannot cache embeddings in {}: {e}", path.display());
+            }
+        }
+        Ok(vectors)
+    }
+
+    fn cache_path<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        role: Role,
+        max_tokens: usize,
+    ) -> Option<PathBuf> {
+        use sha2::{Digest, Sha256};
+        let weights = self.dir.join(WEIGHTS_FILE);
+        let meta = std::fs::metadata(&weights).ok()?;
+        let modified = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        let mut hash = Sha256::new();
+        hash.update(format!(
+            "{}\0{}\0{}\0{}\0{}\0",
+            weights.display(),
+            meta.len(),
+            modified.as_nanos(),
+            role.prefix(),
+            max_tokens
+        ));
+        for text in texts {
+            hash.update(text.as_ref().as_bytes());
+            hash.update([0]);
+        }
+        let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Some(suite_cache().join("embeddings").join(format!("{hex}.f32")))
+    }
+}
+
 /// Pads token id lists to the longest; the mask marks real tokens.
 fn pad<'a>(texts: impl Iterator<Item = &'a [u32]> + Clone) -> Batch {
     let len = texts.clone().map(<[u32]>::len).max().unwrap_or(0);
@@ -228,6 +344,54 @@ pub fn one_thread_per_call() {
     }
 }
 
+/// A nearest-neighbour vote of embedded texts for the groups they belong to
+/// (articles, categories).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vote {
+    /// Each group's share of the vote; the shares sum to 1 (all 0 without texts).
+    pub share: Vec<f64>,
+    /// Each group's best cosine (minus infinity for a group with no text).
+    pub similarity: Vec<f64>,
+}
+
+/// The `neighbours` texts nearest the query (by `cosines`, one per text)
+/// vote for their group (`group_of[text]`, below `groups`), each weighted by
+/// `exp((cosine - best) / temperature)`: a near tie splits the vote, a clear
+/// winner takes it.
+pub fn vote(
+    cosines: &[f64],
+    group_of: &[usize],
+    groups: usize,
+    neighbours: usize,
+    temperature: f64,
+) -> Vote {
+    let mut similarity = vec![f64::NEG_INFINITY; groups];
+    for (&group, &cosine) in group_of.iter().zip(cosines) {
+        similarity[group] = similarity[group].max(cosine);
+    }
+    // The nearest, in order: a selection, not a sort of every text (ties by
+    // text order, so the same every time).
+    let nearer = |a: &usize, b: &usize| cosines[*b].total_cmp(&cosines[*a]).then(a.cmp(b));
+    let mut nearest: Vec<usize> = (0..cosines.len()).collect();
+    let k = neighbours.max(1);
+    if nearest.len() > k {
+        nearest.select_nth_unstable_by(k - 1, nearer);
+        nearest.truncate(k);
+    }
+    nearest.sort_by(nearer);
+    let mut share = vec![0.0; groups];
+    if let Some(&top) = nearest.first() {
+        for &text in &nearest {
+            share[group_of[text]] += ((cosines[text] - cosines[top]) / temperature).exp();
+        }
+    }
+    let votes: f64 = share.iter().sum();
+    if votes > 0.0 {
+        share.iter_mut().for_each(|s| *s /= votes);
+    }
+    Vote { share, similarity }
+}
+
 /// Cosine similarity of two L2-normalized embeddings (their dot product).
 /// Sixteen running sums, so the compiler can use vector registers (one sum
 /// must add in order, which it cannot vectorize): a knowledge-base search
@@ -249,7 +413,20 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::cosine;
+    use super::{cosine, vote};
+
+    #[test]
+    fn the_nearest_texts_vote_for_their_groups() {
+        // Texts 0 and 2 are group 1's, text 1 group 0's; group 2 has none.
+        let result = vote(&[0.90, 0.80, 0.89], &[1, 0, 1], 3, 2, 0.02);
+        assert_eq!(result.similarity[..2], [0.80, 0.90]);
+        assert_eq!(result.similarity[2], f64::NEG_INFINITY);
+        // Only the two nearest vote, both for group 1.
+        assert_eq!(result.share, [0.0, 1.0, 0.0]);
+        let split = vote(&[0.90, 0.90], &[0, 1], 2, 5, 0.02);
+        assert_eq!(split.share, [0.5, 0.5]);
+        assert_eq!(vote(&[], &[], 2, 5, 0.02).share, [0.0, 0.0]);
+    }
 
     #[test]
     fn cosine_is_the_dot_product_at_any_length() {
