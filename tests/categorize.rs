@@ -188,3 +188,39 @@ fn the_examples_embeddings_are_cached_and_a_damaged_cache_is_rebuilt() {
     let repaired = std::fs::read(&files[0]).unwrap();
     assert!(f32::from_le_bytes(repaired[..4].try_into().unwrap()).is_finite());
 }
+
+#[test]
+fn a_model_with_labels_outside_the_taxonomy_runs_on_the_lexical_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("weather.csv");
+    std::fs::write(
+        &data,
+        "text,label\nit will rain tomorrow,rain\nlluvia el lunes,rain\nsunny and warm,sun\nhace sol,sun\n",
+    )
+    .unwrap();
+    let model = dir.path().join("weather.model");
+    let train = common::run(
+        "support-categorize",
+        &[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(train.code, 0, "{}", train.stderr);
+    let run = embedding_run(
+        &["--model", model.to_str().unwrap()],
+        br#"{"description":"Will it rain on Monday?"}"#,
+    );
+    let category = &run.json_lines()[0]["category"];
+    assert_eq!(category["name"], "rain", "{category}");
+    assert!(
+        category["reasons"]
+            .to_string()
+            .contains("2 of the model's labels are in no category of the taxonomy (rain, sun)"),
+        "{category}"
+    );
+}

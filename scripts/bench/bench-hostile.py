@@ -22,6 +22,10 @@ import sys
 import tempfile
 import time
 
+# The categorizer's lexical path: hostile streams of millions of records
+# test the runner, not the embeddings.
+os.environ["SUPPORT_LEXICAL"] = "1"
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "..", "shared", "datasets")
 NOW = "2026-11-24T09:00:00Z"

@@ -21,6 +21,8 @@ if ! "$venv/bin/python" -c 'import sklearn' 2>/dev/null; then
     "$venv/bin/pip" install --quiet scikit-learn
 fi
 cargo build --release --quiet --bin support-categorize
+# The lexical model against scikit-learn's: the embedding path is not part of this comparison.
+export SUPPORT_LEXICAL=1
 
 "$venv/bin/python" - "$datasets" "$work" <<'PY'
 import csv, json, pickle, statistics, subprocess, sys, time, warnings

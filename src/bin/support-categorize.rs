@@ -17,6 +17,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso",
          "description":"Quiero que me devuelvan el dinero"}' \
     | support-categorize
+  support-categorize --lexical < examples/tickets.jsonl  # no embeddings
   support-categorize train --data history.csv --text text --label category \
     --out team.model
   support-categorize evaluate --label intent --format table \

@@ -25,7 +25,7 @@ use support_core::{round3, Context, RecordError, Ticket, Tool};
 use support_model::{Analysis, FeatureKind, Model};
 use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
 
-use rules::{RuleConfig, Rules};
+use rules::{RuleConfig, Rules, SemanticMix};
 pub use semantic::EmbeddingsConfig;
 use semantic::Semantic;
 use support_embed::Embedder;
@@ -155,15 +155,36 @@ impl Categorizer {
     /// Adds the embedding path: the taxonomy's descriptions and examples
     /// are embedded now, each ticket when categorized.
     pub fn with_embedder(mut self, embedder: Arc<Embedder>) -> anyhow::Result<Self> {
+        // The examples vote for the taxonomy's categories: a model whose
+        // labels fall outside them (banking intents, say) would be outvoted
+        // by categories it cannot name.
+        let taxonomy = self.config.categories.len();
+        let outside: Vec<&str> = (0..self.category_of.len())
+            .filter(|&label| self.category_of[label] >= taxonomy)
+            .map(|label| self.model.labels()[label].as_str())
+            .collect();
+        if !outside.is_empty() {
+            let why = format!(
+                "lexical path only: {} of the model's labels are in no category of the taxonomy ({}{}); list them under a category's `intents` to use the embeddings",
+                outside.len(),
+                outside.iter().take(3).copied().collect::<Vec<_>>().join(", "),
+                if outside.len() > 3 { ", ..." } else { "" }
+            );
+            tracing::warn!("{why}");
+            return Ok(self.lexical_only(why));
+        }
         let embeddings = &self.config.embeddings;
         let valid = embeddings.neighbours > 0
             && embeddings.temperature > 0.0
-            && (0.0..=1.0).contains(&embeddings.weight);
+            && (0.0..=1.0).contains(&embeddings.weight)
+            && embeddings.sharpness > 0.0
+            && embeddings.sharpness.is_finite();
         if !valid {
             anyhow::bail!(
-                "embeddings: neighbours must be at least 1, temperature above 0 and weight between 0 and 1; got {}, {} and {}",
+                "embeddings: neighbours must be at least 1, temperature and sharpness above 0, weight between 0 and 1; got {}, {}, {} and {}",
                 embeddings.neighbours,
                 embeddings.temperature,
+                embeddings.sharpness,
                 embeddings.weight
             );
         }
@@ -261,9 +282,11 @@ impl Categorizer {
         let mut decision = self.rules.apply(
             tokens,
             &distribution,
-            semantic
-                .as_ref()
-                .map(|(share, weight)| (share.as_slice(), *weight)),
+            semantic.as_ref().map(|(share, config)| SemanticMix {
+                share,
+                weight: config.weight,
+                sharpness: config.sharpness,
+            }),
             &self.category_of,
             self.category_names.len(),
         );
@@ -337,7 +360,7 @@ impl Categorizer {
         &self,
         ticket: &Ticket<'_>,
         reasons: &mut Vec<String>,
-    ) -> Option<(Vec<f64>, f64)> {
+    ) -> Option<(Vec<f64>, &EmbeddingsConfig)> {
         let Some(semantic) = &self.semantic else {
             reasons.extend(self.lexical_only.clone());
             return None;
@@ -355,7 +378,7 @@ impl Categorizer {
                     share * 100.0,
                     vote.similarity[best]
                 ));
-                Some((vote.share, semantic.weight()))
+                Some((vote.share, semantic.config()))
             }
             Err(e) => {
                 reasons.push(format!("embeddings failed ({e}); the lexical path decided"));

@@ -43,6 +43,17 @@ pub(crate) struct Rules {
     pub(crate) skipped: Vec<String>,
 }
 
+/// The embedding vote as the rules' scores take it.
+pub(crate) struct SemanticMix<'a> {
+    /// A distribution over the categories.
+    pub share: &'a [f64],
+    /// Its part of the mixed score.
+    pub weight: f64,
+    /// The power the mixed scores are raised to before renormalising, so
+    /// the confidence matches how often the category is right.
+    pub sharpness: f64,
+}
+
 /// Scores after the rules, and what they did.
 pub(crate) struct Decision<'a> {
     pub category_scores: Vec<f64>,
@@ -131,14 +142,13 @@ impl Rules {
     }
 
     /// Applies the matching rules to a distribution over model labels; the
-    /// boosted scores are then mixed with `semantic` (a distribution over
-    /// categories, and its weight) when given: the rules are lexical
-    /// evidence, and weigh as much as the lexical side does.
+    /// boosted scores are then mixed with `semantic` when given: the rules
+    /// are lexical evidence, and weigh as much as the lexical side does.
     pub fn apply<'a>(
         &self,
         tokens: &[Token],
         distribution: &[f64],
-        semantic: Option<(&[f64], f64)>,
+        semantic: Option<SemanticMix<'_>>,
         category_of: &'a [usize],
         categories: usize,
     ) -> Decision<'a> {
@@ -197,10 +207,11 @@ impl Rules {
             }
         }
         normalize(&mut decision.category_scores);
-        if let Some((share, weight)) = semantic {
-            for (score, s) in decision.category_scores.iter_mut().zip(share) {
-                *score = (1.0 - weight) * *score + weight * s;
+        if let Some(mix) = semantic {
+            for (score, s) in decision.category_scores.iter_mut().zip(mix.share) {
+                *score = ((1.0 - mix.weight) * *score + mix.weight * s).powf(mix.sharpness);
             }
+            normalize(&mut decision.category_scores);
         }
         if let Some(rule) = force {
             let others: f64 = decision

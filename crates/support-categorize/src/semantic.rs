@@ -19,6 +19,8 @@ pub struct EmbeddingsConfig {
     pub temperature: f64,
     /// Share of the category score from the vote; the rest from the lexical model.
     pub weight: f64,
+    /// The power the mixed scores are raised to (calibration).
+    pub sharpness: f64,
     /// Tokens of the ticket embedded (the first ones).
     pub max_tokens: usize,
 }
@@ -57,8 +59,8 @@ impl Semantic {
         })
     }
 
-    pub fn weight(&self) -> f64 {
-        self.config.weight
+    pub fn config(&self) -> &EmbeddingsConfig {
+        &self.config
     }
 
     /// The vote for `categories` categories (the taxonomy's come first).
