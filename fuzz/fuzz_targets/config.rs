@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use support_core::config::parse_yaml;
 use support_core::apply_to_record;
+use support_categorize::{CategorizeConfig, Categorizer};
+use support_model::Model;
 use support_core::{Context, Record, Stage};
 use support_escalate::EscalateConfig;
 use support_priority::PriorityConfig;
@@ -33,6 +35,13 @@ fn decide(stage: &dyn Stage) {
     let _ = apply_to_record(stage, &record, &ctx());
 }
 
+/// The categorizer's embedded model, decoded once: decoding it for every
+/// input would leave little time to fuzz the configuration.
+fn embedded_model() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| Model::from_bytes(support_categorize::DEFAULT_MODEL).unwrap())
+}
+
 fn router_roster() -> &'static Roster {
     static ROSTER: OnceLock<Roster> = OnceLock::new();
     ROSTER.get_or_init(|| {
@@ -50,6 +59,13 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(c) = parse_yaml::<SentimentConfig>("fuzz.yaml", text) {
         if c.validate().is_ok() {
             decide(&Analyzer::new(c));
+        }
+    }
+    // The taxonomy and its rules, on the lexical path (embedding the
+    // examples of every input would leave no time to fuzz).
+    if let Ok(c) = parse_yaml::<CategorizeConfig>("fuzz.yaml", text) {
+        if let Ok(categorizer) = Categorizer::new(c, embedded_model().clone(), "fuzz".into()) {
+            decide(&categorizer);
         }
     }
     if let Ok(c) = parse_yaml::<PriorityConfig>("fuzz.yaml", text) {
