@@ -116,7 +116,7 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
         resources.model.as_deref(),
     )?;
     let categorizer = if resources.lexical {
-        categorizer.lexical_only("lexical path only (--lexical)".to_string())
+        categorizer.lexical_on_request()
     } else {
         categorizer.with_embedding_model(embedder.clone())?
     };

@@ -83,7 +83,7 @@ fn main() -> ExitCode {
     let build = |config: CategorizeConfig| {
         let categorizer = Categorizer::load(config, cli.model.as_deref())?;
         let categorizer = if cli.lexical {
-            categorizer.lexical_only("lexical path only (--lexical)".to_string())
+            categorizer.lexical_on_request()
         } else {
             let embedder = Embedder::open_if_installed(cli.embedder.as_deref())?;
             categorizer.with_embedding_model(embedder.map(Arc::new))?

@@ -304,10 +304,9 @@ impl KbIndex {
             .chunks_exact(self.dim)
             .map(|row| f64::from(support_embed::cosine(row, embedding)))
             .collect();
-        let articles: Vec<usize> = self.texts.iter().map(|t| t.article as usize).collect();
         let support_embed::Vote { share, similarity } = support_embed::vote(
             &cosines,
-            &articles,
+            |text| self.texts[text].article as usize,
             self.articles.len(),
             fusion.neighbours,
             fusion.temperature,

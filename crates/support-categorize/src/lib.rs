@@ -214,8 +214,13 @@ impl Categorizer {
         }
     }
 
+    /// Runs on the lexical path only, as `--lexical` asks.
+    pub fn lexical_on_request(self) -> Self {
+        self.lexical_only("lexical path only (--lexical)".to_string())
+    }
+
     /// Runs on the lexical path only, saying `why` in every ticket's reasons.
-    pub fn lexical_only(mut self, why: String) -> Self {
+    fn lexical_only(mut self, why: String) -> Self {
         self.semantic = None;
         self.lexical_only = Some(why);
         self

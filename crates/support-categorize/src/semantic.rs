@@ -73,7 +73,7 @@ impl Semantic {
             .collect();
         Ok(support_embed::vote(
             &cosines,
-            &self.category_of,
+            |example| self.category_of[example],
             categories,
             self.config.neighbours,
             self.config.temperature,

@@ -355,18 +355,19 @@ pub struct Vote {
 }
 
 /// The `neighbours` texts nearest the query (by `cosines`, one per text)
-/// vote for their group (`group_of[text]`, below `groups`), each weighted by
+/// vote for their group (`group_of(text)`, below `groups`), each weighted by
 /// `exp((cosine - best) / temperature)`: a near tie splits the vote, a clear
 /// winner takes it.
 pub fn vote(
     cosines: &[f64],
-    group_of: &[usize],
+    group_of: impl Fn(usize) -> usize,
     groups: usize,
     neighbours: usize,
     temperature: f64,
 ) -> Vote {
     let mut similarity = vec![f64::NEG_INFINITY; groups];
-    for (&group, &cosine) in group_of.iter().zip(cosines) {
+    for (text, &cosine) in cosines.iter().enumerate() {
+        let group = group_of(text);
         similarity[group] = similarity[group].max(cosine);
     }
     // The nearest, in order: a selection, not a sort of every text (ties by
@@ -382,7 +383,7 @@ pub fn vote(
     let mut share = vec![0.0; groups];
     if let Some(&top) = nearest.first() {
         for &text in &nearest {
-            share[group_of[text]] += ((cosines[text] - cosines[top]) / temperature).exp();
+            share[group_of(text)] += ((cosines[text] - cosines[top]) / temperature).exp();
         }
     }
     let votes: f64 = share.iter().sum();
@@ -418,14 +419,15 @@ mod tests {
     #[test]
     fn the_nearest_texts_vote_for_their_groups() {
         // Texts 0 and 2 are group 1's, text 1 group 0's; group 2 has none.
-        let result = vote(&[0.90, 0.80, 0.89], &[1, 0, 1], 3, 2, 0.02);
+        let groups = [1, 0, 1];
+        let result = vote(&[0.90, 0.80, 0.89], |t| groups[t], 3, 2, 0.02);
         assert_eq!(result.similarity[..2], [0.80, 0.90]);
         assert_eq!(result.similarity[2], f64::NEG_INFINITY);
         // Only the two nearest vote, both for group 1.
         assert_eq!(result.share, [0.0, 1.0, 0.0]);
-        let split = vote(&[0.90, 0.90], &[0, 1], 2, 5, 0.02);
+        let split = vote(&[0.90, 0.90], |t| t, 2, 5, 0.02);
         assert_eq!(split.share, [0.5, 0.5]);
-        assert_eq!(vote(&[], &[], 2, 5, 0.02).share, [0.0, 0.0]);
+        assert_eq!(vote(&[], |t| t, 2, 5, 0.02).share, [0.0, 0.0]);
     }
 
     #[test]
