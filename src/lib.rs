@@ -1,12 +1,13 @@
 //! The support triage tools as a product: every binary (`src/bin/`), the
 //! registry of the stream tools, the triage chain built from it, the
 //! composition that gives a tool run alone the earlier results it needs,
-//! and the JSON Schemas.
+//! the JSON Schemas, and the `train` command the learning tools share.
 
 pub mod chain;
 pub mod compose;
 pub mod registry;
 pub mod schemas;
+pub mod training;
 
 pub use registry::{ToolInfo, TOOLS};
 pub use schemas::schemas;

@@ -1,14 +1,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 use support_categorize::{evaluate, CategorizeConfig, Categorizer, EMBEDDED_CONFIG};
 use support_cli::{self, CommonArgs, LabelledData, ReportFormat};
 use support_embed::Embedder;
 use support_model::{load_examples, train_reporting, TrainOptions};
+use support_suite::training::{train_command, Trained};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -101,38 +100,17 @@ fn main() -> ExitCode {
                 Ok(e) => e,
                 Err(e) => return support_cli::usage_error(e),
             };
-            let started = Instant::now();
             let options = TrainOptions {
                 c: *c,
                 ..TrainOptions::default()
             };
-            // Drawn only when stderr is a terminal (indicatif hides it otherwise).
-            let progress = ProgressBar::new(u64::from(options.max_iterations)).with_style(
-                ProgressStyle::with_template(
-                    "training {bar:40} iteration {pos} (at most {len}), {elapsed}",
-                )
-                .expect("a valid template"),
-            );
-            let model = match train_reporting(&examples, &options, &|i| {
-                progress.set_position(u64::from(i))
-            }) {
-                Ok(m) => m,
-                Err(e) => return support_cli::usage_error(e),
-            };
-            progress.finish_and_clear();
-            let bytes = model.to_bytes();
-            if let Err(code) = support_cli::write_output_file(out, &bytes) {
-                return code;
-            }
-            let summary = serde_json::json!({
-                "model": out.display().to_string(),
-                "examples": examples.len(),
-                "labels": model.labels().len(),
-                "bytes": bytes.len(),
-                "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-            });
-            println!("{summary}");
-            ExitCode::SUCCESS
+            train_command(out, examples.len(), options.max_iterations, |progress| {
+                let model = train_reporting(&examples, &options, progress)?;
+                Ok(Trained {
+                    bytes: model.to_bytes(),
+                    labels: model.labels().len(),
+                })
+            })
         }
         Some(Command::Evaluate {
             data,

@@ -1,8 +1,12 @@
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use support_cli::{self, CommonArgs, LabelledData, ReportFormat};
+use support_model::{load_examples, TrainOptions};
+use support_sentiment::trained::{self, SentimentModel};
 use support_sentiment::{Analyzer, SentimentConfig, EMBEDDED_CONFIG};
+use support_suite::training::{train_command, Trained};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -13,6 +17,10 @@ const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"No funciona",
     | support-sentiment
   support-sentiment < examples/tickets.jsonl | support-priority
   support-sentiment evaluate \
+    --data ../shared/datasets/airline_sentiment_es/dev.csv
+  support-sentiment train --out airline-es.model \
+    --data ../shared/datasets/airline_sentiment_es/train.csv
+  support-sentiment --model airline-es.model evaluate \
     --data ../shared/datasets/airline_sentiment_es/dev.csv"#;
 
 /// Adds `sentiment` to each ticket: label, score in [-1, 1], frustration in [0, 1],
@@ -22,6 +30,11 @@ const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"No funciona",
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
+    /// Model from `support-sentiment train`: it decides label, score and
+    /// confidence, reading the lexicon's verdict beside the words (default:
+    /// the lexicon alone).
+    #[arg(long, value_name = "MODEL", global = true)]
+    model: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -35,32 +48,74 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
         format: ReportFormat,
     },
+    /// Train a model from labelled data (labels negative/neutral/positive) and write it to --out.
+    Train {
+        #[command(flatten)]
+        data: LabelledData,
+        /// Where to write the model.
+        #[arg(long, value_name = "MODEL")]
+        out: PathBuf,
+        /// Inverse regularization strength (as scikit-learn's C).
+        #[arg(long, default_value_t = trained::DEFAULT_C)]
+        c: f32,
+    },
+}
+
+/// The analyzer of `config`, with the model of `--model` when given.
+fn analyzer(config: SentimentConfig, model: Option<&std::path::Path>) -> anyhow::Result<Analyzer> {
+    config.validate()?;
+    let analyzer = Analyzer::new(config);
+    Ok(match model {
+        Some(path) => analyzer.with_model(SentimentModel::load(path)?),
+        None => analyzer,
+    })
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        None => support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c: SentimentConfig| {
-            c.validate()?;
-            Ok(Analyzer::new(c))
-        }),
-        Some(Command::Evaluate { data, format }) => {
-            cli.common.init_logging();
-            let config: SentimentConfig = match cli.common.load_config(EMBEDDED_CONFIG) {
-                Ok(c) => c,
-                Err(e) => return support_cli::usage_error(e),
-            };
-            if let Err(e) = config.validate() {
-                return support_cli::usage_error(e);
-            }
-            let examples = match support_model::load_examples(&data.data, &data.text, &data.label) {
-                Ok(e) => e,
-                Err(e) => return support_cli::usage_error(e),
-            };
-            match support_sentiment::evaluate::evaluate(&Analyzer::new(config), &examples) {
-                Ok(report) => support_cli::print_report(&report, format, |r| r.table()),
+    let Some(command) = &cli.command else {
+        return support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c| {
+            analyzer(c, cli.model.as_deref())
+        });
+    };
+    cli.common.init_logging();
+    let (data, model) = match command {
+        Command::Evaluate { data, .. } => (data, cli.model.as_deref()),
+        // A model trains on the lexicon's cues alone, never on another model's verdicts.
+        Command::Train { data, .. } => (data, None),
+    };
+    let analyzer = match cli
+        .common
+        .load_config(EMBEDDED_CONFIG)
+        .map_err(anyhow::Error::from)
+        .and_then(|config| analyzer(config, model))
+    {
+        Ok(a) => a,
+        Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
+    };
+    let examples = match load_examples(&data.data, &data.text, &data.label) {
+        Ok(e) => e,
+        Err(e) => return support_cli::usage_error(e),
+    };
+    match command {
+        Command::Evaluate { format, .. } => {
+            match support_sentiment::evaluate::evaluate(&analyzer, &examples) {
+                Ok(report) => support_cli::print_report(&report, *format, |r| r.table()),
                 Err(e) => support_cli::usage_error(format_args!("{}: {e:#}", data.data.display())),
             }
+        }
+        Command::Train { out, c, .. } => {
+            let options = TrainOptions {
+                c: *c,
+                ..TrainOptions::default()
+            };
+            train_command(out, examples.len(), options.max_iterations, |progress| {
+                let model = trained::train(&analyzer, &examples, &options, progress)?;
+                Ok(Trained {
+                    bytes: model.to_bytes(),
+                    labels: model.labels().len(),
+                })
+            })
         }
     }
 }

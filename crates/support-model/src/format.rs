@@ -295,4 +295,41 @@ mod tests {
             Err(ModelError::Truncated { .. })
         ));
     }
+
+    /// Every byte of a model file, changed to values that break lengths and
+    /// counts, and every length it can be cut to, with a valid checksum over
+    /// the result (what the checksum cannot catch): loading gives an error
+    /// or a model that predicts, never a panic.
+    #[test]
+    fn any_byte_or_length_with_a_valid_checksum_loads_or_errs_without_panic() {
+        let bytes = bilingual_model().to_bytes();
+        let body = &bytes[..bytes.len() - 8];
+        let sealed = |mut body: Vec<u8>| {
+            let sum = checksum(&body);
+            body.extend_from_slice(&sum.to_le_bytes());
+            body
+        };
+        let check = |file: &[u8]| {
+            if let Ok(model) = Model::from_bytes(file) {
+                for text in ["quiero un reembolso", "", "🙂 where is my parcel"] {
+                    let prediction = model.predict(text);
+                    assert!(prediction.ranked.iter().all(|r| r.probability.is_finite()));
+                    let best = prediction.best().label.to_string();
+                    let _ = model.explain(text, &best, 5);
+                }
+            }
+        };
+        // The header (settings, labels, counts) byte by byte; the tables every 97th byte.
+        let positions = (MAGIC.len()..body.len()).filter(|&i| i < 200 || i % 97 == 0);
+        for at in positions {
+            for value in [0u8, 1, 0x7F, 0x80, 0xFF] {
+                let mut changed = body.to_vec();
+                changed[at] = value;
+                check(&sealed(changed));
+            }
+        }
+        for length in (0..body.len()).filter(|&n| n < 200 || n % 97 == 0) {
+            check(&sealed(body[..length].to_vec()));
+        }
+    }
 }

@@ -151,6 +151,9 @@ pub(crate) fn softmax(scores: &mut [f32]) {
     scores.iter_mut().for_each(|s| *s /= sum);
 }
 
+/// Largest magnitude of an idf, scale or bias a model may hold.
+const MAX_MAGNITUDE: f32 = 1e4;
+
 impl Model {
     /// Builds a model from its parts, checking they fit together.
     pub(crate) fn from_parts(
@@ -183,13 +186,17 @@ impl Model {
         {
             return Err("table sizes do not match the number of features and labels".into());
         }
-        if idf
-            .iter()
-            .chain(&scales)
-            .chain(&bias)
-            .any(|v| !v.is_finite())
+        // Trained values are far inside these bounds (idf is under 25 for a
+        // billion texts); beyond them a damaged file would overflow the
+        // scores to infinity and the probabilities to NaN.
+        let bounded = |v: &f32| v.is_finite() && v.abs() <= MAX_MAGNITUDE;
+        if !(idf.iter().all(|v| bounded(v) && *v >= 0.0)
+            && scales.iter().all(bounded)
+            && bias.iter().all(bounded))
         {
-            return Err("non-finite number in the model".into());
+            return Err(format!(
+                "a number in the model is negative where it cannot be, not finite, or beyond ±{MAX_MAGNITUDE}"
+            ));
         }
         let rows = RowIndex::new(&buckets, settings.bucket_count())
             .ok_or("feature buckets out of order or out of range")?;

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use support_text::tokenize;
+use support_text::{tokenize, Token};
 
 use crate::error::TrainError;
 use crate::features::{extract, FeatureSettings};
@@ -101,6 +101,19 @@ pub fn train_reporting(
     options: &TrainOptions,
     on_iteration: &dyn Fn(u32),
 ) -> Result<Model, TrainError> {
+    train_on_tokens(examples, &|text| tokenize(text), options, on_iteration)
+}
+
+/// [`train_reporting`] with each text's tokens made by `tokens_of` instead
+/// of [`tokenize`]: a tool adds its own cue tokens (sentiment adds its
+/// lexicon's verdicts), and must make the same tokens when it predicts
+/// with [`Model::analyze`].
+pub fn train_on_tokens(
+    examples: &[Example],
+    tokens_of: &(dyn Fn(&str) -> Vec<Token> + Sync),
+    options: &TrainOptions,
+    on_iteration: &dyn Fn(u32),
+) -> Result<Model, TrainError> {
     options
         .features
         .validate()
@@ -128,7 +141,7 @@ pub fn train_reporting(
         .par_iter()
         .map(|e| {
             let mut buckets = Vec::new();
-            extract(&tokenize(&e.text), &options.features, |b, _| {
+            extract(&tokens_of(&e.text), &options.features, |b, _| {
                 buckets.push(b)
             });
             count_sorted(&buckets).0

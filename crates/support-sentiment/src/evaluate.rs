@@ -10,20 +10,7 @@ use crate::{Analyzer, Label};
 
 /// Scores the analyzer on examples labelled negative/neutral/positive (any case).
 pub fn evaluate(analyzer: &Analyzer, examples: &[Example]) -> anyhow::Result<Report> {
-    let truths: Vec<String> = examples
-        .iter()
-        .map(|e| e.label.trim().to_lowercase())
-        .collect();
-    if let Some((i, bad)) = truths
-        .iter()
-        .enumerate()
-        .find(|(_, l)| !Label::ALL.iter().any(|a| a.as_str() == *l))
-    {
-        bail!(
-            "example {}: label `{bad}` is not negative, neutral or positive",
-            i + 1
-        );
-    }
+    let truths = labels(examples)?;
     let predictions: Vec<(Label, f64)> = examples
         .iter()
         .map(|e| {
@@ -35,12 +22,29 @@ pub fn evaluate(analyzer: &Analyzer, examples: &[Example]) -> anyhow::Result<Rep
         .iter()
         .zip(&predictions)
         .map(|(truth, (label, confidence))| Scored {
-            truth,
+            truth: truth.as_str(),
             predicted: label.as_str(),
             confidence: *confidence as f32,
         })
         .collect();
     Ok(metrics::evaluate(&scored, &[]))
+}
+
+/// The label of each example, or an error naming the first that is not
+/// negative, neutral or positive.
+pub(crate) fn labels(examples: &[Example]) -> anyhow::Result<Vec<Label>> {
+    examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| match Label::parse(&e.label) {
+            Some(label) => Ok(label),
+            None => bail!(
+                "example {}: label `{}` is not negative, neutral or positive",
+                i + 1,
+                e.label.trim()
+            ),
+        })
+        .collect()
 }
 
 #[cfg(test)]

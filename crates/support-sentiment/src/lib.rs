@@ -4,7 +4,9 @@
 //!
 //! Lexicon-based, so every decision names the words behind it: the
 //! configuration's phrases are compiled once into one matcher per language,
-//! and a ticket is tokenized and scanned once.
+//! and a ticket is tokenized and scanned once. A model trained on a team's
+//! labelled texts ([`trained`]) may decide the label instead, reading the
+//! lexicon's verdict beside the words.
 pub use support_core::results::sentiment::{Label, LanguageSource, MessageScore, Sentiment, Trend};
 mod config;
 mod document;
@@ -13,6 +15,7 @@ mod frustration;
 mod lexicon;
 mod polarity;
 mod reasons;
+pub mod trained;
 mod trend;
 
 use std::cmp::Ordering;
@@ -27,7 +30,9 @@ pub use config::{
 };
 use document::Document;
 use lexicon::{CompiledLexicon, Hits};
-use polarity::{confidence, normalize};
+use polarity::{confidence, normalize, Polarity};
+use support_text::Token;
+use trained::SentimentModel;
 
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/sentiment.yaml");
 /// [`DEFAULT_CONFIG`] as JSON, converted by `build.rs`: what `Default` parses,
@@ -45,6 +50,22 @@ pub struct Analyzer {
     /// tickets need one language, and compiling is most of a start-up.
     es: OnceLock<CompiledLexicon>,
     en: OnceLock<CompiledLexicon>,
+    /// Decides label, score and confidence when given; frustration, the
+    /// transcript's message scores and trend stay the lexicon's.
+    model: Option<SentimentModel>,
+}
+
+/// What the lexicon finds in a ticket, before any model reads it.
+struct LexiconPass<'t> {
+    doc: Document<'t>,
+    language: Language,
+    language_source: LanguageSource,
+    language_reason: String,
+    detected_language: Option<&'static str>,
+    polarity: Polarity,
+    frustration: frustration::Frustration,
+    score: f64,
+    label: Label,
 }
 
 impl Analyzer {
@@ -54,10 +75,19 @@ impl Analyzer {
             es: OnceLock::new(),
             en: OnceLock::new(),
             config,
+            model: None,
         }
     }
 
-    pub fn analyze(&self, ticket: &Ticket<'_>) -> Sentiment {
+    /// Lets `model` decide label, score and confidence.
+    pub fn with_model(self, model: SentimentModel) -> Self {
+        Analyzer {
+            model: Some(model),
+            ..self
+        }
+    }
+
+    fn lexicon_pass<'t>(&self, ticket: &'t Ticket<'_>) -> LexiconPass<'t> {
         let texts: Vec<TextField> = ticket.customer_texts().collect();
         let doc = Document::new(ticket.analysis(), &texts);
         let (language, language_source, language_reason, hits, detected_language) =
@@ -65,10 +95,56 @@ impl Analyzer {
         let scoring = &self.config.scoring;
         let polarity = polarity::score(&doc, &hits.polarity, scoring, &self.config.emoji);
         let frustration = frustration::assess(&doc, &hits.frustration, &self.config.frustration);
-
-        let band = scoring.neutral_band;
         let score = normalize(polarity.segment_sums.iter().sum(), scoring.normalization);
-        let label = Label::of(score, band);
+        LexiconPass {
+            label: Label::of(score, scoring.neutral_band),
+            score,
+            doc,
+            language,
+            language_source,
+            language_reason,
+            detected_language,
+            polarity,
+            frustration,
+        }
+    }
+
+    /// The tokens a trained model reads: the ticket's words and the lexicon's cues.
+    fn cue_tokens(pass: &LexiconPass<'_>) -> Vec<Token> {
+        trained::with_cues(
+            &pass.doc.tokens,
+            &pass.polarity,
+            pass.label,
+            pass.score,
+            pass.frustration.value,
+            pass.doc.segments.iter().any(|s| s.asks),
+        )
+    }
+
+    /// [`Analyzer::cue_tokens`] of a ticket, for training.
+    pub(crate) fn model_tokens(&self, ticket: &Ticket<'_>) -> Vec<Token> {
+        Analyzer::cue_tokens(&self.lexicon_pass(ticket))
+    }
+
+    pub fn analyze(&self, ticket: &Ticket<'_>) -> Sentiment {
+        let pass = self.lexicon_pass(ticket);
+        let scoring = &self.config.scoring;
+        let band = scoring.neutral_band;
+        let verdict = self
+            .model
+            .as_ref()
+            .map(|model| model.decide(&Analyzer::cue_tokens(&pass)));
+        let LexiconPass {
+            doc,
+            language,
+            language_source,
+            language_reason,
+            detected_language,
+            polarity,
+            frustration,
+            score,
+            label,
+        } = pass;
         let messages: Vec<MessageScore> = doc
             .segments
             .iter()
@@ -88,7 +164,11 @@ impl Analyzer {
         let message_scores: Vec<f64> = messages.iter().map(|m| m.score).collect();
         let trend = trend::trend(&message_scores, self.config.trend.dead_band);
 
-        let mut reasons = reasons::polarity(&doc, &polarity.evidence, label);
+        let mut reasons = Vec::new();
+        if let Some(verdict) = &verdict {
+            reasons.push(verdict.reason.clone());
+        }
+        reasons.extend(reasons::polarity(&doc, &polarity.evidence, label));
         reasons.extend(frustration.reasons);
         if let Some((trend, change)) = trend {
             reasons.push(format!(
@@ -103,6 +183,14 @@ impl Analyzer {
         reasons.push(language_reason);
         reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
 
+        let (label, score, confidence) = match verdict {
+            Some(v) => (v.label, v.score, v.probability),
+            None => (
+                label,
+                score,
+                confidence(score, label, band, &polarity.evidence),
+            ),
+        };
         Sentiment {
             label,
             score: round3(score),
@@ -110,7 +198,7 @@ impl Analyzer {
             language,
             detected_language: detected_language.map(str::to_string),
             language_source,
-            confidence: round3(confidence(score, label, band, &polarity.evidence)),
+            confidence: round3(confidence),
             trend: trend.map(|(t, _)| t),
             messages,
             reasons,

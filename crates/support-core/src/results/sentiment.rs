@@ -23,6 +23,14 @@ impl Label {
         }
     }
 
+    /// The label named `name` (trimmed, any case), as labelled data and models write it.
+    pub fn parse(name: &str) -> Option<Label> {
+        let name = name.trim();
+        Label::ALL
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(name))
+    }
+
     /// The label of a polarity `score`: neutral inside the band, else its sign.
     pub fn of(score: f64, neutral_band: f64) -> Label {
         if score >= neutral_band {
