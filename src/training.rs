@@ -1,12 +1,86 @@
-//! The `train` command of the tools that learn from labelled data: a
-//! progress bar while the optimizer runs (drawn only when stderr is a
-//! terminal), the model written to `--out`, a JSON summary on stdout.
+//! The `train` command of the tools that learn from labelled data: the
+//! texts' embeddings when the model learns from them, a progress bar while
+//! they are embedded and while the optimizer runs (drawn only when stderr is
+//! a terminal), the model written to `--out`, a JSON summary on stdout.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use support_cli::LabelledData;
+use support_embed::{EmbedError, Embedder, Role};
+use support_model::{Example, TrainOptions};
+
+/// The flags of every tool's `train`.
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: LabelledData,
+    /// Where to write the model.
+    #[arg(long, value_name = "MODEL")]
+    pub out: PathBuf,
+    /// Inverse regularization strength, as scikit-learn's C (default: the tool's).
+    #[arg(long)]
+    pub c: Option<f32>,
+    /// How much the texts' embeddings weigh beside the words (default: the
+    /// tool's). They are features unless --lexical or the embedding model is
+    /// not installed.
+    #[arg(long)]
+    pub embedding_scale: Option<f32>,
+}
+
+impl TrainArgs {
+    /// The tool's `defaults` with the flags given.
+    pub fn options(&self, defaults: TrainOptions) -> TrainOptions {
+        TrainOptions {
+            c: self.c.unwrap_or(defaults.c),
+            dense_scale: self.embedding_scale.unwrap_or(defaults.dense_scale),
+            ..defaults
+        }
+    }
+}
+
+/// The examples' embeddings as training features, unless `lexical` or the
+/// embedding model is not installed (then the model learns from the words
+/// alone, with a warning naming the command that installs it).
+fn training_embeddings(
+    lexical: bool,
+    embedder: Option<&Path>,
+    examples: &[Example],
+    max_tokens: usize,
+) -> anyhow::Result<Option<Vec<Vec<f32>>>> {
+    if lexical {
+        return Ok(None);
+    }
+    let Some(embedder) = Embedder::open_if_installed(embedder)? else {
+        tracing::warn!(
+            "the embedding model is not installed: the model learns from the words alone (run `{}` to add the embeddings)",
+            support_embed::SETUP_COMMAND
+        );
+        return Ok(None);
+    };
+    Ok(Some(embed_examples(&embedder, examples, max_tokens)?))
+}
+
+/// Each example's text embedded as a query (its first `max_tokens` tokens),
+/// from the per-text cache or the encoder: a retrain embeds only new texts.
+pub fn embed_examples(
+    embedder: &Embedder,
+    examples: &[Example],
+    max_tokens: usize,
+) -> Result<Vec<Vec<f32>>, EmbedError> {
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    let progress = ProgressBar::new(texts.len() as u64).with_style(
+        ProgressStyle::with_template("embedding {bar:40} {pos}/{len} texts, {elapsed} (eta {eta})")
+            .expect("a valid template"),
+    );
+    let vectors = embedder.embed_each_cached(&texts, Role::Query, max_tokens, &|done| {
+        progress.set_position(done as u64)
+    });
+    progress.finish_and_clear();
+    vectors
+}
 
 /// What a trainer hands back: the model file's bytes and its label count.
 pub struct Trained {
@@ -14,32 +88,53 @@ pub struct Trained {
     pub labels: usize,
 }
 
-/// Runs `train` (which reports each optimizer iteration, at most
-/// `max_iterations`) on `examples` texts and writes its model to `out`.
+/// Where the texts' embeddings come from, when a model learns from them.
+pub struct EmbeddingSource<'a> {
+    /// `--lexical`: words alone.
+    pub lexical: bool,
+    /// `--embedder DIR`, else the default folder.
+    pub embedder: Option<&'a Path>,
+    /// Tokens of each text the embedding reads, as the tool reads a ticket's.
+    pub max_tokens: usize,
+}
+
+/// Embeds the examples (see [`training_embeddings`]), then runs `train` on
+/// them with the tool's `defaults` and the flags of `args` (it reports each
+/// optimizer iteration, at most `max_iterations`, to the progress bar), and
+/// writes its model to `--out` with a summary on stdout.
 pub fn train_command(
-    out: &Path,
-    examples: usize,
-    max_iterations: u32,
-    train: impl FnOnce(&dyn Fn(u32)) -> anyhow::Result<Trained>,
+    args: &TrainArgs,
+    source: EmbeddingSource<'_>,
+    examples: &[Example],
+    defaults: TrainOptions,
+    train: impl FnOnce(Option<&[Vec<f32>]>, &TrainOptions, &dyn Fn(u32)) -> anyhow::Result<Trained>,
 ) -> ExitCode {
+    let vectors =
+        match training_embeddings(source.lexical, source.embedder, examples, source.max_tokens) {
+            Ok(v) => v,
+            Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
+        };
+    let options = args.options(defaults);
     let started = Instant::now();
-    let progress = ProgressBar::new(u64::from(max_iterations)).with_style(
+    let progress = ProgressBar::new(u64::from(options.max_iterations)).with_style(
         ProgressStyle::with_template(
             "training {bar:40} iteration {pos} (at most {len}), {elapsed}",
         )
         .expect("a valid template"),
     );
-    let trained = match train(&|i| progress.set_position(u64::from(i))) {
+    let trained = match train(vectors.as_deref(), &options, &|i| {
+        progress.set_position(u64::from(i))
+    }) {
         Ok(t) => t,
         Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
     };
     progress.finish_and_clear();
-    if let Err(code) = support_cli::write_output_file(out, &trained.bytes) {
+    if let Err(code) = support_cli::write_output_file(&args.out, &trained.bytes) {
         return code;
     }
     let summary = serde_json::json!({
-        "model": out.display().to_string(),
-        "examples": examples,
+        "model": args.out.display().to_string(),
+        "examples": examples.len(),
         "labels": trained.labels,
         "bytes": trained.bytes.len(),
         "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,

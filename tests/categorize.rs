@@ -224,3 +224,101 @@ fn a_model_with_labels_outside_the_taxonomy_runs_on_the_lexical_path() {
         "{category}"
     );
 }
+
+/// Eight English ways each to ask three things, and a Spanish question for
+/// each that shares no word with them.
+const INTENTS_EN: &str = "text,label
+I lost my card,lost_card
+my card is missing,lost_card
+I can't find my card anywhere,lost_card
+someone may have my card,lost_card
+card lost on the train,lost_card
+where did my card go,lost_card
+I misplaced my debit card,lost_card
+my wallet with the card is gone,lost_card
+how do I change my PIN,change_pin
+I want a new PIN,change_pin
+reset my PIN please,change_pin
+can I pick another PIN,change_pin
+my PIN needs updating,change_pin
+update the PIN of my card,change_pin
+set a different PIN,change_pin
+choose a new PIN code,change_pin
+what is the exchange rate,exchange_rate
+how much is a euro in dollars,exchange_rate
+which rate do you use for currencies,exchange_rate
+rate for converting pounds,exchange_rate
+currency conversion rate today,exchange_rate
+what rate will I get abroad,exchange_rate
+exchange rate for yen,exchange_rate
+how are currencies converted,exchange_rate
+";
+
+#[test]
+fn a_model_trained_with_embeddings_reads_spanish_it_never_saw() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("intents.csv");
+    std::fs::write(&data, INTENTS_EN).unwrap();
+    let train = |model: &Path, lexical: bool| {
+        let mut command = common::command("support-categorize");
+        if !lexical {
+            command.env_remove("SUPPORT_LEXICAL");
+        }
+        command.args([
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+        ]);
+        let run = common::run_command(&mut command, b"");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+    let (embedding_model, lexical_model) = (dir.path().join("e.model"), dir.path().join("l.model"));
+    train(&embedding_model, false);
+    train(&lexical_model, true);
+
+    let spanish = "\
+{\"id\":\"1\",\"description\":\"He perdido la tarjeta\"}
+{\"id\":\"2\",\"description\":\"Quiero cambiar el número secreto\"}
+{\"id\":\"3\",\"description\":\"¿A cuánto está el cambio de divisas?\"}
+";
+    let labels = |run: common::Run| -> Vec<String> {
+        run.json_lines()
+            .iter()
+            .map(|t| t["category"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let embedded = embedding_run(
+        &["--model", embedding_model.to_str().unwrap()],
+        spanish.as_bytes(),
+    );
+    assert_eq!(
+        labels(embedded),
+        ["lost_card", "change_pin", "exchange_rate"]
+    );
+    let words_only = common::run(
+        "support-categorize",
+        &["--model", lexical_model.to_str().unwrap()],
+        spanish.as_bytes(),
+    );
+    assert_ne!(
+        labels(words_only),
+        ["lost_card", "change_pin", "exchange_rate"]
+    );
+
+    // Without the embedding model the words alone decide, and the reasons say so.
+    let lexical = common::run(
+        "support-categorize",
+        &["--model", embedding_model.to_str().unwrap()],
+        spanish.as_bytes(),
+    );
+    assert_eq!(lexical.code, 0, "{}", lexical.stderr);
+    let category = &lexical.json_lines()[0]["category"];
+    assert!(
+        category["reasons"]
+            .to_string()
+            .contains("trained with embeddings as features and runs on its words alone"),
+        "{category}"
+    );
+}

@@ -6,6 +6,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Labelled texts of an airline team whose customers use "lounge" for praise
 /// and "escala" (a connection) for a complaint, words the lexicon does not
@@ -28,22 +29,25 @@ Flight 202 departs from gate 5,neutral
 Do you fly to Quito?,neutral
 ";
 
-fn train(dir: &Path, data: &str) -> (common::Run, PathBuf) {
-    let csv = dir.join("team.csv");
+/// `tool train` with `data` (a CSV's text) in `dir`, as `command` runs it;
+/// gives the run and where the model goes.
+fn train_with(mut command: Command, dir: &Path, name: &str, data: &str) -> (common::Run, PathBuf) {
+    let csv = dir.join(format!("{name}.csv"));
     std::fs::write(&csv, data).unwrap();
-    let model = dir.join("team.model");
-    let run = common::run(
-        "support-sentiment",
-        &[
-            "train",
-            "--data",
-            csv.to_str().unwrap(),
-            "--out",
-            model.to_str().unwrap(),
-        ],
-        b"",
-    );
-    (run, model)
+    let model = dir.join(format!("{name}.model"));
+    command.args([
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    (common::run_command(&mut command, b""), model)
+}
+
+/// `support-sentiment train` on words and the lexicon, as the tests pin it.
+fn train(dir: &Path, data: &str) -> (common::Run, PathBuf) {
+    train_with(common::command("support-sentiment"), dir, "team", data)
 }
 
 #[test]
@@ -116,23 +120,11 @@ fn a_wrong_label_or_a_category_model_is_refused_with_what_to_do() {
     );
     assert!(!model.exists());
 
-    let csv = dir.path().join("categories.csv");
-    std::fs::write(
-        &csv,
+    let (made, categories) = train_with(
+        common::command("support-categorize"),
+        dir.path(),
+        "categories",
         "text,label\nrefund please,refund\nmy invoice,billing\n",
-    )
-    .unwrap();
-    let categories = dir.path().join("categories.model");
-    let made = common::run(
-        "support-categorize",
-        &[
-            "train",
-            "--data",
-            csv.to_str().unwrap(),
-            "--out",
-            categories.to_str().unwrap(),
-        ],
-        b"",
     );
     assert_eq!(made.code, 0, "{}", made.stderr);
     let run = common::run(
@@ -149,5 +141,53 @@ fn a_wrong_label_or_a_category_model_is_refused_with_what_to_do() {
                 .contains("make a sentiment model with `support-sentiment train`"),
         "{}",
         run.stderr
+    );
+}
+
+/// The tool with the embedding model, as a user who installed it runs it
+/// (the other tests pin the lexical path).
+fn with_embeddings() -> Command {
+    let mut command = common::command("support-sentiment");
+    command.env_remove("SUPPORT_LEXICAL");
+    command
+}
+
+#[test]
+fn with_the_embedding_model_a_model_learns_from_embeddings_and_needs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trained, model) = train_with(with_embeddings(), dir.path(), "team", TEAM_DATA);
+    assert_eq!(trained.code, 0, "{}", trained.stderr);
+    let bytes = std::fs::read(&model).unwrap();
+    assert_eq!(
+        u32::from_le_bytes(bytes[8..12].try_into().unwrap()),
+        2,
+        "a model with embedding weights"
+    );
+
+    let ticket = br#"{"id":"T-1","description":"Nos dieron el lounge"}"#;
+    let run = common::run_command(
+        with_embeddings().args(["--model", model.to_str().unwrap()]),
+        ticket,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let sentiment = &run.json_lines()[0]["sentiment"];
+    assert_eq!(sentiment["label"], "positive", "{sentiment}");
+    let reason = sentiment["reasons"][0].as_str().unwrap();
+    assert!(reason.ends_with("and the text's embedding"), "{reason}");
+
+    let lexical = common::run(
+        "support-sentiment",
+        &["--model", model.to_str().unwrap()],
+        ticket,
+    );
+    assert_eq!(lexical.code, 2, "{}", lexical.stderr);
+    assert!(lexical.stdout.is_empty());
+    assert!(
+        lexical
+            .stderr
+            .contains("trained with embeddings as features")
+            && lexical.stderr.contains("support-sentiment train --lexical"),
+        "{}",
+        lexical.stderr
     );
 }

@@ -1,6 +1,7 @@
 //! `support-categorize evaluate`: accuracy, macro-F1, per-class figures, the
 //! most confused pairs and the review threshold for a target precision.
 
+use anyhow::Context as _;
 use serde::Serialize;
 use support_core::Ticket;
 use support_model::metrics::{self, Report, Scored};
@@ -29,7 +30,7 @@ pub fn evaluate(
     categorizer: &Categorizer,
     examples: &[Example],
     target_precision: f64,
-) -> Evaluation {
+) -> anyhow::Result<Evaluation> {
     let level = if examples
         .iter()
         .all(|e| categorizer.model().labels().contains(&e.label))
@@ -38,10 +39,19 @@ pub fn evaluate(
     } else {
         Level::Category
     };
-    let predictions: Vec<(String, f32)> = examples
+    let tickets: Vec<Ticket<'_>> = examples
         .iter()
-        .map(|example| {
-            let category = categorizer.categorize(&Ticket::from_text(&example.text));
+        .map(|e| Ticket::from_text(&e.text))
+        .collect();
+    if let Some((embedder, max_tokens)) = categorizer.embedder() {
+        embedder
+            .embed_tickets(&tickets, max_tokens)
+            .context("embedding the examples")?;
+    }
+    let predictions: Vec<(String, f32)> = tickets
+        .iter()
+        .map(|ticket| {
+            let category = categorizer.categorize(ticket);
             let predicted = match level {
                 Level::Label => category.subcategory.unwrap_or(category.name),
                 Level::Category => category.name,
@@ -58,11 +68,11 @@ pub fn evaluate(
             confidence: *confidence,
         })
         .collect();
-    Evaluation {
+    Ok(Evaluation {
         model: categorizer.model_name.clone(),
         level,
         report: metrics::evaluate(&scored, &[target_precision]),
-    }
+    })
 }
 
 /// The evaluation as a table for people.

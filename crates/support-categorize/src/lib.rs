@@ -101,6 +101,8 @@ pub struct Categorizer {
     semantic: Option<Semantic>,
     /// Why the embedding path is off, for every ticket's reasons.
     lexical_only: Option<String>,
+    /// Embeds each ticket for a model trained with embeddings as features.
+    model_embedder: Option<Arc<Embedder>>,
 }
 
 impl Categorizer {
@@ -108,20 +110,39 @@ impl Categorizer {
     /// order, then the labels no category groups, each a category of its
     /// own name.
     pub fn new(config: CategorizeConfig, model: Model, model_name: String) -> anyhow::Result<Self> {
-        let mut category_names: Vec<String> = Vec::new();
-        for category in &config.categories {
-            if category_names.contains(&category.name) {
+        for (i, category) in config.categories.iter().enumerate() {
+            if config.categories[..i]
+                .iter()
+                .any(|c| c.name == category.name)
+            {
                 anyhow::bail!("category `{}` is defined twice", category.name);
             }
-            category_names.push(category.name.clone());
         }
+        let label_category: Vec<&str> = model
+            .labels()
+            .iter()
+            .map(|label| {
+                config
+                    .categories
+                    .iter()
+                    .find(|c| c.intents.contains(label) || c.name == *label)
+                    .map_or(label.as_str(), |c| c.name.as_str())
+            })
+            .collect();
+        let fits_taxonomy = label_category
+            .iter()
+            .all(|name| config.categories.iter().any(|c| c.name == *name));
+        // A model of other labels (a team's own, Banking77's intents) keeps
+        // only the categories its labels reach: rules naming the others
+        // (security, complaint) cannot override its labels.
+        let mut category_names: Vec<String> = config
+            .categories
+            .iter()
+            .filter(|c| fits_taxonomy || label_category.contains(&c.name.as_str()))
+            .map(|c| c.name.clone())
+            .collect();
         let mut category_of = Vec::with_capacity(model.labels().len());
-        for label in model.labels() {
-            let name = config
-                .categories
-                .iter()
-                .find(|c| c.intents.contains(label))
-                .map_or(label.as_str(), |c| c.name.as_str());
+        for &name in &label_category {
             let index = match category_names.iter().position(|n| n == name) {
                 Some(i) => i,
                 None => {
@@ -149,23 +170,34 @@ impl Categorizer {
             remote: None,
             semantic: None,
             lexical_only: None,
+            model_embedder: None,
         })
     }
 
     /// Adds the embedding path: the taxonomy's descriptions and examples
     /// are embedded now, each ticket when categorized.
     pub fn with_embedder(mut self, embedder: Arc<Embedder>) -> anyhow::Result<Self> {
+        if self.model.dense_dims() > 0 {
+            self.model_embedder = Some(Arc::clone(&embedder));
+        }
         // The examples vote for the taxonomy's categories: a model whose
         // labels fall outside them (banking intents, say) would be outvoted
         // by categories it cannot name.
-        let taxonomy = self.config.categories.len();
         let outside: Vec<&str> = (0..self.category_of.len())
-            .filter(|&label| self.category_of[label] >= taxonomy)
+            .filter(|&label| {
+                let name = &self.category_names[self.category_of[label]];
+                !self.config.categories.iter().any(|c| c.name == *name)
+            })
             .map(|label| self.model.labels()[label].as_str())
             .collect();
         if !outside.is_empty() {
+            let path = if self.model_embedder.is_some() {
+                "the taxonomy's examples do not vote (the model reads the ticket's embedding itself)"
+            } else {
+                "lexical path only"
+            };
             let why = format!(
-                "lexical path only: {} of the model's labels are in no category of the taxonomy ({}{}); list them under a category's `intents` to use the embeddings",
+                "{path}: {} of the model's labels are in no category of the taxonomy ({}{}); list them under a category's `intents` to use the embeddings",
                 outside.len(),
                 outside.iter().take(3).copied().collect::<Vec<_>>().join(", "),
                 if outside.len() > 3 { ", ..." } else { "" }
@@ -220,7 +252,14 @@ impl Categorizer {
     }
 
     /// Runs on the lexical path only, saying `why` in every ticket's reasons.
-    fn lexical_only(mut self, why: String) -> Self {
+    fn lexical_only(mut self, mut why: String) -> Self {
+        if self.model.dense_dims() > 0 && self.model_embedder.is_none() {
+            why.push_str(
+                "; the model was trained with embeddings as features and runs on its words alone, \
+                 which weakens it: install the embedding model, or retrain with `support-categorize train --lexical`",
+            );
+            tracing::warn!("{} needs the embedding model: {why}", self.model_name);
+        }
         self.semantic = None;
         self.lexical_only = Some(why);
         self
@@ -271,13 +310,31 @@ impl Categorizer {
         &self.model
     }
 
+    /// The embedding model a ticket is embedded with, if any, and how many
+    /// of the ticket's tokens it reads.
+    pub fn embedder(&self) -> Option<(&Embedder, usize)> {
+        let embedder = self
+            .model_embedder
+            .as_deref()
+            .or(self.semantic.as_ref().map(Semantic::embedder))?;
+        Some((embedder, self.config.embeddings.max_tokens))
+    }
+
     /// Categorizes one ticket.
     pub fn categorize(&self, ticket: &Ticket<'_>) -> Category {
         // The texts are read as one: the tokens of each, chained, are the
         // tokens of the texts joined by line breaks.
         let tokens = &ticket.analysis().tokens;
-        let analysis = self.model.analyze(tokens);
         let mut reasons = Vec::new();
+        let embedding = self.model_embedder.as_ref().and_then(|embedder| {
+            embedder
+                .ticket(ticket, self.config.embeddings.max_tokens)
+                .map_err(|e| {
+                    reasons.push(format!("the model's embedding features are left out: {e}"))
+                })
+                .ok()
+        });
+        let analysis = self.model.analyze_with(tokens, embedding.as_deref());
         let (distribution, mut source, model_name) =
             self.base_distribution(ticket, &analysis, &mut reasons);
         let semantic = self.semantic_share(ticket, &mut reasons);

@@ -59,6 +59,10 @@ impl Semantic {
         })
     }
 
+    pub fn embedder(&self) -> &Embedder {
+        &self.embedder
+    }
+
     pub fn config(&self) -> &EmbeddingsConfig {
         &self.config
     }

@@ -11,7 +11,10 @@ mod e5s1;
 mod encoder;
 mod tokenizer;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use encoder::{Batch, Encoder};
 use tokenizer::Tokenizer;
@@ -209,12 +212,34 @@ impl Embedder {
         ticket: &'t support_core::Ticket<'_>,
         max_tokens: usize,
     ) -> Result<std::borrow::Cow<'t, [f32]>, EmbedError> {
-        let made_by = format!("{}#{max_tokens}", self.dir.display());
-        ticket.embedding(&made_by, |text| {
+        ticket.embedding(&self.made_by(max_tokens), |text| {
             Ok(self
                 .embed_truncated(&[text], Role::Query, max_tokens)?
                 .remove(0))
         })
+    }
+
+    /// Gives each ticket the embedding [`Embedder::ticket`] would compute,
+    /// made all at once, in batches and through the per-text cache
+    /// ([`Embedder::embed_each_cached`]): an evaluation's thousands of
+    /// tickets, instead of one at a time as a stream embeds them.
+    pub fn embed_tickets(
+        &self,
+        tickets: &[support_core::Ticket<'_>],
+        max_tokens: usize,
+    ) -> Result<(), EmbedError> {
+        let texts: Vec<String> = tickets.iter().map(|t| t.query_text()).collect();
+        let vectors = self.embed_each_cached(&texts, Role::Query, max_tokens, &|_| {})?;
+        let made_by = self.made_by(max_tokens);
+        for (ticket, vector) in tickets.iter().zip(vectors) {
+            ticket.embedding(&made_by, |_| Ok::<_, EmbedError>(vector))?;
+        }
+        Ok(())
+    }
+
+    /// Who made a ticket's embedding: this model at this length.
+    fn made_by(&self, max_tokens: usize) -> String {
+        format!("{}#{max_tokens}", self.dir.display())
     }
 }
 
@@ -280,7 +305,21 @@ impl Embedder {
         role: Role,
         max_tokens: usize,
     ) -> Option<PathBuf> {
-        use sha2::{Digest, Sha256};
+        let mut hash = self.cache_key(role, max_tokens)?;
+        for text in texts {
+            hash.update(text.as_ref().as_bytes());
+            hash.update([0]);
+        }
+        Some(
+            suite_cache()
+                .join("embeddings")
+                .join(format!("{}.f32", hex(hash))),
+        )
+    }
+
+    /// A hash of what decides an embedding besides the text: the model file
+    /// (path, size, time), the role and the length cut.
+    fn cache_key(&self, role: Role, max_tokens: usize) -> Option<Sha256> {
         let weights = self.dir.join(WEIGHTS_FILE);
         let meta = std::fs::metadata(&weights).ok()?;
         let modified = meta
@@ -297,13 +336,118 @@ impl Embedder {
             role.prefix(),
             max_tokens
         ));
-        for text in texts {
-            hash.update(text.as_ref().as_bytes());
-            hash.update([0]);
-        }
-        let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        Some(suite_cache().join("embeddings").join(format!("{hex}.f32")))
+        Some(hash)
     }
+
+    /// As [`Embedder::embed_truncated`], each text looked up by its hash in
+    /// a cache kept on disk per model, role and length: a retrain after new
+    /// corrections embeds only the new texts. `on_embedded` gets the number
+    /// of texts done so far (cached ones count at once), for a progress bar.
+    /// A cache that cannot be read or written is only a warning.
+    pub fn embed_each_cached<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        role: Role,
+        max_tokens: usize,
+        on_embedded: &dyn Fn(usize),
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let dim = self.dim();
+        let path = self.cache_key(role, max_tokens).map(|key| {
+            suite_cache()
+                .join("embeddings")
+                .join(format!("{}.texts", hex(key)))
+        });
+        let mut known = path
+            .as_deref()
+            .map(|p| read_text_cache(p, dim))
+            .unwrap_or_default();
+        let keys: Vec<[u8; 32]> = texts
+            .iter()
+            .map(|t| Sha256::digest(t.as_ref().as_bytes()).into())
+            .collect();
+        let mut missing: Vec<usize> = (0..texts.len())
+            .filter(|&i| !known.contains_key(&keys[i]))
+            .collect();
+        // A text listed twice is embedded once.
+        missing.sort_by_key(|&i| keys[i]);
+        missing.dedup_by_key(|&mut i| keys[i]);
+        let mut done = texts.len() - missing.len();
+        on_embedded(done);
+        let mut appended = Vec::new();
+        // Chunks of a few batches: progress moves, and each chunk is saved as it is made.
+        for chunk in missing.chunks(BATCH_TEXTS * 8) {
+            let chunk_texts: Vec<&str> = chunk.iter().map(|&i| texts[i].as_ref()).collect();
+            let vectors = self.embed_truncated(&chunk_texts, role, max_tokens)?;
+            appended.clear();
+            for (&i, vector) in chunk.iter().zip(vectors) {
+                appended.extend_from_slice(&keys[i]);
+                appended.extend(vector.iter().flat_map(|v| v.to_le_bytes()));
+                known.insert(keys[i], vector);
+            }
+            if let Some(path) = &path {
+                if let Err(e) = append(path, &appended) {
+                    tracing::warn!("cannot cache embeddings in {}: {e}", path.display());
+                }
+            }
+            done += chunk.len();
+            on_embedded(done.min(texts.len()));
+        }
+        on_embedded(texts.len());
+        Ok(keys.iter().map(|k| known[k].clone()).collect())
+    }
+}
+
+fn hex(hash: Sha256) -> String {
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The vectors of a per-text cache file: records of a text's SHA-256 and
+/// `dim` little-endian f32. A torn last record (a run stopped mid-write) is
+/// cut off, so the next records land whole; a record with a non-finite
+/// value is skipped, so its text is embedded again.
+fn read_text_cache(path: &Path, dim: usize) -> HashMap<[u8; 32], Vec<f32>> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return HashMap::new();
+    };
+    let record = 32 + 4 * dim;
+    let torn = bytes.len() % record;
+    if torn != 0 {
+        let whole = (bytes.len() - torn) as u64;
+        let cut = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_len(whole));
+        if let Err(e) = cut {
+            tracing::warn!("cannot repair the embedding cache {}: {e}", path.display());
+        }
+    }
+    bytes
+        .chunks_exact(record)
+        .filter_map(|record| {
+            let (key, values) = record.split_at(32);
+            let vector: Vec<f32> = values
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            vector
+                .iter()
+                .all(|v| v.is_finite())
+                .then(|| (key.try_into().expect("32 bytes"), vector))
+        })
+        .collect()
+}
+
+/// Appends whole records in one write, so a concurrent reader sees records whole.
+fn append(path: &Path, records: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?
+        .write_all(records)
 }
 
 /// Pads token id lists to the longest; the mask marks real tokens.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 pub enum ModelError {
     #[error("not a support-model file (bad magic bytes)")]
     NotAModel,
-    #[error("model file format version {found} is not supported (this build reads version {supported}); retrain or use a matching build")]
+    #[error("model file format version {found} is not supported (this build reads versions 1 to {supported}); retrain or use a matching build")]
     UnsupportedVersion { found: u32, supported: u32 },
     #[error("model file is truncated (needed {needed} more bytes at offset {offset})")]
     Truncated { offset: usize, needed: usize },

@@ -10,17 +10,23 @@
 //! idf, scales                f32 × rows each
 //! weights                    i8 × rows × labels (row-major)
 //! bias                       f32 × labels
+//! (version 2 only) dense dims u32, dense scale f32, dense weights f32 × dims × labels
 //! checksum                   u64 of every byte before it (see `checksum`)
 //! ```
+//!
+//! A model without dense weights is written as version 1, byte for byte as
+//! before they existed, so its file never changes.
 
 use crate::error::ModelError;
 use crate::features::FeatureSettings;
-use crate::model::Model;
+use crate::model::{DenseBlock, Model};
 
 const MAGIC: &[u8; 8] = b"SUPMODEL";
 /// Bump when the layout or the meaning of any field (including feature
-/// extraction or hashing) changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// extraction or hashing) changes. Version 2 adds dense weights.
+pub const FORMAT_VERSION: u32 = 2;
+/// The version a model without dense weights is written in.
+const SPARSE_ONLY_VERSION: u32 = 1;
 
 /// Checksum of the file body: four independent multiply-rotate lanes over
 /// 8-byte words, so a multi-megabyte model verifies in a fraction of a
@@ -50,7 +56,11 @@ impl Model {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.weights.len() + 8 * self.buckets.len());
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let version = match self.dense {
+            Some(_) => FORMAT_VERSION,
+            None => SPARSE_ONLY_VERSION,
+        };
+        out.extend_from_slice(&version.to_le_bytes());
         let s = &self.settings;
         out.extend_from_slice(&[s.hash_bits, s.word_ngrams, s.char_min, s.char_max]);
         out.extend_from_slice(&(self.labels.len() as u32).to_le_bytes());
@@ -71,6 +81,12 @@ impl Model {
         for v in &self.bias {
             out.extend_from_slice(&v.to_le_bytes());
         }
+        if let Some(dense) = &self.dense {
+            out.extend_from_slice(&(dense.dims as u32).to_le_bytes());
+            for v in std::iter::once(&dense.scale).chain(&dense.weights) {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
         let sum = checksum(&out);
         out.extend_from_slice(&sum.to_le_bytes());
         out
@@ -87,7 +103,7 @@ impl Model {
             at: MAGIC.len(),
         };
         let version = reader.u32()?;
-        if version != FORMAT_VERSION {
+        if !(SPARSE_ONLY_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(ModelError::UnsupportedVersion {
                 found: version,
                 supported: FORMAT_VERSION,
@@ -141,6 +157,17 @@ impl Model {
             .map(|&b| b as i8)
             .collect();
         let bias = reader.f32s(label_count)?;
+        let dense = if version == SPARSE_ONLY_VERSION {
+            None
+        } else {
+            let dims = reader.count(4 * label_count)?;
+            let scale = reader.f32s(1)?[0];
+            Some(DenseBlock {
+                dims,
+                scale,
+                weights: reader.f32s(dims * label_count)?,
+            })
+        };
         if reader.at != body.len() {
             return Err(ModelError::Invalid(format!(
                 "{} unexpected trailing bytes",
@@ -148,6 +175,7 @@ impl Model {
             )));
         }
         Model::from_parts(settings, labels, buckets, idf, scales, weights, bias)
+            .and_then(|model| model.with_dense(dense))
             .map_err(ModelError::Invalid)
     }
 }
@@ -227,7 +255,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::tests::bilingual_model;
+    use crate::train::tests::{bilingual_dense_model, bilingual_model};
 
     #[test]
     fn round_trips_bytes_and_predictions() {
@@ -277,7 +305,7 @@ mod tests {
             }
         );
         assert!(
-            error.to_string().contains("version 2 is not supported"),
+            error.to_string().contains("version 3 is not supported"),
             "{error}"
         );
     }
@@ -296,13 +324,19 @@ mod tests {
         ));
     }
 
-    /// Every byte of a model file, changed to values that break lengths and
-    /// counts, and every length it can be cut to, with a valid checksum over
-    /// the result (what the checksum cannot catch): loading gives an error
-    /// or a model that predicts, never a panic.
+    /// Every byte of a model file (with and without dense weights), changed
+    /// to values that break lengths and counts, and every length it can be
+    /// cut to, with a valid checksum over the result (what the checksum
+    /// cannot catch): loading gives an error or a model that predicts,
+    /// never a panic.
     #[test]
     fn any_byte_or_length_with_a_valid_checksum_loads_or_errs_without_panic() {
-        let bytes = bilingual_model().to_bytes();
+        for model in [bilingual_model(), bilingual_dense_model()] {
+            any_byte_or_length_loads_or_errs(&model.to_bytes());
+        }
+    }
+
+    fn any_byte_or_length_loads_or_errs(bytes: &[u8]) {
         let body = &bytes[..bytes.len() - 8];
         let sealed = |mut body: Vec<u8>| {
             let sum = checksum(&body);
@@ -312,6 +346,10 @@ mod tests {
         let check = |file: &[u8]| {
             if let Ok(model) = Model::from_bytes(file) {
                 for text in ["quiero un reembolso", "", "🙂 where is my parcel"] {
+                    let tokens = support_text::tokenize(text);
+                    let vector = vec![0.5; model.dense_dims()];
+                    let analysis = model.analyze_with(&tokens, Some(&vector));
+                    assert!(analysis.probabilities().iter().all(|p| p.is_finite()));
                     let prediction = model.predict(text);
                     assert!(prediction.ranked.iter().all(|r| r.probability.is_finite()));
                     let best = prediction.best().label.to_string();
@@ -319,8 +357,10 @@ mod tests {
                 }
             }
         };
-        // The header (settings, labels, counts) byte by byte; the tables every 97th byte.
-        let positions = (MAGIC.len()..body.len()).filter(|&i| i < 200 || i % 97 == 0);
+        // The header (settings, labels, counts) and the tail (dense weights)
+        // byte by byte; the tables between every 97th byte.
+        let edge = |i: usize| i < 200 || i + 200 > body.len() || i.is_multiple_of(97);
+        let positions = (MAGIC.len()..body.len()).filter(|&i| edge(i));
         for at in positions {
             for value in [0u8, 1, 0x7F, 0x80, 0xFF] {
                 let mut changed = body.to_vec();
@@ -328,7 +368,7 @@ mod tests {
                 check(&sealed(changed));
             }
         }
-        for length in (0..body.len()).filter(|&n| n < 200 || n % 97 == 0) {
+        for length in (0..body.len()).filter(|&n| edge(n)) {
             check(&sealed(body[..length].to_vec()));
         }
     }

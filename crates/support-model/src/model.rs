@@ -31,6 +31,19 @@ pub struct Model {
     /// `rows × classes`, row-major.
     pub(crate) weights: Vec<i8>,
     pub(crate) bias: Vec<f32>,
+    /// Weights of a vector given beside the text (a sentence embedding),
+    /// when the model was trained with one.
+    pub(crate) dense: Option<DenseBlock>,
+}
+
+/// The weights of dense features: a vector of `dims` numbers per text
+/// (a sentence embedding), each multiplied by `scale` before its weights.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DenseBlock {
+    pub dims: usize,
+    pub scale: f32,
+    /// `dims × classes`, row-major, f32: a few hundred rows need no quantizing.
+    pub weights: Vec<f32>,
 }
 
 /// One label of a prediction with its probability.
@@ -151,8 +164,13 @@ pub(crate) fn softmax(scores: &mut [f32]) {
     scores.iter_mut().for_each(|s| *s /= sum);
 }
 
-/// Largest magnitude of an idf, scale or bias a model may hold.
+/// Largest magnitude of an idf, scale, bias or dense weight a model may hold.
 const MAX_MAGNITUDE: f32 = 1e4;
+
+/// Finite and within [`MAX_MAGNITUDE`].
+fn bounded(v: &f32) -> bool {
+    v.is_finite() && v.abs() <= MAX_MAGNITUDE
+}
 
 impl Model {
     /// Builds a model from its parts, checking they fit together.
@@ -189,7 +207,6 @@ impl Model {
         // Trained values are far inside these bounds (idf is under 25 for a
         // billion texts); beyond them a damaged file would overflow the
         // scores to infinity and the probabilities to NaN.
-        let bounded = |v: &f32| v.is_finite() && v.abs() <= MAX_MAGNITUDE;
         if !(idf.iter().all(|v| bounded(v) && *v >= 0.0)
             && scales.iter().all(bounded)
             && bias.iter().all(bounded))
@@ -212,7 +229,24 @@ impl Model {
             scales,
             weights,
             bias,
+            dense: None,
         })
+    }
+
+    /// The model with `dense` weights (see [`Model::analyze_with`]), checked
+    /// against its labels.
+    pub(crate) fn with_dense(self, dense: Option<DenseBlock>) -> Result<Model, String> {
+        if let Some(block) = &dense {
+            if block.dims == 0 || block.weights.len() != block.dims * self.labels.len() {
+                return Err("the dense weights do not match their dimensions and labels".into());
+            }
+            if !(bounded(&block.scale) && block.scale > 0.0 && block.weights.iter().all(bounded)) {
+                return Err(format!(
+                    "a dense weight or scale is not finite, not positive, or beyond ±{MAX_MAGNITUDE}"
+                ));
+            }
+        }
+        Ok(Model { dense, ..self })
     }
 
     /// The labels this model can predict, in its internal order.
@@ -232,6 +266,26 @@ impl Model {
 
     fn classes(&self) -> usize {
         self.labels.len()
+    }
+
+    /// Length of the vector the model reads beside the text (a sentence
+    /// embedding, see [`Model::analyze_with`]), or 0 if it reads none.
+    pub fn dense_dims(&self) -> usize {
+        self.dense.as_ref().map_or(0, |d| d.dims)
+    }
+
+    /// [`Model::analyze`] with the text's vector for a model trained with
+    /// one ([`Model::dense_dims`] numbers; a vector of another length, or
+    /// none, leaves that part of the score out).
+    pub fn analyze_with<'t>(
+        &self,
+        tokens: &'t [Token],
+        dense: Option<&'t [f32]>,
+    ) -> Analysis<'_, 't> {
+        Analysis {
+            dense: dense.filter(|v| v.len() == self.dense_dims()),
+            ..self.analyze(tokens)
+        }
     }
 
     /// The features of `tokens` (from [`support_text::tokenize`]), for a
@@ -254,6 +308,7 @@ impl Model {
             slot_of,
             counts,
             features,
+            dense: None,
         }
     }
 
@@ -302,6 +357,8 @@ pub struct Analysis<'m, 't> {
     /// Distinct model rows with their occurrences, by row.
     counts: Vec<(u32, u32)>,
     features: Vectorized,
+    /// The text's vector, for a model with dense weights.
+    dense: Option<&'t [f32]>,
 }
 
 impl<'m> Analysis<'m, '_> {
@@ -316,6 +373,14 @@ impl<'m> Analysis<'m, '_> {
             let weights = &model.weights[row * classes..(row + 1) * classes];
             for (score, &w) in scores.iter_mut().zip(weights) {
                 *score += factor * f32::from(w);
+            }
+        }
+        if let (Some(block), Some(vector)) = (&model.dense, self.dense) {
+            for (&value, weights) in vector.iter().zip(block.weights.chunks_exact(classes)) {
+                let factor = value * block.scale;
+                for (score, &w) in scores.iter_mut().zip(weights) {
+                    *score += factor * w;
+                }
             }
         }
         softmax(&mut scores);

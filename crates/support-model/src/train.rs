@@ -15,7 +15,7 @@ use support_text::{tokenize, Token};
 
 use crate::error::TrainError;
 use crate::features::{extract, FeatureSettings};
-use crate::model::{count_sorted, softmax, weigh, Model};
+use crate::model::{count_sorted, softmax, weigh, DenseBlock, Model};
 use crate::rows::RowIndex;
 
 /// A labelled text.
@@ -36,6 +36,15 @@ pub struct TrainOptions {
     /// Upper bound on L-BFGS iterations (each costs two passes over the data);
     /// training usually stops earlier, once the loss stops improving.
     pub max_iterations: u32,
+    /// Multiplies each text's dense vector (an L2-normalized sentence
+    /// embedding), when one is given: larger lets it weigh more against the
+    /// word features under the same regularization.
+    #[serde(default = "default_dense_scale")]
+    pub dense_scale: f32,
+}
+
+fn default_dense_scale() -> f32 {
+    1.0
 }
 
 impl Default for TrainOptions {
@@ -45,6 +54,7 @@ impl Default for TrainOptions {
             c: 10.0,
             min_df: 1,
             max_iterations: 100,
+            dense_scale: default_dense_scale(),
         }
     }
 }
@@ -101,16 +111,25 @@ pub fn train_reporting(
     options: &TrainOptions,
     on_iteration: &dyn Fn(u32),
 ) -> Result<Model, TrainError> {
-    train_on_tokens(examples, &|text| tokenize(text), options, on_iteration)
+    train_on_features(
+        examples,
+        &|text| tokenize(text),
+        None,
+        options,
+        on_iteration,
+    )
 }
 
 /// [`train_reporting`] with each text's tokens made by `tokens_of` instead
-/// of [`tokenize`]: a tool adds its own cue tokens (sentiment adds its
-/// lexicon's verdicts), and must make the same tokens when it predicts
-/// with [`Model::analyze`].
-pub fn train_on_tokens(
+/// of [`tokenize`], and optionally a dense vector per example (a sentence
+/// embedding, the same length for all) learnt beside the words. A tool
+/// adds its own cue tokens (sentiment adds its lexicon's verdicts), and
+/// must make the same tokens and vectors when it predicts with
+/// [`Model::analyze_with`].
+pub fn train_on_features(
     examples: &[Example],
     tokens_of: &(dyn Fn(&str) -> Vec<Token> + Sync),
+    dense: Option<&[Vec<f32>]>,
     options: &TrainOptions,
     on_iteration: &dyn Fn(u32),
 ) -> Result<Model, TrainError> {
@@ -126,6 +145,27 @@ pub fn train_on_tokens(
     }
     if examples.is_empty() {
         return Err(TrainError::NoExamples);
+    }
+    if !(options.dense_scale.is_finite() && options.dense_scale > 0.0) {
+        return Err(TrainError::InvalidOptions(format!(
+            "dense_scale must be positive, got {}",
+            options.dense_scale
+        )));
+    }
+    if let Some(vectors) = dense {
+        let dims = vectors.first().map_or(0, Vec::len);
+        if vectors.len() != examples.len()
+            || dims == 0
+            || vectors
+                .iter()
+                .any(|v| v.len() != dims || !v.iter().all(|x| x.is_finite()))
+        {
+            return Err(TrainError::InvalidOptions(format!(
+                "one finite vector of the same length per example is needed: {} vectors for {} examples",
+                vectors.len(),
+                examples.len()
+            )));
+        }
     }
     let mut labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
     labels.sort();
@@ -171,11 +211,18 @@ pub fn train_on_tokens(
         first_char_row,
         targets,
         labels.len(),
+        dense.map(|vectors| (vectors, options.dense_scale)),
     );
 
-    let (weights, bias) = minimize(&matrix, options, on_iteration);
-    // Back from training order (frequent first) to model rows (bucket order).
+    let (mut weights, bias) = minimize(&matrix, options, on_iteration);
     let k = labels.len();
+    // The dense features come after every word feature.
+    let dense = dense.map(|vectors| DenseBlock {
+        dims: vectors[0].len(),
+        scale: options.dense_scale,
+        weights: weights.split_off(matrix.order.len() * k),
+    });
+    // Back from training order (frequent first) to model rows (bucket order).
     let mut model_weights = vec![0f32; weights.len()];
     for (f, &row) in matrix.order.iter().enumerate() {
         let row = row as usize;
@@ -191,6 +238,7 @@ pub fn train_on_tokens(
         quantized,
         bias,
     )
+    .and_then(|model| model.with_dense(dense))
     .expect("trainer builds consistent models"))
 }
 
@@ -222,11 +270,12 @@ fn build_matrix(
     first_char_row: u32,
     targets: Vec<u32>,
     classes: usize,
+    dense: Option<(&[Vec<f32>], f32)>,
 ) -> Matrix {
     let mut text_start = vec![0];
     let mut text_features = Vec::new();
     let mut text_values = Vec::new();
-    for counts in bucket_counts {
+    for counts in bucket_counts.iter() {
         // Buckets are increasing and rows follow bucket order, so rows stay sorted.
         let rows: Vec<(u32, u32)> = counts
             .iter()
@@ -259,12 +308,32 @@ fn build_matrix(
     text_features
         .iter_mut()
         .for_each(|row| *row = position[*row as usize]);
+    let mut features = idf.len();
+    if let Some((vectors, scale)) = dense {
+        // Each text's vector as features numbered after the words.
+        let dims = vectors[0].len();
+        let (sparse_start, sparse_features, sparse_values) = (
+            std::mem::take(&mut text_start),
+            std::mem::take(&mut text_features),
+            std::mem::take(&mut text_values),
+        );
+        text_start.push(0);
+        for (i, vector) in vectors.iter().enumerate() {
+            let span = sparse_start[i]..sparse_start[i + 1];
+            text_features.extend_from_slice(&sparse_features[span.clone()]);
+            text_values.extend_from_slice(&sparse_values[span]);
+            text_features.extend((0..dims).map(|d| (features + d) as u32));
+            text_values.extend(vector.iter().map(|v| v * scale));
+            text_start.push(text_features.len());
+        }
+        features += dims;
+    }
     // Transpose; texts are visited in order, so each feature's texts are sorted.
-    let mut feature_start = vec![0usize; idf.len() + 1];
+    let mut feature_start = vec![0usize; features + 1];
     for &f in &text_features {
         feature_start[f as usize + 1] += 1;
     }
-    for f in 0..idf.len() {
+    for f in 0..features {
         feature_start[f + 1] += feature_start[f];
     }
     let mut next = feature_start.clone();
@@ -608,6 +677,31 @@ pub(crate) mod tests {
         train(&bilingual_examples(), &TrainOptions::default()).unwrap()
     }
 
+    /// [`bilingual_model`] with a 3-number vector per text (its length, its
+    /// vowels, its spaces, scaled): a model with dense weights.
+    pub(crate) fn bilingual_dense_model() -> Model {
+        let examples = bilingual_examples();
+        let vectors: Vec<Vec<f32>> = examples
+            .iter()
+            .map(|e| {
+                let count = |f: fn(char) -> bool| e.text.chars().filter(|&c| f(c)).count() as f32;
+                vec![
+                    e.text.len() as f32 / 50.0,
+                    count(|c| "aeiou".contains(c)) / 20.0,
+                    count(|c| c == ' ') / 10.0,
+                ]
+            })
+            .collect();
+        train_on_features(
+            &examples,
+            &|t| tokenize(t),
+            Some(&vectors),
+            &TrainOptions::default(),
+            &|_| {},
+        )
+        .unwrap()
+    }
+
     #[test]
     fn learns_a_separable_dataset_perfectly_in_both_languages() {
         let data = bilingual_examples();
@@ -739,5 +833,66 @@ pub(crate) mod tests {
         .unwrap();
         assert!(pruned.feature_count() < all.feature_count());
         assert!(pruned.to_bytes().len() < all.to_bytes().len());
+    }
+
+    /// Texts that say nothing apart (the same words) with vectors that do:
+    /// the model learns from the vectors, keeps them through a save, and
+    /// without a vector falls back to the words alone.
+    #[test]
+    fn dense_vectors_are_learnt_beside_the_words_and_saved() {
+        let examples = examples(&[
+            ("the same words", "a"),
+            ("the same words", "a"),
+            ("the same words", "b"),
+            ("the same words", "b"),
+        ]);
+        let vectors = vec![
+            vec![1.0, 0.0],
+            vec![0.9, 0.1],
+            vec![0.0, 1.0],
+            vec![0.1, 0.9],
+        ];
+        let options = TrainOptions::default();
+        let model = train_on_features(
+            &examples,
+            &|t| tokenize(t),
+            Some(&vectors),
+            &options,
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(model.dense_dims(), 2);
+        let tokens = tokenize("the same words");
+        let label_of = |model: &Model, v: Option<&[f32]>| {
+            let analysis = model.analyze_with(&tokens, v);
+            let best = analysis.predict().best();
+            (best.label.to_string(), best.probability)
+        };
+        let a = label_of(&model, Some(&[0.95, 0.05]));
+        let b = label_of(&model, Some(&[0.05, 0.95]));
+        assert_eq!((a.0.as_str(), b.0.as_str()), ("a", "b"));
+        assert!(a.1 > 0.8 && b.1 > 0.8, "{a:?} {b:?}");
+        let (_, even) = label_of(&model, None);
+        assert!((even - 0.5).abs() < 0.05, "{even}");
+
+        let bytes = model.to_bytes();
+        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2);
+        let loaded = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(loaded, model);
+        assert_eq!(label_of(&loaded, Some(&[0.05, 0.95])), b);
+        // A model without vectors keeps the first format, byte for byte.
+        let sparse = train(&examples, &options).unwrap().to_bytes();
+        assert_eq!(u32::from_le_bytes(sparse[8..12].try_into().unwrap()), 1);
+
+        let err = train_on_features(
+            &examples,
+            &|t| tokenize(t),
+            Some(&vectors[..3]),
+            &options,
+            &|_| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("3 vectors for 4 examples"), "{err}");
     }
 }

@@ -1,20 +1,30 @@
 //! `support-sentiment evaluate`: the analyzer's labels against a labelled
 //! file, scored with the same metrics as every classifier of the suite.
 
-use anyhow::bail;
+use anyhow::{bail, Context as _};
 use support_core::Ticket;
 use support_model::metrics::{self, Report, Scored};
 use support_model::Example;
 
+use crate::trained::{SentimentModel, EMBEDDING_TOKENS};
 use crate::{Analyzer, Label};
 
 /// Scores the analyzer on examples labelled negative/neutral/positive (any case).
 pub fn evaluate(analyzer: &Analyzer, examples: &[Example]) -> anyhow::Result<Report> {
     let truths = labels(examples)?;
-    let predictions: Vec<(Label, f64)> = examples
+    let tickets: Vec<Ticket<'_>> = examples
         .iter()
-        .map(|e| {
-            let sentiment = analyzer.analyze(&Ticket::from_text(&e.text));
+        .map(|e| Ticket::from_text(&e.text))
+        .collect();
+    if let Some(embedder) = analyzer.model().and_then(SentimentModel::embedder) {
+        embedder
+            .embed_tickets(&tickets, EMBEDDING_TOKENS)
+            .context("embedding the examples")?;
+    }
+    let predictions: Vec<(Label, f64)> = tickets
+        .iter()
+        .map(|ticket| {
+            let sentiment = analyzer.analyze(ticket);
             (sentiment.label, sentiment.confidence)
         })
         .collect();

@@ -79,6 +79,11 @@ impl Analyzer {
         }
     }
 
+    /// The trained model deciding labels, if any.
+    pub fn model(&self) -> Option<&SentimentModel> {
+        self.model.as_ref()
+    }
+
     /// Lets `model` decide label, score and confidence.
     pub fn with_model(self, model: SentimentModel) -> Self {
         Analyzer {
@@ -133,7 +138,7 @@ impl Analyzer {
         let verdict = self
             .model
             .as_ref()
-            .map(|model| model.decide(&Analyzer::cue_tokens(&pass)));
+            .map(|model| model.decide(ticket, &Analyzer::cue_tokens(&pass)));
         let LexiconPass {
             doc,
             language,

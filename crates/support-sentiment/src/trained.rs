@@ -1,14 +1,18 @@
 //! A sentiment model learnt from labelled texts (`support-sentiment train`):
 //! one logistic regression (support-model) over the text's hashed words,
-//! phrases and character n-grams and over the lexicon's verdict, given to it
-//! as cue tokens. The lexicon knows negation, emoji and intensity without
-//! data; the words learn the domain ("delayed", "Cancelled Flightled").
+//! phrases and character n-grams, over the lexicon's verdict, given to it
+//! as cue tokens, and over the text's sentence embedding when the embedding
+//! model is installed. The lexicon knows negation, emoji and intensity
+//! without data; the words learn the domain ("delayed", "Cancelled
+//! Flightled"); the embedding reads what neither has a word for.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use support_core::Ticket;
-use support_model::{train_on_tokens, Example, FeatureKind, Model, TrainOptions};
+use support_embed::Embedder;
+use support_model::{train_on_features, Example, FeatureKind, Model, TrainOptions};
 use support_text::{Token, TokenKind};
 
 use crate::polarity::{EvidenceKind, Polarity};
@@ -18,15 +22,16 @@ use crate::{Analyzer, Label};
 /// a word, so a cue never shares a feature with a customer's word.
 const CUE: char = '§';
 
-/// Inverse regularization strength `support-sentiment train` uses unless
-/// told: of 0.5, 1, 2, 3, 10 and 30, the best macro-F1 on the last fifth of
-/// each airline train split, trained on the rest.
-pub const DEFAULT_C: f32 = 1.0;
+/// Tokens of a ticket the embedding reads: support-categorize's default, so
+/// support-triage embeds a ticket once for both.
+pub const EMBEDDING_TOKENS: usize = 128;
 
 /// A model from `support-sentiment train`: its labels are among negative,
 /// neutral and positive.
 pub struct SentimentModel {
     model: Model,
+    /// Embeds each ticket, for a model trained with embeddings.
+    embedder: Option<Arc<Embedder>>,
 }
 
 /// What the model decided for one ticket.
@@ -47,13 +52,47 @@ impl SentimentModel {
                  make a sentiment model with `support-sentiment train`"
             );
         }
-        Ok(SentimentModel { model })
+        Ok(SentimentModel {
+            model,
+            embedder: None,
+        })
     }
 
-    pub fn load(path: &Path) -> anyhow::Result<SentimentModel> {
+    /// The model in `path`; `embedder` embeds each ticket when the model was
+    /// trained with embeddings, and must then be given.
+    pub fn load(path: &Path, embedder: Option<Arc<Embedder>>) -> anyhow::Result<SentimentModel> {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the model {}", path.display()))?;
-        SentimentModel::from_bytes(&bytes).with_context(|| format!("model {}", path.display()))
+        let model = SentimentModel::from_bytes(&bytes)
+            .with_context(|| format!("model {}", path.display()))?;
+        model
+            .with_embedder(embedder)
+            .with_context(|| format!("model {}", path.display()))
+    }
+
+    /// Gives the model the embedder it needs (see [`SentimentModel::needs_embeddings`]).
+    pub fn with_embedder(self, embedder: Option<Arc<Embedder>>) -> anyhow::Result<SentimentModel> {
+        if self.needs_embeddings() && embedder.is_none() {
+            bail!(
+                "it was trained with embeddings as features, and the embedding model is not installed \
+                 (or --lexical was given): run `{}`, or retrain with `support-sentiment train --lexical`",
+                support_embed::SETUP_COMMAND
+            );
+        }
+        Ok(SentimentModel {
+            embedder: embedder.filter(|_| self.needs_embeddings()),
+            ..self
+        })
+    }
+
+    /// The embedder of a model that reads each ticket's embedding.
+    pub fn embedder(&self) -> Option<&Embedder> {
+        self.embedder.as_deref()
+    }
+
+    /// Whether the model reads each ticket's embedding.
+    pub fn needs_embeddings(&self) -> bool {
+        self.model.dense_dims() > 0
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -64,9 +103,17 @@ impl SentimentModel {
         self.model.labels()
     }
 
-    /// The label of `tokens` (the ticket's words and the lexicon's cues).
-    pub(crate) fn decide(&self, tokens: &[Token]) -> ModelVerdict {
-        let analysis = self.model.analyze(tokens);
+    /// The label of `ticket` from `tokens` (its words and the lexicon's
+    /// cues) and, for a model trained with them, its embedding.
+    pub(crate) fn decide(&self, ticket: &Ticket<'_>, tokens: &[Token]) -> ModelVerdict {
+        let mut unembedded = None;
+        let embedding = self.embedder.as_ref().and_then(|embedder| {
+            embedder
+                .ticket(ticket, EMBEDDING_TOKENS)
+                .map_err(|e| unembedded = Some(e))
+                .ok()
+        });
+        let analysis = self.model.analyze_with(tokens, embedding.as_deref());
         let probabilities = analysis.probabilities();
         let of = |label: Label| {
             self.model
@@ -101,6 +148,12 @@ impl SentimentModel {
             reason.push_str(", from ");
             reason.push_str(&words.join(", "));
         }
+        if embedding.is_some() {
+            reason.push_str(" and the text's embedding");
+        }
+        if let Some(e) = unembedded {
+            reason.push_str(&format!(" (its embedding features left out: {e})"));
+        }
         ModelVerdict {
             label,
             probability: f64::from(best.probability),
@@ -111,11 +164,13 @@ impl SentimentModel {
 }
 
 /// Trains a model on `examples` labelled negative/neutral/positive (any
-/// case), with `analyzer`'s lexicon for the cue tokens: the same analyzer
-/// configuration should run the model.
+/// case), with `analyzer`'s lexicon for the cue tokens (the same analyzer
+/// configuration should run the model) and, when given, each example's
+/// embedding (of its first [`EMBEDDING_TOKENS`] tokens, as a query).
 pub fn train(
     analyzer: &Analyzer,
     examples: &[Example],
+    embeddings: Option<&[Vec<f32>]>,
     options: &TrainOptions,
     on_iteration: &dyn Fn(u32),
 ) -> anyhow::Result<SentimentModel> {
@@ -129,8 +184,11 @@ pub fn train(
         })
         .collect();
     let tokens_of = |text: &str| analyzer.model_tokens(&Ticket::from_text(text));
-    let model = train_on_tokens(&examples, &tokens_of, options, on_iteration)?;
-    Ok(SentimentModel { model })
+    let model = train_on_features(&examples, &tokens_of, embeddings, options, on_iteration)?;
+    Ok(SentimentModel {
+        model,
+        embedder: None,
+    })
 }
 
 /// The ticket's tokens followed by the lexicon's cues: one per piece of
@@ -237,6 +295,7 @@ mod tests {
         let model = train(
             &lexicon,
             &team_examples(),
+            None,
             &TrainOptions::default(),
             &|_| {},
         )
@@ -268,6 +327,7 @@ mod tests {
         let model = train(
             &Analyzer::default(),
             &team_examples(),
+            None,
             &TrainOptions::default(),
             &|_| {},
         )
@@ -314,6 +374,7 @@ mod tests {
         let err = train(
             &Analyzer::default(),
             &examples,
+            None,
             &TrainOptions::default(),
             &|_| {},
         )
