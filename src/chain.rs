@@ -17,6 +17,7 @@ use support_embed::Embedder;
 use support_escalate::EscalateConfig;
 use support_priority::PriorityConfig;
 use support_route::{RouteConfig, Router};
+use support_sentiment::trained::SentimentModel;
 use support_sentiment::{Analyzer, SentimentConfig};
 use support_tags::{Tagger, TagsConfig};
 
@@ -99,6 +100,9 @@ pub struct Resources {
     pub embedder: Option<PathBuf>,
     /// Categorize on the lexical path only, even with the embedding model installed.
     pub lexical: bool,
+    /// A model from `support-sentiment train` for the sentiment stage
+    /// (default: the lexicon alone).
+    pub sentiment_model: Option<PathBuf>,
 }
 
 /// Builds the chain.
@@ -127,8 +131,12 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
     let roster = resources.agents.as_deref().map(Roster::load).transpose()?;
     let sentiment = config.sentiment.unwrap_or_default();
     let priority = PriorityTool::new(config.priority.unwrap_or_default(), sentiment.clone());
-    let mut stages: Vec<Box<dyn Stage + Send>> =
-        vec![Box::new(Analyzer::new(sentiment)), Box::new(categorizer)];
+    let mut analyzer = Analyzer::new(sentiment);
+    if let Some(path) = &resources.sentiment_model {
+        // The same embedder as categorize: a ticket is embedded once for both.
+        analyzer = analyzer.with_model(SentimentModel::load(path, embedder.clone())?);
+    }
+    let mut stages: Vec<Box<dyn Stage + Send>> = vec![Box::new(analyzer), Box::new(categorizer)];
     if let (Some(index), Some(embedder)) = (&resources.index, embedder) {
         let index = KbIndex::load(index)?;
         let answer = config.answer.unwrap_or_default();

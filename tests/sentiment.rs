@@ -175,6 +175,25 @@ fn with_the_embedding_model_a_model_learns_from_embeddings_and_needs_them() {
     let reason = sentiment["reasons"][0].as_str().unwrap();
     assert!(reason.ends_with("and the text's embedding"), "{reason}");
 
+    // support-triage runs it too, on the embedding categorize computes for the ticket.
+    let triaged = common::run_command(
+        common::command("support-triage")
+            .env_remove("SUPPORT_LEXICAL")
+            .args(["--sentiment-model", model.to_str().unwrap()]),
+        ticket,
+    );
+    assert_eq!(triaged.code, 0, "{}", triaged.stderr);
+    let triaged = &triaged.json_lines()[0];
+    assert_eq!(triaged["sentiment"]["reasons"][0], sentiment["reasons"][0]);
+    assert!(
+        triaged["category"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("embeddings"),
+        "{}",
+        triaged["category"]
+    );
+
     let lexical = common::run(
         "support-sentiment",
         &["--model", model.to_str().unwrap()],

@@ -45,6 +45,9 @@ struct Cli {
     /// Categorize on the lexical path only (model and rules, no embeddings): over 100x faster.
     #[arg(long, env = "SUPPORT_LEXICAL", value_parser = clap::builder::FalseyValueParser::new())]
     lexical: bool,
+    /// Sentiment model from `support-sentiment train` (default: the lexicon alone).
+    #[arg(long, value_name = "MODEL")]
+    sentiment_model: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         index: cli.index,
         embedder: cli.embedder,
         lexical: cli.lexical,
+        sentiment_model: cli.sentiment_model,
     };
     let (yaml, json) = (default_config(), default_config_json());
     let embedded = Embedded {

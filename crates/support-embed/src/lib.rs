@@ -558,7 +558,38 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{cosine, vote};
+    use super::{cosine, read_text_cache, vote};
+
+    /// Any bytes in a cache file, at any length: whole records with finite
+    /// values come back, nothing panics, and a torn tail is cut off so the
+    /// next record appended lands whole.
+    #[test]
+    fn any_cache_file_reads_as_its_whole_finite_records() {
+        let dim = 3;
+        let record = 32 + 4 * dim;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.texts");
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..4 * record + 7 {
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 24) as u8
+                })
+                .collect();
+            std::fs::write(&path, &bytes).unwrap();
+            let read = read_text_cache(&path, dim);
+            assert!(read.len() <= len / record);
+            assert!(read.values().flatten().all(|v| v.is_finite()));
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().len() as usize,
+                len - len % record
+            );
+        }
+        assert!(read_text_cache(&dir.path().join("missing"), dim).is_empty());
+    }
 
     #[test]
     fn the_nearest_texts_vote_for_their_groups() {

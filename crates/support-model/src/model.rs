@@ -1,14 +1,11 @@
 //! A trained classifier: feature settings, labels, per-feature idf and
 //! int8-quantized weights, and prediction with explanations.
 
-use rayon::prelude::*;
 use serde::Serialize;
 use support_text::{tokenize, Token};
 
 use crate::features::{extract, FeatureKind, FeatureSettings, Origin};
-use crate::metrics::{evaluate, Report, Scored};
 use crate::rows::RowIndex;
-use crate::train::Example;
 
 /// A multi-class linear classifier over hashed TF-IDF features.
 ///
@@ -323,25 +320,6 @@ impl Model {
     /// [`Analysis::explain`].
     pub fn explain(&self, text: &str, label: &str, limit: usize) -> Option<Vec<Reason>> {
         self.analyze(&tokenize(text)).explain(label, limit)
-    }
-
-    /// Predicts every example (in parallel) and scores the predictions
-    /// against their labels; see [`crate::metrics::evaluate`].
-    pub fn evaluate(&self, examples: &[Example], target_precisions: &[f64]) -> Report {
-        let best: Vec<Ranked<'_>> = examples
-            .par_iter()
-            .map(|e| self.predict(&e.text).best())
-            .collect();
-        let items: Vec<Scored<'_>> = examples
-            .iter()
-            .zip(&best)
-            .map(|(e, p)| Scored {
-                truth: &e.label,
-                predicted: p.label,
-                confidence: p.probability,
-            })
-            .collect();
-        evaluate(&items, target_precisions)
     }
 }
 
