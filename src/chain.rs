@@ -134,7 +134,7 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
     let mut analyzer = Analyzer::new(sentiment);
     if let Some(path) = &resources.sentiment_model {
         // The same embedder as categorize: a ticket is embedded once for both.
-        analyzer = analyzer.with_model(SentimentModel::load(path, embedder.clone())?);
+        analyzer = analyzer.with_model(SentimentModel::load(path, || Ok(embedder.clone()))?);
     }
     let mut stages: Vec<Box<dyn Stage + Send>> = vec![Box::new(analyzer), Box::new(categorizer)];
     if let (Some(index), Some(embedder)) = (&resources.index, embedder) {

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use support_cli::LabelledData;
-use support_embed::{EmbedError, Embedder, Role};
+use support_embed::{Embedder, Role};
 use support_model::{Example, TrainOptions};
 
 /// The flags of every tool's `train`.
@@ -41,9 +41,11 @@ impl TrainArgs {
     }
 }
 
-/// The examples' embeddings as training features, unless `lexical` or the
-/// embedding model is not installed (then the model learns from the words
-/// alone, with a warning naming the command that installs it).
+/// The examples' embeddings as training features (each text embedded as a
+/// query, its first `max_tokens` tokens, from the per-text cache or the
+/// encoder, with a progress bar), unless `lexical` or the embedding model is
+/// not installed: then the model learns from the words alone, with a
+/// warning naming the command that installs it.
 fn training_embeddings(
     lexical: bool,
     embedder: Option<&Path>,
@@ -60,16 +62,6 @@ fn training_embeddings(
         );
         return Ok(None);
     };
-    Ok(Some(embed_examples(&embedder, examples, max_tokens)?))
-}
-
-/// Each example's text embedded as a query (its first `max_tokens` tokens),
-/// from the per-text cache or the encoder: a retrain embeds only new texts.
-pub fn embed_examples(
-    embedder: &Embedder,
-    examples: &[Example],
-    max_tokens: usize,
-) -> Result<Vec<Vec<f32>>, EmbedError> {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let progress = ProgressBar::new(texts.len() as u64).with_style(
         ProgressStyle::with_template("embedding {bar:40} {pos}/{len} texts, {elapsed} (eta {eta})")
@@ -77,9 +69,9 @@ pub fn embed_examples(
     );
     let vectors = embedder.embed_each_cached(&texts, Role::Query, max_tokens, &|done| {
         progress.set_position(done as u64)
-    });
+    })?;
     progress.finish_and_clear();
-    vectors
+    Ok(Some(vectors))
 }
 
 /// What a trainer hands back: the model file's bytes and its label count.
@@ -101,7 +93,8 @@ pub struct EmbeddingSource<'a> {
 /// Embeds the examples (see [`training_embeddings`]), then runs `train` on
 /// them with the tool's `defaults` and the flags of `args` (it reports each
 /// optimizer iteration, at most `max_iterations`, to the progress bar), and
-/// writes its model to `--out` with a summary on stdout.
+/// writes its model to `--out` with a summary on stdout: `seconds` of
+/// training, and `embedding_seconds` when the texts were embedded.
 pub fn train_command(
     args: &TrainArgs,
     source: EmbeddingSource<'_>,
@@ -109,11 +102,13 @@ pub fn train_command(
     defaults: TrainOptions,
     train: impl FnOnce(Option<&[Vec<f32>]>, &TrainOptions, &dyn Fn(u32)) -> anyhow::Result<Trained>,
 ) -> ExitCode {
+    let embedding_started = Instant::now();
     let vectors =
         match training_embeddings(source.lexical, source.embedder, examples, source.max_tokens) {
             Ok(v) => v,
             Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
         };
+    let embedding_seconds = embedding_started.elapsed().as_secs_f64();
     let options = args.options(defaults);
     let started = Instant::now();
     let progress = ProgressBar::new(u64::from(options.max_iterations)).with_style(
@@ -137,8 +132,15 @@ pub fn train_command(
         "examples": examples.len(),
         "labels": trained.labels,
         "bytes": trained.bytes.len(),
-        "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "seconds": milliseconds(started.elapsed().as_secs_f64()),
+        // Reading the cache, and embedding the texts it lacks (all of them the first time).
+        "embedding_seconds": vectors.is_some().then(|| milliseconds(embedding_seconds)),
     });
     println!("{summary}");
     ExitCode::SUCCESS
+}
+
+/// Seconds rounded to the millisecond.
+fn milliseconds(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
 }

@@ -80,12 +80,13 @@ fn analyzer(cli: &Cli, config: SentimentConfig, model: Option<&Path>) -> anyhow:
     let Some(path) = model else {
         return Ok(analyzer);
     };
-    let embedder = if cli.lexical {
-        None
-    } else {
-        Embedder::open_if_installed(cli.embedder.as_deref())?.map(Arc::new)
-    };
-    Ok(analyzer.with_model(SentimentModel::load(path, embedder)?))
+    let model = SentimentModel::load(path, || {
+        Ok(match cli.lexical {
+            true => None,
+            false => Embedder::open_if_installed(cli.embedder.as_deref())?.map(Arc::new),
+        })
+    })?;
+    Ok(analyzer.with_model(model))
 }
 
 fn main() -> ExitCode {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use serde::Deserialize;
 use support_core::{round3, Context, RecordError, Ticket, Tool};
-use support_model::{Analysis, FeatureKind, Model};
+use support_model::{Analysis, Model, Reason};
 use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
 
 use rules::{RuleConfig, Rules, SemanticMix};
@@ -378,8 +378,7 @@ impl Categorizer {
                 .explain(label, self.config.reason_features * 4)
                 .unwrap_or_default()
                 .into_iter()
-                // Short single words ("the", "la", "no") carry weight in the model but explain nothing to a person.
-                .filter(|r| r.kind != FeatureKind::Word || r.feature.chars().count() >= 4)
+                .filter(Reason::tells_a_person)
                 .take(self.config.reason_features)
                 .map(|r| format!("'{}'", r.feature))
                 .collect();

@@ -343,7 +343,11 @@ impl Embedder {
     /// a cache kept on disk per model, role and length: a retrain after new
     /// corrections embeds only the new texts. `on_embedded` gets the number
     /// of texts done so far (cached ones count at once), for a progress bar.
-    /// A cache that cannot be read or written is only a warning.
+    /// A cache that cannot be read or written is only a warning. (The
+    /// taxonomy's examples, embedded at every start, use
+    /// [`Embedder::embed_cached`]: one small file read whole, where this one
+    /// grows with every training set and is worth reading only to train or
+    /// evaluate.)
     pub fn embed_each_cached<S: AsRef<str>>(
         &self,
         texts: &[S],
@@ -371,6 +375,7 @@ impl Embedder {
         // A text listed twice is embedded once.
         missing.sort_by_key(|&i| keys[i]);
         missing.dedup_by_key(|&mut i| keys[i]);
+        // A repeated missing text counts as done with its first copy.
         let mut done = texts.len() - missing.len();
         on_embedded(done);
         let mut appended = Vec::new();
@@ -390,9 +395,8 @@ impl Embedder {
                 }
             }
             done += chunk.len();
-            on_embedded(done.min(texts.len()));
+            on_embedded(done);
         }
-        on_embedded(texts.len());
         Ok(keys.iter().map(|k| known[k].clone()).collect())
     }
 }

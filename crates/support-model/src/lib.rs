@@ -45,4 +45,4 @@ pub use error::{DataError, ModelError, TrainError};
 pub use features::{FeatureKind, FeatureSettings};
 pub use format::FORMAT_VERSION;
 pub use model::{Analysis, Model, Prediction, Ranked, Reason};
-pub use train::{train, train_on_features, train_reporting, Example, TrainOptions};
+pub use train::{train, train_on_features, Example, TrainOptions};

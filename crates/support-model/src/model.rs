@@ -73,6 +73,14 @@ pub struct Reason {
     pub weight: f32,
 }
 
+impl Reason {
+    /// Whether a person learns something from it: short single words
+    /// ("the", "la", "no") carry weight in a model but explain nothing.
+    pub fn tells_a_person(&self) -> bool {
+        self.kind != FeatureKind::Word || self.feature.chars().count() >= 4
+    }
+}
+
 /// The features of one text: model rows with their TF-IDF values.
 pub(crate) struct Vectorized {
     pub rows: Vec<u32>,

@@ -101,31 +101,16 @@ impl Matrix {
 /// Labels are sorted, so their order never depends on the order of the
 /// examples.
 pub fn train(examples: &[Example], options: &TrainOptions) -> Result<Model, TrainError> {
-    train_reporting(examples, options, &|_| {})
+    train_on_features(examples, &|text| tokenize(text), None, options, &|_| {})
 }
 
-/// [`train`], calling `on_iteration` after each optimizer iteration (at most
-/// `options.max_iterations`), for a progress bar.
-pub fn train_reporting(
-    examples: &[Example],
-    options: &TrainOptions,
-    on_iteration: &dyn Fn(u32),
-) -> Result<Model, TrainError> {
-    train_on_features(
-        examples,
-        &|text| tokenize(text),
-        None,
-        options,
-        on_iteration,
-    )
-}
-
-/// [`train_reporting`] with each text's tokens made by `tokens_of` instead
-/// of [`tokenize`], and optionally a dense vector per example (a sentence
+/// [`train`] with each text's tokens made by `tokens_of` instead of
+/// [`tokenize`], optionally a dense vector per example (a sentence
 /// embedding, the same length for all) learnt beside the words. A tool
 /// adds its own cue tokens (sentiment adds its lexicon's verdicts), and
 /// must make the same tokens and vectors when it predicts with
-/// [`Model::analyze_with`].
+/// [`Model::analyze_with`]. `on_iteration` is called after each optimizer
+/// iteration (at most `options.max_iterations`), for a progress bar.
 pub fn train_on_features(
     examples: &[Example],
     tokens_of: &(dyn Fn(&str) -> Vec<Token> + Sync),
@@ -275,7 +260,11 @@ fn build_matrix(
     let mut text_start = vec![0];
     let mut text_features = Vec::new();
     let mut text_values = Vec::new();
-    for counts in bucket_counts.iter() {
+    // Each text's vector, if any, follows its words as features numbered
+    // after every word feature; the renumbering below leaves them in place.
+    let words = idf.len();
+    let dims = dense.map_or(0, |(vectors, _)| vectors[0].len());
+    for (i, counts) in bucket_counts.iter().enumerate() {
         // Buckets are increasing and rows follow bucket order, so rows stay sorted.
         let rows: Vec<(u32, u32)> = counts
             .iter()
@@ -284,50 +273,37 @@ fn build_matrix(
         let v = weigh(&rows, idf, first_char_row);
         text_features.extend(v.rows);
         text_values.extend(v.values);
+        if let Some((vectors, scale)) = dense {
+            text_features.extend((0..dims).map(|d| (words + d) as u32));
+            text_values.extend(vectors[i].iter().map(|v| v * scale));
+        }
         text_start.push(text_features.len());
     }
     // Train with features numbered by decreasing frequency: the few rows
     // most texts use then sit together in cache, which halves the time of a
     // pass. (For prediction the same order gained only 6%, less than the
     // larger file it would need, so models keep bucket order.)
-    let mut frequency = vec![0u32; idf.len()];
-    for &row in &text_features {
+    let mut frequency = vec![0u32; words];
+    for &row in text_features.iter().filter(|&&row| (row as usize) < words) {
         frequency[row as usize] += 1;
     }
-    let mut order: Vec<u32> = (0..idf.len() as u32).collect();
+    let mut order: Vec<u32> = (0..words as u32).collect();
     order.sort_by_key(|&row| {
         (
             row >= first_char_row,
             std::cmp::Reverse(frequency[row as usize]),
         )
     });
-    let mut position = vec![0u32; idf.len()];
+    let mut position = vec![0u32; words];
     for (f, &row) in order.iter().enumerate() {
         position[row as usize] = f as u32;
     }
-    text_features
-        .iter_mut()
-        .for_each(|row| *row = position[*row as usize]);
-    let mut features = idf.len();
-    if let Some((vectors, scale)) = dense {
-        // Each text's vector as features numbered after the words.
-        let dims = vectors[0].len();
-        let (sparse_start, sparse_features, sparse_values) = (
-            std::mem::take(&mut text_start),
-            std::mem::take(&mut text_features),
-            std::mem::take(&mut text_values),
-        );
-        text_start.push(0);
-        for (i, vector) in vectors.iter().enumerate() {
-            let span = sparse_start[i]..sparse_start[i + 1];
-            text_features.extend_from_slice(&sparse_features[span.clone()]);
-            text_values.extend_from_slice(&sparse_values[span]);
-            text_features.extend((0..dims).map(|d| (features + d) as u32));
-            text_values.extend(vector.iter().map(|v| v * scale));
-            text_start.push(text_features.len());
+    for row in text_features.iter_mut() {
+        if let Some(&f) = position.get(*row as usize) {
+            *row = f;
         }
-        features += dims;
     }
+    let features = words + dims;
     // Transpose; texts are visited in order, so each feature's texts are sorted.
     let mut feature_start = vec![0usize; features + 1];
     for &f in &text_features {

@@ -135,25 +135,29 @@ impl Analyzer {
         let pass = self.lexicon_pass(ticket);
         let scoring = &self.config.scoring;
         let band = scoring.neutral_band;
-        let verdict = self
-            .model
-            .as_ref()
-            .map(|model| model.decide(ticket, &Analyzer::cue_tokens(&pass)));
-        let LexiconPass {
-            doc,
-            language,
-            language_source,
-            language_reason,
-            detected_language,
-            polarity,
-            frustration,
-            score,
-            label,
-        } = pass;
-        let messages: Vec<MessageScore> = doc
+        // A model, when given, decides; the lexicon's own label still explains its evidence.
+        let (label, score, confidence, model_reason) = match &self.model {
+            Some(model) => {
+                let verdict = model.decide(ticket, &Analyzer::cue_tokens(&pass));
+                (
+                    verdict.label,
+                    verdict.score,
+                    verdict.probability,
+                    Some(verdict.reason),
+                )
+            }
+            None => (
+                pass.label,
+                pass.score,
+                confidence(pass.score, pass.label, band, &pass.polarity.evidence),
+                None,
+            ),
+        };
+        let messages: Vec<MessageScore> = pass
+            .doc
             .segments
             .iter()
-            .zip(&polarity.segment_sums)
+            .zip(&pass.polarity.segment_sums)
             .filter_map(|(segment, &sum)| match segment.field {
                 FieldName::Message(index) => {
                     let score = normalize(sum, scoring.normalization);
@@ -169,12 +173,13 @@ impl Analyzer {
         let message_scores: Vec<f64> = messages.iter().map(|m| m.score).collect();
         let trend = trend::trend(&message_scores, self.config.trend.dead_band);
 
-        let mut reasons = Vec::new();
-        if let Some(verdict) = &verdict {
-            reasons.push(verdict.reason.clone());
-        }
-        reasons.extend(reasons::polarity(&doc, &polarity.evidence, label));
-        reasons.extend(frustration.reasons);
+        let mut reasons: Vec<String> = model_reason.into_iter().collect();
+        reasons.extend(reasons::polarity(
+            &pass.doc,
+            &pass.polarity.evidence,
+            pass.label,
+        ));
+        reasons.extend(pass.frustration.reasons);
         if let Some((trend, change)) = trend {
             reasons.push(format!(
                 "trend: {} over {} user messages (fitted change {:+.2}; first {:+.2}, last {:+.2})",
@@ -185,24 +190,16 @@ impl Analyzer {
                 message_scores[message_scores.len() - 1],
             ));
         }
-        reasons.push(language_reason);
+        reasons.push(pass.language_reason);
         reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
 
-        let (label, score, confidence) = match verdict {
-            Some(v) => (v.label, v.score, v.probability),
-            None => (
-                label,
-                score,
-                confidence(score, label, band, &polarity.evidence),
-            ),
-        };
         Sentiment {
             label,
             score: round3(score),
-            frustration: round3(frustration.value),
-            language,
-            detected_language: detected_language.map(str::to_string),
-            language_source,
+            frustration: round3(pass.frustration.value),
+            language: pass.language,
+            detected_language: pass.detected_language.map(str::to_string),
+            language_source: pass.language_source,
             confidence: round3(confidence),
             trend: trend.map(|(t, _)| t),
             messages,

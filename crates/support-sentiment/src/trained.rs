@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _};
 use support_core::Ticket;
 use support_embed::Embedder;
-use support_model::{train_on_features, Example, FeatureKind, Model, TrainOptions};
+use support_model::{train_on_features, Example, Model, Reason, TrainOptions};
 use support_text::{Token, TokenKind};
 
 use crate::polarity::{EvidenceKind, Polarity};
@@ -58,41 +58,34 @@ impl SentimentModel {
         })
     }
 
-    /// The model in `path`; `embedder` embeds each ticket when the model was
-    /// trained with embeddings, and must then be given.
-    pub fn load(path: &Path, embedder: Option<Arc<Embedder>>) -> anyhow::Result<SentimentModel> {
+    /// The model in `path`. A model trained with embeddings gets its
+    /// embedder from `embedder`, which is called only then (opening the
+    /// embedding model is most of a start-up), and must give one.
+    pub fn load(
+        path: &Path,
+        embedder: impl FnOnce() -> anyhow::Result<Option<Arc<Embedder>>>,
+    ) -> anyhow::Result<SentimentModel> {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the model {}", path.display()))?;
-        let model = SentimentModel::from_bytes(&bytes)
+        let mut model = SentimentModel::from_bytes(&bytes)
             .with_context(|| format!("model {}", path.display()))?;
-        model
-            .with_embedder(embedder)
-            .with_context(|| format!("model {}", path.display()))
-    }
-
-    /// Gives the model the embedder it needs (see [`SentimentModel::needs_embeddings`]).
-    pub fn with_embedder(self, embedder: Option<Arc<Embedder>>) -> anyhow::Result<SentimentModel> {
-        if self.needs_embeddings() && embedder.is_none() {
-            bail!(
-                "it was trained with embeddings as features, and the embedding model is not installed \
-                 (or --lexical was given): run `{}`, or retrain with `support-sentiment train --lexical`",
-                support_embed::SETUP_COMMAND
-            );
+        if model.model.dense_dims() > 0 {
+            let Some(embedder) = embedder()? else {
+                bail!(
+                    "model {}: it was trained with embeddings as features, and the embedding model is not installed \
+                     (or --lexical was given): run `{}`, or retrain with `support-sentiment train --lexical`",
+                    path.display(),
+                    support_embed::SETUP_COMMAND
+                );
+            };
+            model.embedder = Some(embedder);
         }
-        Ok(SentimentModel {
-            embedder: embedder.filter(|_| self.needs_embeddings()),
-            ..self
-        })
+        Ok(model)
     }
 
     /// The embedder of a model that reads each ticket's embedding.
-    pub fn embedder(&self) -> Option<&Embedder> {
+    pub(crate) fn embedder(&self) -> Option<&Embedder> {
         self.embedder.as_deref()
-    }
-
-    /// Whether the model reads each ticket's embedding.
-    pub fn needs_embeddings(&self) -> bool {
-        self.model.dense_dims() > 0
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -114,22 +107,21 @@ impl SentimentModel {
                 .ok()
         });
         let analysis = self.model.analyze_with(tokens, embedding.as_deref());
-        let probabilities = analysis.probabilities();
+        let prediction = analysis.predict();
         let of = |label: Label| {
-            self.model
-                .labels()
+            prediction
+                .ranked
                 .iter()
-                .position(|l| l == label.as_str())
-                .map_or(0.0, |i| f64::from(probabilities[i]))
+                .find(|r| r.label == label.as_str())
+                .map_or(0.0, |r| f64::from(r.probability))
         };
-        let best = analysis.predict().best();
+        let best = prediction.best();
         let label = Label::parse(best.label).expect("labels checked at load");
         let words: Vec<String> = analysis
             .explain(best.label, 12)
             .unwrap_or_default()
             .into_iter()
-            // Short single words ("the", "la") carry weight but explain nothing to a person.
-            .filter(|r| r.kind != FeatureKind::Word || r.feature.chars().count() >= 4)
+            .filter(Reason::tells_a_person)
             .filter_map(|r| match cue_meaning(&r.feature) {
                 Some(meaning) => Some(meaning.to_string()),
                 // A phrase joining a word and a cue (or two cues) means nothing to a person.
