@@ -23,7 +23,7 @@ scripts/start-postgres.sh
 scripts/setup-models.sh >/dev/null
 cargo test --workspace
 
-echo "== fuzz: each cargo-fuzz target (record, runner, config, embed, kb) for ${FUZZ_SECONDS:-60} s from its seeds"
+echo "== fuzz: each cargo-fuzz target (record, runner, config, embed, kb, ml_model) for ${FUZZ_SECONDS:-60} s from its seeds"
 # Its own package and target dir (fuzz/), built by cargo-fuzz on the stable
 # toolchain (RUSTC_BOOTSTRAP=1); installs the pinned cargo-fuzz if missing.
 # A crash fails the step; its reproducer is in fuzz/artifacts/<target>/.

@@ -82,6 +82,23 @@ fn trained(dir: &Path) -> String {
     model
 }
 
+#[test]
+fn the_same_history_trains_the_same_model_bytes() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let (a, b) = (trained(first.path()), trained(second.path()));
+    let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    assert!(a == b, "two trainings on the same history differ");
+    let model: Value = serde_json::from_slice(&a).unwrap();
+    assert!(
+        !model["resolution"]["median"]["trees"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "the median model grew trees"
+    );
+}
+
 /// A history ticket as it looks when it is opened: no outcome yet.
 fn opened(mut ticket: Value) -> Value {
     let fields = ticket.as_object_mut().unwrap();
@@ -204,7 +221,7 @@ fn a_value_never_seen_is_handled_and_a_field_of_the_wrong_type_is_an_error_recor
     assert_eq!(out.len(), 4, "every line gives a line");
     let reasons = out[0]["predictions"]["reasons"].to_string();
     assert!(
-        reasons.contains("teleportation") && reasons.contains("never seen"),
+        reasons.contains("teleportation") && reasons.contains("new or rare"),
         "{reasons}"
     );
     assert!(
@@ -274,6 +291,19 @@ fn evaluate_prints_each_figure_next_to_its_baseline() {
         "better than a coin: {sla}"
     );
     assert!(!sla["calibration"].as_array().unwrap().is_empty());
+    for report in [resolution, sla] {
+        let shares = report["feature_importance"].as_array().unwrap();
+        let total: f64 = shares.iter().map(|s| s["share"].as_f64().unwrap()).sum();
+        assert!(
+            (total - 1.0).abs() < 0.01,
+            "shares of the gain add up: {report}"
+        );
+        let first = shares[0]["share"].as_f64().unwrap();
+        assert!(
+            shares.iter().all(|s| s["share"].as_f64().unwrap() <= first),
+            "largest first"
+        );
+    }
     let group = &report["group"];
     assert!(group["top3"].as_f64().unwrap() >= group["top1"].as_f64().unwrap());
     assert!(

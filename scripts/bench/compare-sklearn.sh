@@ -8,23 +8,19 @@
 # Both sides of ours go through the real tool: `train`, `evaluate`, and a ticket on stdin.
 #
 # Usage: scripts/bench/compare-sklearn.sh [DATASETS_DIR]   (default: ../shared/datasets)
-# Creates target/sklearn-venv (pip install scikit-learn) on first use.
+# scripts/bench/sklearn-venv.sh creates target/sklearn-venv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 datasets=${1:-../shared/datasets}
-venv=target/sklearn-venv
 work=target/compare-sklearn
 mkdir -p "$work"
 
-if ! "$venv/bin/python" -c 'import sklearn' 2>/dev/null; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet scikit-learn
-fi
+python=$(scripts/bench/sklearn-venv.sh)
 cargo build --release --quiet --bin support-categorize
 # The lexical model against scikit-learn's: the embedding path is not part of this comparison.
 export SUPPORT_LEXICAL=1
 
-"$venv/bin/python" - "$datasets" "$work" <<'PY'
+"$python" - "$datasets" "$work" <<'PY'
 import csv, json, pickle, statistics, subprocess, sys, time, warnings
 import sklearn
 from sklearn.exceptions import ConvergenceWarning

@@ -13,17 +13,13 @@
 # model: the default stays the lexicon.
 #
 # Usage: scripts/bench/eval-sentiment.sh [DATASETS_DIR]   (default: ../shared/datasets)
-# Creates target/sklearn-venv (pip install scikit-learn) on first use.
+# scripts/bench/sklearn-venv.sh creates target/sklearn-venv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 datasets=${1:-../shared/datasets}
-venv=target/sklearn-venv
 work=target/eval-sentiment
 mkdir -p "$work"
-if ! "$venv/bin/python" -c 'import sklearn' 2>/dev/null; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet scikit-learn
-fi
+python=$(scripts/bench/sklearn-venv.sh)
 cargo build --release --quiet --bin support-sentiment
 tool=target/release/support-sentiment
 
@@ -48,7 +44,7 @@ for lang in en es; do
         [ "$variant" = embeddings ] && label="$label, embedding"
         printf '%-4s %-34s %8s %8s %8s\n' "$lang" "$label" "$acc" "$f1" "$seconds"
     done
-    "$venv/bin/python" - "$dir" "$lang" <<'PY'
+    "$python" - "$dir" "$lang" <<'PY'
 import csv, sys, time
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression

@@ -8,7 +8,7 @@ use support_cli::{self, CommonArgs, ReportFormat};
 use support_ml_predict::evaluate::{evaluate, table};
 use support_ml_predict::history::{History, Source};
 use support_ml_predict::model::Model;
-use support_ml_predict::train::LINEAR_STEPS;
+use support_ml_predict::train::progress_steps;
 use support_ml_predict::{train, MlPredictConfig, Predictor, EMBEDDED_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
@@ -143,15 +143,16 @@ fn main() -> ExitCode {
                 .format(&history.schema.format)
                 .expect("the history was read with a format of this configuration");
             let started = Instant::now();
-            let progress = ProgressBar::new(config.training.forest.trees as u64 + LINEAR_STEPS);
+            let progress = ProgressBar::new(progress_steps(&config.training));
             progress.set_style(
                 ProgressStyle::with_template("training {bar:40} {pos}/{len} steps, {elapsed}")
                     .expect("a valid template"),
             );
-            let model = match train(&history, format, &config.training, &progress) {
-                Ok(m) => m,
-                Err(e) => return support_cli::usage_error(e),
-            };
+            let (model, seconds_by_model) =
+                match train(&history, format, &config.training, &progress) {
+                    Ok(trained) => trained,
+                    Err(e) => return support_cli::usage_error(e),
+                };
             progress.finish_and_clear();
             let bytes = model.to_json();
             if let Err(code) = support_cli::write_output_file(out, &bytes) {
@@ -171,6 +172,10 @@ fn main() -> ExitCode {
                 },
                 "bytes": bytes.len(),
                 "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+                "seconds_by_model": seconds_by_model
+                    .into_iter()
+                    .map(|(target, s)| (target.to_string(), serde_json::json!(s)))
+                    .collect::<serde_json::Map<_, _>>(),
             });
             println!("{summary}");
             ExitCode::SUCCESS

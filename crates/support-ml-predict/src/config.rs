@@ -78,6 +78,8 @@ pub struct FormatConfig {
     pub detect: Vec<String>,
     pub features: Vec<FeatureSource>,
     pub time_features: bool,
+    /// Also learn from the team's load when each ticket opened.
+    pub load_features: bool,
     pub created_at: Vec<String>,
     pub resolved_at: Vec<String>,
     pub resolution_minutes: Vec<String>,
@@ -99,6 +101,7 @@ impl FormatConfig {
             features: self.features.clone(),
             created_at: self.created_at.clone(),
             time_features: self.time_features,
+            load: None,
         }
     }
 }
@@ -106,31 +109,13 @@ impl FormatConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainSettings {
-    pub seed: u64,
-    pub smoothing: f64,
-    pub folds: usize,
     pub min_count: usize,
-    pub forest: ForestSettings,
-    pub sla: LogisticSettings,
+    /// Lower and upper quantile of the resolution time's interval.
+    pub interval: [f64; 2],
+    /// The boosted trees of the resolution time and the SLA breach.
+    pub trees: support_boost::Options,
     pub classifier: ClassifierSettings,
     pub csat: CsatSettings,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ForestSettings {
-    pub trees: usize,
-    pub min_leaf: usize,
-    pub bins: usize,
-    /// Lower and upper quantile of the prediction interval.
-    pub interval: [f64; 2],
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogisticSettings {
-    pub alpha: f64,
-    pub max_iterations: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -51,6 +51,40 @@ pub struct ResolutionReport {
     /// The interval's nominal level and the share of true times inside it.
     pub interval_level: f64,
     pub interval_coverage: f64,
+    /// The median model's features by their share of its splits' gain.
+    pub feature_importance: Vec<Importance>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Importance {
+    pub feature: String,
+    pub share: f64,
+}
+
+/// The features of a boosted model, largest share of gain first.
+fn importance(model: &Model, trees: &support_boost::Booster) -> Vec<Importance> {
+    let names = model.schema.names();
+    let mut shares: Vec<Importance> = names
+        .iter()
+        .zip(&trees.importance)
+        .map(|(name, &share)| Importance {
+            feature: name.to_string(),
+            share: round_to(share, 4),
+        })
+        .collect();
+    shares.sort_by(|a, b| b.share.total_cmp(&a.share));
+    shares
+}
+
+fn importance_line(shares: &[Importance]) -> String {
+    let parts: Vec<String> = shares
+        .iter()
+        .map(|i| format!("{} {:.2}", i.feature, i.share))
+        .collect();
+    format!(
+        "  features by share of the trees' gain: {}",
+        parts.join(", ")
+    )
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -68,6 +102,8 @@ pub struct SlaReport {
     pub baseline: RiskScores,
     /// Tickets by predicted probability (tenths): mean predicted against observed.
     pub calibration: Vec<CalibrationBin>,
+    /// The model's features by their share of its splits' gain.
+    pub feature_importance: Vec<Importance>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -138,12 +174,12 @@ fn scores(pairs: &[(f64, f64)]) -> Scores {
 }
 
 fn resolution(model: &Model, rows: &[Row]) -> Option<ResolutionReport> {
-    let forest = model.resolution.as_ref()?;
+    let resolution = model.resolution.as_ref()?;
     let outcomes: Vec<(f64, f64, f64, bool)> = rows
         .par_iter()
         .filter_map(|row| {
             let truth = row.targets.minutes?;
-            let estimate = forest.estimate(&row.inputs);
+            let estimate = resolution.estimate(&model.onehot.bins(&row.inputs));
             let baseline = model.baseline.minutes(&row.inputs)?;
             let inside = (estimate.low..=estimate.high).contains(&truth);
             Some((truth, estimate.minutes, baseline, inside))
@@ -161,18 +197,19 @@ fn resolution(model: &Model, rows: &[Row]) -> Option<ResolutionReport> {
         model: ours,
         baseline: naive,
         mae_improvement: round_to(1.0 - ours.mae / naive.mae, 4),
-        interval_level: round_to(forest.interval[1] - forest.interval[0], 3),
+        interval_level: round_to(resolution.interval[1] - resolution.interval[0], 3),
         interval_coverage: round_to(inside as f64 / outcomes.len() as f64, 4),
+        feature_importance: importance(model, &resolution.median),
     })
 }
 
 fn sla(model: &Model, rows: &[Row]) -> Option<SlaReport> {
-    let logistic = model.sla_breach.as_ref()?;
+    let trees = model.sla_breach.as_ref()?;
     let outcomes: Vec<(bool, f64, f64)> = rows
         .par_iter()
         .filter_map(|row| {
             let truth = row.targets.breached?;
-            let p = logistic.probability(&model.onehot.columns(&row.inputs));
+            let p = trees.probability(&model.onehot.bins(&row.inputs));
             let baseline = model.baseline.breach_rate(&row.inputs)?;
             Some((truth, p, baseline))
         })
@@ -194,6 +231,7 @@ fn sla(model: &Model, rows: &[Row]) -> Option<SlaReport> {
         model: risk(|o| o.1),
         baseline: risk(|o| o.2),
         calibration: calibration(&outcomes.iter().map(|o| (o.1, o.0)).collect::<Vec<_>>()),
+        feature_importance: importance(model, trees),
     })
 }
 
@@ -354,6 +392,7 @@ pub fn table(evaluation: &Evaluation) -> String {
             r.interval_level * 100.0,
             r.interval_coverage * 100.0
         );
+        let _ = writeln!(out, "{}", importance_line(&r.feature_importance));
     }
     if let Some(s) = &evaluation.sla_breach {
         let _ = writeln!(
@@ -379,6 +418,7 @@ pub fn table(evaluation: &Evaluation) -> String {
                 bin.from, bin.to, bin.tickets, bin.mean_predicted, bin.observed
             );
         }
+        let _ = writeln!(out, "{}", importance_line(&s.feature_importance));
     }
     for (name, report) in [("group", &evaluation.group), ("agent", &evaluation.agent)] {
         if let Some(r) = report {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{FormatConfig, MlPredictConfig};
 use crate::fields::{self, FieldError, Fields};
-use crate::schema::{Inputs, Schema};
+use crate::schema::{Inputs, LoadScale, Schema};
 
 /// Where history comes from.
 #[derive(Debug, Clone)]
@@ -192,8 +192,8 @@ impl History {
             })?,
         };
         let format = config.format(&name).map_err(DataError::Format)?;
-        let schema = schema.cloned().unwrap_or_else(|| format.schema(&name));
-        let rows = records
+        let mut schema = schema.cloned().unwrap_or_else(|| format.schema(&name));
+        let mut rows = records
             .iter()
             .map(|record| {
                 let field_error = |error| DataError::Field {
@@ -203,17 +203,93 @@ impl History {
                 };
                 Ok(Row {
                     line: record.line,
-                    inputs: schema.read(&record.fields).map_err(field_error)?,
+                    inputs: schema.read_fields(&record.fields).map_err(field_error)?,
                     targets: format.targets(&record.fields).map_err(field_error)?,
                 })
             })
             .collect::<Result<Vec<Row>, DataError>>()?;
+        // Training learns the load's scale when the format asks for it;
+        // evaluating reads the load on the model's scale.
+        let learn_load = schema.load.is_none() && format.load_features;
+        if learn_load || schema.load.is_some() {
+            let opened: Vec<Option<i64>> = records
+                .iter()
+                .map(|r| {
+                    Some(
+                        fields::time(&r.fields, &format.created_at)
+                            .ok()??
+                            .as_second(),
+                    )
+                })
+                .collect();
+            let resolved: Vec<Option<i64>> = opened
+                .iter()
+                .zip(&rows)
+                .map(|(opened, row)| Some(opened.as_ref()? + (row.targets.minutes? * 60.0) as i64))
+                .collect();
+            let (average, relative) = relative_loads(&opened, &resolved);
+            if learn_load && average.iter().all(|&a| a > 0.0) {
+                let known: Vec<[f64; 2]> = relative.iter().flatten().copied().collect();
+                schema.load = Some(LoadScale::fit(average, &known));
+            }
+            if let Some(scale) = &schema.load {
+                for (row, load) in rows.iter_mut().zip(relative) {
+                    row.inputs.0.extend(scale.bands(load));
+                }
+            }
+        }
         Ok(History {
             origin,
             schema,
             rows,
         })
     }
+}
+
+/// Per record opened at a known time (seconds): the tickets of the history
+/// open at that moment (opened before it, not resolved by then) and those
+/// opened in the 24 hours before, each divided by its average over the
+/// records; and those averages.
+fn relative_loads(
+    opened: &[Option<i64>],
+    resolved: &[Option<i64>],
+) -> ([f64; 2], Vec<Option<[f64; 2]>>) {
+    const DAY: i64 = 24 * 60 * 60;
+    let mut starts: Vec<i64> = opened.iter().flatten().copied().collect();
+    let mut ends: Vec<i64> = resolved.iter().flatten().copied().collect();
+    starts.sort_unstable();
+    ends.sort_unstable();
+    let counts: Vec<Option<[f64; 2]>> = opened
+        .iter()
+        .map(|&t| {
+            let t = t?;
+            let opened_before = starts.partition_point(|&s| s < t);
+            let resolved_by = ends.partition_point(|&e| e <= t);
+            let last_day = opened_before - starts.partition_point(|&s| s < t - DAY);
+            Some([
+                opened_before.saturating_sub(resolved_by) as f64,
+                last_day as f64,
+            ])
+        })
+        .collect();
+    let known: Vec<&[f64; 2]> = counts.iter().flatten().collect();
+    let average =
+        [0, 1].map(|k| known.iter().map(|c| c[k]).sum::<f64>() / known.len().max(1) as f64);
+    let relative = counts
+        .into_iter()
+        .map(|c| {
+            c.map(|c| {
+                [0, 1].map(|k| {
+                    if average[k] > 0.0 {
+                        c[k] / average[k]
+                    } else {
+                        1.0
+                    }
+                })
+            })
+        })
+        .collect();
+    (average, relative)
 }
 
 /// The first format (by name) whose `detect` fields are all present.
@@ -460,6 +536,51 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
         assert_eq!(second.targets.minutes, None);
         assert_eq!(second.targets.breached, Some(true));
         assert_eq!(second.inputs.0[4], crate::schema::MISSING);
+        // The load comes last: its bands, learned from this history.
+        let names = history.schema.names();
+        assert_eq!(
+            names[names.len() - 2..],
+            ["open_tickets", "opened_last_day"]
+        );
+        assert_eq!(first.inputs.0.len(), names.len());
+        assert!(history.schema.load.is_some());
+    }
+
+    #[test]
+    fn the_load_counts_tickets_open_and_opened_in_the_day_before() {
+        const HOUR: i64 = 3600;
+        // A opens at 0 and is resolved at 5 h; B opens at 1 h, never resolved;
+        // C opens at 6 h; D opens at 30 h.
+        let opened = [Some(0), Some(HOUR), Some(6 * HOUR), Some(30 * HOUR), None];
+        let resolved = [Some(5 * HOUR), None, None, None, None];
+        let (average, relative) = relative_loads(&opened, &resolved);
+        // Open then: A 0, B 1 (A), C 1 (B; A is resolved), D 2 (B, C).
+        // Opened in the day before: A 0, B 1, C 2, D 1 (C; A and B are older).
+        assert_eq!(average, [1.0, 1.0]);
+        let expected = [[0.0, 0.0], [1.0, 1.0], [1.0, 2.0], [2.0, 1.0]];
+        for (got, want) in relative.iter().zip(expected) {
+            assert_eq!(*got, Some(want));
+        }
+        assert_eq!(relative[4], None, "no opening time, no load");
+    }
+
+    #[test]
+    fn a_sample_of_a_history_reads_its_load_on_the_same_scale() {
+        // Every hour a ticket opens and is resolved 5 hours later; every
+        // other one of them is a sample of half the history.
+        let hours: Vec<i64> = (0..400).map(|h| h * 3600).collect();
+        let all_opened: Vec<Option<i64>> = hours.iter().map(|&t| Some(t)).collect();
+        let all_resolved: Vec<Option<i64>> = hours.iter().map(|&t| Some(t + 5 * 3600)).collect();
+        let half = |v: &[Option<i64>]| v.iter().step_by(2).copied().collect::<Vec<_>>();
+        let (_, whole) = relative_loads(&all_opened, &all_resolved);
+        let (_, sample) = relative_loads(&half(&all_opened), &half(&all_resolved));
+        let late = |r: &[Option<[f64; 2]>]| r[r.len() - 1].unwrap();
+        for k in 0..2 {
+            assert!(
+                (late(&whole)[k] - late(&sample)[k]).abs() < 0.2,
+                "{whole:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,17 +1,16 @@
-//! Linear models over one-hot columns: logistic regression for SLA breach,
-//! multinomial logistic regression for group and agent, ridge regression for
-//! satisfaction. Fitted with linfa; stored as plain weights, because every
+//! Linear models over one-hot columns: multinomial logistic regression for
+//! group and agent, ridge regression for satisfaction. Fitted with linfa; stored as plain weights, because every
 //! record has one active column per feature and a prediction is a sum.
 
 use linfa::prelude::*;
 use linfa_linear::{Link, TweedieRegressor};
-use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
+use linfa_logistic::MultiLogisticRegression;
 use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ClassifierSettings, LogisticSettings};
+use crate::config::ClassifierSettings;
 use crate::encode::Column;
-use crate::stats::{quantile, round_to, sigmoid};
+use crate::stats::{quantile, round_to};
 use crate::TrainError;
 
 /// Weights are stored with this many decimals.
@@ -19,45 +18,6 @@ const DIGITS: i32 = 4;
 
 fn rounded(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
     values.into_iter().map(|w| round_to(w, DIGITS)).collect()
-}
-
-/// P(event) = sigmoid(intercept + sum of the active columns' weights).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Logistic {
-    pub intercept: f64,
-    pub weights: Vec<f64>,
-}
-
-impl Logistic {
-    /// Fits P(`y` true) on the rows of `x`.
-    pub fn fit(
-        x: &Array2<f64>,
-        y: &[bool],
-        settings: &LogisticSettings,
-    ) -> Result<Self, TrainError> {
-        let targets = Array1::from_vec(y.to_vec());
-        let fitted = LogisticRegression::default()
-            .alpha(settings.alpha)
-            .max_iterations(settings.max_iterations)
-            .fit(&DatasetBase::new(x.view(), targets.view()))
-            .map_err(|e| TrainError::Fit(format!("logistic regression: {e}")))?;
-        // linfa models the first label it meets: turn it into P(true).
-        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-        Ok(Logistic {
-            intercept: round_to(sign * fitted.intercept(), DIGITS),
-            weights: rounded(fitted.params().iter().map(|w| sign * w)),
-        })
-    }
-
-    pub fn probability(&self, columns: &[Column]) -> f64 {
-        let z: f64 = self.intercept + self.effects(columns).iter().sum::<f64>();
-        sigmoid(z)
-    }
-
-    /// Each feature's contribution to the log-odds.
-    pub fn effects(&self, columns: &[Column]) -> Vec<f64> {
-        columns.iter().map(|c| self.weights[c.index]).collect()
-    }
 }
 
 /// P(class) = softmax over classes of intercept + active weights.
@@ -227,26 +187,6 @@ mod tests {
                 known: true,
             },
         ]
-    }
-
-    #[test]
-    fn logistic_learns_which_value_raises_the_risk() {
-        let rows: Vec<(usize, usize)> = (0..200).map(|i| (i % 2, (i / 2) % 2)).collect();
-        let y: Vec<bool> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, &(a, _))| if a == 1 { i % 10 != 0 } else { i % 10 == 0 })
-            .collect();
-        let settings = LogisticSettings {
-            alpha: 1.0,
-            max_iterations: 100,
-        };
-        let model = Logistic::fit(&design(&rows), &y, &settings).unwrap();
-        let risky = model.probability(&cols(1, 0));
-        let safe = model.probability(&cols(0, 0));
-        assert!(risky > 0.7 && safe < 0.3, "{risky} {safe}");
-        let effects = model.effects(&cols(1, 0));
-        assert!(effects[0] > effects[1].abs());
     }
 
     #[test]

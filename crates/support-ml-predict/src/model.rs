@@ -6,16 +6,16 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::boosted::Resolution;
 use crate::encode::OneHot;
-use crate::forest::Forest;
-use crate::linear::{Logistic, Multinomial, Ridge};
+use crate::linear::{Multinomial, Ridge};
 use crate::schema::{Inputs, Schema};
 use crate::stats::{median, round_to};
 
 /// Names the file as ours.
 pub const MODEL_KIND: &str = "support-ml-predict";
 /// Raised whenever a model file changes shape; older files are refused with a clear message.
-pub const MODEL_VERSION: u32 = 1;
+pub const MODEL_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
@@ -26,9 +26,9 @@ pub struct Model {
     pub onehot: OneHot,
     pub baseline: Baseline,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolution: Option<Forest>,
+    pub resolution: Option<Resolution>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sla_breach: Option<Logistic>,
+    pub sla_breach: Option<support_boost::Booster>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csat: Option<Ridge>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,6 +215,65 @@ impl Model {
                 found: header.version,
             });
         }
-        serde_json::from_slice(bytes).map_err(|e| not_a_model(e.to_string()))
+        let model: Model = serde_json::from_slice(bytes).map_err(|e| not_a_model(e.to_string()))?;
+        model.check().map_err(not_a_model)?;
+        Ok(model)
+    }
+
+    /// Checks that the parts agree on the features and columns a ticket
+    /// gives them, so that a damaged or hand-edited file is refused here
+    /// rather than failing on a ticket.
+    fn check(&self) -> Result<(), String> {
+        let width = self.onehot.vocabularies.len();
+        if self.schema.width() != width {
+            return Err(format!(
+                "its schema reads {} features, its vocabularies have {width}",
+                self.schema.width()
+            ));
+        }
+        if self.baseline.features.iter().any(|&f| f >= width) {
+            return Err("its baseline reads a feature it does not have".into());
+        }
+        let boosters = self
+            .resolution
+            .iter()
+            .flat_map(|r| [&r.median, &r.low, &r.high])
+            .chain(&self.sla_breach);
+        for booster in boosters {
+            booster.check().map_err(|e| e.to_string())?;
+            if booster.width != width {
+                return Err(format!(
+                    "its trees read {} features, its vocabularies have {width}",
+                    booster.width
+                ));
+            }
+        }
+        let columns = self.onehot.width();
+        if let Some(csat) = &self.csat {
+            if csat.weights.len() != columns {
+                return Err("its rating model has weights for other columns".into());
+            }
+        }
+        let classifiers = self
+            .group
+            .iter()
+            .chain(self.agent.as_ref().map(|a| &a.classifier));
+        for classifier in classifiers {
+            let classes = classifier.classes.len();
+            if classes == 0
+                || classifier.intercepts.len() != classes
+                || classifier.counts.len() != classes
+                || classifier.weights.len() != classes
+                || classifier.weights.iter().any(|w| w.len() != columns)
+            {
+                return Err("a classifier's classes and weights disagree".into());
+            }
+        }
+        if let Some(agents) = &self.agent {
+            if agents.profiles.len() != agents.classifier.classes.len() {
+                return Err("its agent profiles and agents disagree".into());
+            }
+        }
+        Ok(())
     }
 }

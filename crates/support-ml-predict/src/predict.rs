@@ -8,9 +8,9 @@ use anyhow::Context as _;
 use support_agents::Roster;
 use support_core::{round3, Context, RecordError, Ticket, Tool, ToolResult};
 
+use crate::boosted::ResolutionEstimate;
 use crate::config::{MlPredictConfig, Prior};
 use crate::fields::{self, FieldError, Fields};
-use crate::forest::ForestEstimate;
 use crate::linear::Multinomial;
 use crate::model::{AgentModel, Model};
 use crate::output::{
@@ -81,17 +81,18 @@ impl Predictor {
         let schema = &model.schema;
         let inputs = schema.read(record)?;
         let columns = model.onehot.columns(&inputs);
+        let bins = model.onehot.bins(&inputs);
         let mut reasons = Vec::new();
         let explain = self.config.explain;
 
-        let estimate = model.resolution.as_ref().map(|f| f.estimate(&inputs));
+        let estimate = model.resolution.as_ref().map(|r| r.estimate(&bins));
         let resolution_minutes = match (&estimate, &model.resolution) {
-            (Some(e), Some(forest)) => {
+            (Some(e), Some(resolution)) => {
                 let features = top_effects(schema, &inputs, &e.effects, explain, f64::exp);
                 reasons.push(format!(
                     "resolution in about {} ({:.0}% between {} and {}){}",
                     human(e.minutes),
-                    (forest.interval[1] - forest.interval[0]) * 100.0,
+                    (resolution.interval[1] - resolution.interval[0]) * 100.0,
                     human(e.low),
                     human(e.high),
                     effect_clause(&features, |x| format!("×{x:.2}"))
@@ -101,7 +102,7 @@ impl Predictor {
                     interval: Interval {
                         low: round_to(e.low, 1),
                         high: round_to(e.high, 1),
-                        level: round3(forest.interval[1] - forest.interval[0]),
+                        level: round3(resolution.interval[1] - resolution.interval[0]),
                     },
                     confidence: round3(e.within_factor_2),
                     features,
@@ -110,10 +111,10 @@ impl Predictor {
             _ => None,
         };
 
-        let sla_breach = model.sla_breach.as_ref().map(|logistic| {
-            let p = logistic.probability(&columns);
-            let features =
-                top_effects(schema, &inputs, &logistic.effects(&columns), explain, |x| x);
+        let sla_breach = model.sla_breach.as_ref().map(|trees| {
+            let (log_odds, effects) = trees.explain(&bins);
+            let p = sigmoid(log_odds);
+            let features = top_effects(schema, &inputs, &effects, explain, |x| x);
             reasons.push(format!(
                 "SLA breach risk {:.0}%{}",
                 p * 100.0,
@@ -200,14 +201,9 @@ impl Predictor {
         }
 
         for (i, value) in inputs.0.iter().enumerate() {
-            let seen = model
-                .resolution
-                .as_ref()
-                .is_some_and(|f| f.encoding.knows(i, value))
-                || columns[i].known;
-            if value != MISSING && !seen {
+            if value != MISSING && !columns[i].known {
                 reasons.push(format!(
-                    "{} `{value}` was never seen in training: treated as `other`",
+                    "{} `{value}` is new or rare in the training data: treated as `other`",
                     schema.field_of(i)
                 ));
             }
@@ -241,7 +237,7 @@ impl Predictor {
         schema: &Schema,
         inputs: &Inputs,
         columns: &[crate::encode::Column],
-        estimate: Option<&ForestEstimate>,
+        estimate: Option<&ResolutionEstimate>,
     ) -> Recommendation {
         let weights = self.config.agents.weights;
         let total_weight = (weights.fit + weights.speed + weights.satisfaction).max(f64::EPSILON);

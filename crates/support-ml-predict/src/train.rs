@@ -3,11 +3,11 @@
 use indicatif::ProgressBar;
 use ndarray::{Array2, Axis};
 
+use crate::boosted::{fit_breach, Resolution};
 use crate::config::{FormatConfig, TrainSettings};
 use crate::encode::OneHot;
-use crate::forest::Forest;
 use crate::history::{History, Row};
-use crate::linear::{Logistic, Multinomial, Ridge};
+use crate::linear::{Multinomial, Ridge};
 use crate::model::{
     AgentModel, AgentProfile, Baseline, Examples, Model, Trained, MODEL_KIND, MODEL_VERSION,
 };
@@ -25,17 +25,37 @@ pub enum TrainError {
     Fit(String),
 }
 
-/// Steps the progress bar counts besides the trees.
-pub const LINEAR_STEPS: u64 = 4;
+/// Boosted models: the resolution time's three quantiles and the SLA breach.
+const BOOSTERS: u64 = 4;
+/// Linear models: group, agent, rating, and the agents' profiles.
+const LINEAR_STEPS: u64 = 4;
 
-/// Trains on `history`, read with `format`'s mapping. `progress` advances by
-/// one per tree and per linear model.
+/// The steps `train` counts on its progress bar: every tree the boosted
+/// models may grow (what early stopping leaves ungrown is skipped), then
+/// each linear model.
+pub fn progress_steps(settings: &TrainSettings) -> u64 {
+    BOOSTERS * settings.trees.max_iterations as u64 + LINEAR_STEPS
+}
+
+/// Seconds each model took to fit, by target, in training order.
+pub type Seconds = Vec<(&'static str, f64)>;
+
+/// Runs `step`, adding its wall time to `seconds` under `target`.
+fn clocked<T>(seconds: &mut Seconds, target: &'static str, step: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let result = step();
+    seconds.push((target, round_to(started.elapsed().as_secs_f64(), 3)));
+    result
+}
+
+/// Trains on `history`, read with `format`'s mapping, counting
+/// [`progress_steps`] on `progress`.
 pub fn train(
     history: &History,
     format: &FormatConfig,
     settings: &TrainSettings,
     progress: &ProgressBar,
-) -> Result<Model, TrainError> {
+) -> Result<(Model, Seconds), TrainError> {
     let schema = history.schema.clone();
     let rows = &history.rows;
     let examples = count(rows);
@@ -66,6 +86,10 @@ pub fn train(
         .collect();
     let baseline = Baseline::fit(baseline_features, &baseline_rows);
 
+    let onehot = OneHot::fit(&inputs, schema.width(), settings.min_count);
+    let mut seconds = Seconds::new();
+    let per_booster = settings.trees.max_iterations as u64;
+    let mut on_tree = || progress.inc(1);
     let timed: Vec<&Row> = rows
         .iter()
         .filter(|r| r.targets.minutes.is_some())
@@ -73,43 +97,48 @@ pub fn train(
     let resolution = if timed.is_empty() {
         None
     } else {
-        tracing::info!(
-            rows = timed.len(),
-            trees = settings.forest.trees,
-            "growing the resolution-time trees"
-        );
+        tracing::info!(rows = timed.len(), "boosting the resolution-time trees");
         let timed_inputs: Vec<&Inputs> = timed.iter().map(|r| &r.inputs).collect();
         let minutes: Vec<f64> = timed.iter().filter_map(|r| r.targets.minutes).collect();
-        Some(Forest::fit(
-            &timed_inputs,
-            &minutes,
-            schema.width(),
-            settings,
-            &|| progress.inc(1),
-        )?)
+        let features = onehot.features(&timed_inputs);
+        Some(clocked(&mut seconds, "resolution_minutes", || {
+            Resolution::fit(&features, &minutes, settings, &mut on_tree)
+        })?)
     };
+    // What early stopping left ungrown is skipped.
+    progress.set_position(3 * per_booster);
 
-    let onehot = OneHot::fit(&inputs, schema.width(), settings.min_count);
+    tracing::info!("boosting the SLA-breach trees");
+    let (with_outcome, breached): (Vec<&Inputs>, Vec<bool>) = rows
+        .iter()
+        .filter_map(|r| Some((&r.inputs, r.targets.breached?)))
+        .unzip();
+    let features = onehot.features(&with_outcome);
+    let sla_breach = clocked(&mut seconds, "sla_breach", || {
+        fit_breach(&features, &breached, settings, &mut on_tree)
+    })?;
+    progress.set_position(BOOSTERS * per_booster);
+
     let x = onehot.matrix(&inputs);
-
-    tracing::info!(columns = onehot.width(), "fitting the SLA-breach model");
-    let sla_breach = fit_sla(&x, rows, settings)?;
-    progress.inc(1);
 
     tracing::info!("fitting the group model");
     let groups: Vec<Option<&str>> = rows.iter().map(|r| r.targets.group.as_deref()).collect();
-    let group = Multinomial::fit(&x, &groups, &settings.classifier)?;
+    let group = clocked(&mut seconds, "group", || {
+        Multinomial::fit(&x, &groups, &settings.classifier)
+    })?;
     progress.inc(1);
 
     tracing::info!("fitting the agent model");
-    let agent = fit_agents(&x, rows, resolution.as_ref(), settings)?;
+    let agent = clocked(&mut seconds, "agent", || {
+        fit_agents(&x, rows, &onehot, resolution.as_ref(), settings)
+    })?;
     progress.inc(1);
 
     tracing::info!("fitting the satisfaction model");
-    let csat = fit_csat(&x, rows, settings)?;
+    let csat = clocked(&mut seconds, "csat", || fit_csat(&x, rows, settings))?;
     progress.inc(1);
 
-    Ok(Model {
+    let model = Model {
         kind: MODEL_KIND.to_string(),
         version: MODEL_VERSION,
         trained: Trained {
@@ -125,7 +154,8 @@ pub fn train(
         csat,
         group,
         agent,
-    })
+    };
+    Ok((model, seconds))
 }
 
 fn count(rows: &[Row]) -> Examples {
@@ -154,23 +184,6 @@ fn known<T: Copy>(
     (x.select(Axis(0), &index), values)
 }
 
-/// None when the history has no SLA outcomes, or only one kind.
-fn fit_sla(
-    x: &Array2<f64>,
-    rows: &[Row],
-    settings: &TrainSettings,
-) -> Result<Option<Logistic>, TrainError> {
-    let (records, breached) = known(x, rows, |r| r.targets.breached);
-    let breaches = breached.iter().filter(|&&b| b).count();
-    if breaches == 0 || breaches == breached.len() {
-        if !breached.is_empty() {
-            tracing::warn!("every SLA outcome in the history is the same: no SLA-breach model");
-        }
-        return Ok(None);
-    }
-    Logistic::fit(&records, &breached, &settings.sla).map(Some)
-}
-
 fn fit_csat(
     x: &Array2<f64>,
     rows: &[Row],
@@ -186,21 +199,16 @@ fn fit_csat(
         }
         return Ok(None);
     }
-    Ridge::fit(
-        &records,
-        &ratings,
-        settings.csat.alpha,
-        settings.forest.interval,
-    )
-    .map(Some)
+    Ridge::fit(&records, &ratings, settings.csat.alpha, settings.interval).map(Some)
 }
 
-/// The agent classifier, and per agent how fast (against the forest's
-/// expectation for the same tickets) and how well rated they were.
+/// The agent classifier, and per agent how fast (against the resolution
+/// model's expectation for the same tickets) and how well rated they were.
 fn fit_agents(
     x: &Array2<f64>,
     rows: &[Row],
-    resolution: Option<&Forest>,
+    onehot: &OneHot,
+    resolution: Option<&Resolution>,
     settings: &TrainSettings,
 ) -> Result<Option<AgentModel>, TrainError> {
     let agents: Vec<Option<&str>> = rows.iter().map(|r| r.targets.agent.as_deref()).collect();
@@ -220,12 +228,13 @@ fn fit_agents(
                 .filter(|r| r.targets.agent.as_deref() == Some(agent.as_str()))
                 .collect();
             let speeds: Vec<f64> = match resolution {
-                Some(forest) => theirs
+                Some(resolution) => theirs
                     .iter()
                     .filter_map(|r| {
                         let actual = r.targets.minutes?;
-                        let expected = forest.estimate(&r.inputs).minutes;
-                        Some(actual.ln_1p() - expected.ln_1p())
+                        // The model's log(1 + minutes), as its estimate clamps it.
+                        let expected = resolution.median.output(&onehot.bins(&r.inputs)).max(0.0);
+                        Some(actual.ln_1p() - expected)
                     })
                     .collect(),
                 None => Vec::new(),
