@@ -1,7 +1,8 @@
 """Weekly: retrain the categorizer with the corrections people made, keep it only if it is not worse.
 
 1. export_corrections: every stored categorizer decision a person corrected
-   (`triage_results.true_label`, tool `category`) as CSV `text,label`.
+   (`triage_results.true_label`, tool `category`) as CSV `text,label`
+   (`support-export corrections`, which reads $DATABASE_URL from the environment).
 2. train: the team's training set ($SUPPORT_TRAIN_DATA, CSV `text,label`) plus
    the corrections -> a candidate model.
 3. evaluate the candidate and the current model (the promoted one, or the
@@ -19,45 +20,6 @@ from support_common import DEFAULT_ARGS, START_DATE, bash, tool
 from airflow.sdk import DAG, task
 
 MODEL = '"$OUT_DIR/categorize.model"'
-
-CORRECTIONS_SQL = (
-    "COPY (SELECT concat_ws(' ', t.subject, t.body) AS text, r.true_label AS label"
-    " FROM triage_results r JOIN tickets t ON t.id = r.ticket_id"
-    " WHERE r.tool = 'category' AND r.true_label IS NOT NULL ORDER BY r.ticket_id)"
-    " TO STDOUT WITH (FORMAT csv, HEADER)"
-)
-
-# psql takes the database only from its command line or PG* variables, and a command line
-# is visible to every user of the machine (ps, /proc). So psql gets $DATABASE_URL without
-# its password, which goes in PGPASSWORD (the environment, private to the process) instead.
-# Standard library only: any python3 on the worker runs it. Argument: the CSV to write.
-PSQL_WITHOUT_SECRETS_IN_ARGV = f"""\
-import os, re, subprocess, sys, urllib.parse
-url = os.environ["DATABASE_URL"]
-env = dict(os.environ)
-def take(password):
-    env["PGPASSWORD"] = password
-    return ""
-if re.match(r"postgres(ql)?://", url):
-    parts = urllib.parse.urlsplit(url)
-    userinfo, at, hostinfo = parts.netloc.rpartition("@")
-    user, colon, password = userinfo.partition(":")
-    if colon:
-        take(urllib.parse.unquote(password))
-    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-             if k != "password" or take(v)]
-    url = urllib.parse.urlunsplit(parts._replace(netloc=user + at + hostinfo, query=urllib.parse.urlencode(query)))
-else:  # key=value pairs
-    def pair(match):
-        value = match.group(1)
-        if value.startswith("'"):
-            value = re.sub(r"\\\\(.)", r"\\1", value[1:-1])
-        return take(value)
-    url = re.sub(r"(?:^|(?<=\\s))password\\s*=\\s*('(?:[^'\\\\]|\\\\.)*'|\\S*)", pair, url)
-with open(sys.argv[1], "wb") as out:
-    sys.exit(subprocess.run(["psql", url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", {CORRECTIONS_SQL!r}],
-                            env=env, stdout=out).returncode)
-"""
 
 
 # Skips only `promote`: the clean-up after it still runs.
@@ -86,7 +48,9 @@ with DAG(
     export_corrections = bash(
         "export_corrections",
         'mkdir -p "$RUN_DIR"\n'
-        f"python3 - \"$RUN_DIR/corrections.csv\" <<'PY'\n{PSQL_WITHOUT_SECRETS_IN_ARGV}PY\n"
+        # Stdin is /dev/null: the corrections come from the database in DATABASE_URL (the
+        # worker's environment, never a command line), whatever stdin the worker hands its tasks.
+        f'{tool("support-export")} corrections --output "$RUN_DIR/corrections.csv" < /dev/null\n'
         'echo "$(($(wc -l < "$RUN_DIR/corrections.csv") - 1)) correction(s)"',
     )
     # The corrections' header row is dropped: the training set brings its own

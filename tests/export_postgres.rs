@@ -314,12 +314,24 @@ fn run(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs the binary and checks that it succeeded, showing its stderr when not.
+fn run_ok(args: &[&str]) -> std::process::Output {
+    let output = run(args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 #[test]
 fn the_binary_reads_the_database() {
     let db = loaded();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("closed.csv");
-    let output = run(&[
+    run_ok(&[
         "tickets",
         "--db",
         db.url(),
@@ -328,12 +340,6 @@ fn the_binary_reads_the_database() {
         "--output",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let stored: i64 = db
         .connect()
         .unwrap()
@@ -346,7 +352,7 @@ fn the_binary_reads_the_database() {
     let created: Vec<&str> = records.iter().map(|r| r.get(10).unwrap()).collect();
     assert!(created.windows(2).all(|w| w[0] <= w[1]), "oldest first");
 
-    let output = run(&[
+    let output = run_ok(&[
         "report",
         "--format",
         "md",
@@ -357,12 +363,6 @@ fn the_binary_reads_the_database() {
         "--period",
         "30d",
     ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let md = String::from_utf8(output.stdout).unwrap();
     assert!(
         md.contains("PostgreSQL postgres://"),
@@ -602,13 +602,7 @@ fn the_report_shows_knowledge_base_articles_that_failed() {
         .batch_execute("INSERT INTO feedback (ticket_id, rating) VALUES ('KB-1', 1), ('KB-2', 5)")
         .unwrap();
     for format in ["md", "html"] {
-        let output = run(&["report", "--format", format, "--db", db.url(), "--now", NOW]);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let output = run_ok(&["report", "--format", format, "--db", db.url(), "--now", NOW]);
         let report = String::from_utf8(output.stdout).unwrap();
         assert!(report.contains("Knowledge base"), "{format}");
         assert!(report.contains("kb-refund-status"), "{format}");
@@ -626,4 +620,51 @@ fn the_report_shows_knowledge_base_articles_that_failed() {
             "{format}: the customer's words, escaped"
         );
     }
+}
+
+#[test]
+fn corrections_export_as_the_training_csv_the_categorizer_reads() {
+    let db = loaded();
+    let mut client = db.connect().unwrap();
+    let corrected = client
+        .execute(
+            "UPDATE triage_results SET true_label = 'refund'
+             WHERE tool = 'category' AND ticket_id IN
+               (SELECT ticket_id FROM triage_results WHERE tool = 'category' ORDER BY ticket_id LIMIT 3)",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(corrected, 3, "the examples carry category results");
+    let first_subject: String = client
+        .query_one(
+            "SELECT t.subject FROM tickets t JOIN triage_results r ON r.ticket_id = t.id
+             WHERE r.true_label IS NOT NULL ORDER BY t.id LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("corrections.csv");
+    run_ok(&[
+        "corrections",
+        "--db",
+        db.url(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    assert_eq!(reader.headers().unwrap(), vec!["text", "label"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| &r[1] == "refund"));
+    assert!(rows[0][0].starts_with(&first_subject), "{:?}", rows[0]);
+
+    // Files hold no corrections: the message says where they are.
+    let output = run(&[
+        "corrections",
+        "--input",
+        example("history.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--db"));
 }

@@ -12,8 +12,8 @@ use support_export::error::EXIT_CODES_HELP;
 use support_export::filter::parse_time;
 use support_export::report::{self, ReportFormat};
 use support_export::{
-    export_tickets, summarize, CsvCells, ExportConfig, ExportError, FileSource, Filter, Output,
-    Period, PgSource, ReadSummary, Source, TicketFormat, Window,
+    export_corrections, export_tickets, summarize, CsvCells, ExportConfig, ExportError, FileSource,
+    Filter, Output, Period, PgSource, ReadSummary, Source, TicketFormat, Window,
 };
 use support_runner::Summary;
 use support_store::TimeoutArgs;
@@ -56,6 +56,10 @@ enum Command {
     /// A report for people: one self-contained HTML page with charts, or Markdown (default period 7d).
     #[command(after_help = after_help(REPORT_EXAMPLE))]
     Report(ReportArgs),
+    /// The categorizer decisions people corrected in the store, as CSV
+    /// `text,label` for `support-categorize train` (the retrain DAG's input).
+    #[command(after_help = after_help(CORRECTIONS_EXAMPLE))]
+    Corrections(Shared),
 }
 
 const TICKETS_EXAMPLE: &str = r#"  support-export tickets --input examples/history.jsonl \
@@ -63,6 +67,9 @@ const TICKETS_EXAMPLE: &str = r#"  support-export tickets --input examples/histo
     --format csv --output urgent.csv
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/support \
     support-export tickets --format jsonl > all.jsonl"#;
+const CORRECTIONS_EXAMPLE: &str = r#"  DATABASE_URL=postgres://postgres@127.0.0.1:5432/support \
+    support-export corrections --output corrections.csv
+  support-export corrections --db postgres://postgres@127.0.0.1:5432/support --period 90d"#;
 const DASHBOARD_EXAMPLE: &str = r#"  support-export dashboard --input examples/history.jsonl \
     --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 24h"#;
 const KPIS_EXAMPLE: &str = r#"  support-export kpis --input examples/history.jsonl \
@@ -152,6 +159,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (shared, default_period) = match &cli.command {
         Command::Tickets(args) => (&args.shared, None),
+        Command::Corrections(shared) => (shared, None),
         Command::Dashboard(shared) => (shared, Some("24h")),
         Command::Kpis(shared) | Command::Conversations(shared) => (shared, Some("7d")),
         Command::Report(args) => (&args.shared, Some("7d")),
@@ -199,6 +207,11 @@ fn main() -> ExitCode {
                 output = out;
                 read
             }
+            Command::Corrections(_) => {
+                let (out, read) = export_corrections(&mut source, &filter, output)?;
+                output = out;
+                read
+            }
             command => {
                 let window = window.expect("aggregate commands have a default period");
                 let (summary, read) = summarize(&mut source, window, &filter, now, &config)?;
@@ -207,7 +220,7 @@ fn main() -> ExitCode {
                     Command::Kpis(_) => json(&summary.kpis),
                     Command::Conversations(_) => json(&summary.conversations),
                     Command::Report(args) => report::render(&summary, &config, args.format),
-                    Command::Tickets(_) => unreachable!("handled above"),
+                    Command::Tickets(_) | Command::Corrections(_) => unreachable!("handled above"),
                 };
                 output
                     .write_all(text.as_bytes())

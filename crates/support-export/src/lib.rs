@@ -79,6 +79,30 @@ pub fn summarize(
 }
 
 /// Writes the tickets `filter` selects to `out` in `format`, streaming.
+/// Writes the corrections of the tickets that pass `filter` as CSV
+/// `text,label`, what `support-categorize train` reads; returns how many.
+pub fn export_corrections<W: Write>(
+    source: &mut Source,
+    filter: &Filter,
+    out: W,
+) -> Result<(W, ReadSummary), ExportError> {
+    let corrections = source.corrections(filter)?;
+    let mut writer = csv::Writer::from_writer(out);
+    let written = writer
+        .write_record(["text", "label"])
+        .and_then(|()| corrections.iter().try_for_each(|c| writer.serialize(c)))
+        .and_then(|()| writer.flush().map_err(csv::Error::from));
+    written.map_err(|e| ExportError::output("the corrections")(e.into()))?;
+    let out = writer
+        .into_inner()
+        .map_err(|e| ExportError::output("the corrections")(e.into_error()))?;
+    let read = ReadSummary {
+        rows: corrections.len() as u64,
+        failed: 0,
+    };
+    Ok((out, read))
+}
+
 pub fn export_tickets<W: Write>(
     source: &mut Source,
     filter: &Filter,

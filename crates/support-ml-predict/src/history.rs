@@ -448,7 +448,8 @@ fn read_json_lines(path: &Path, reader: impl BufRead) -> Result<Vec<Record>, Dat
 const CLOSED_TICKETS: &str = "
     SELECT jsonb_build_object(
         'id', t.id, 'channel', t.channel, 'language', t.language,
-        'customer_tier', t.customer_tier, 'category', t.category,
+        'customer_tier', t.customer_tier, 'sentiment_label', t.sentiment_label,
+        'category', t.category,
         'subcategory', t.subcategory, 'priority', t.priority, 'queue', t.queue,
         'assigned_to', t.assigned_to, 'resolved_by', t.resolved_by,
         'created_at', t.created_at, 'resolved_at', t.resolved_at,
@@ -456,12 +457,14 @@ const CLOSED_TICKETS: &str = "
         'csat', (SELECT avg(f.rating)::float8 FROM feedback f WHERE f.ticket_id = t.id)
     )::text
     FROM (
-        SELECT id, channel, language, customer_tier, category, subcategory, priority, queue,
-               assigned_to, resolved_by, created_at, resolved_at, sla_resolution_due, status
+        SELECT id, channel, language, customer_tier, sentiment_label, category, subcategory,
+               priority, queue, assigned_to, resolved_by, created_at, resolved_at,
+               sla_resolution_due, status
         FROM tickets
         UNION ALL
-        SELECT id, channel, language, customer_tier, category, subcategory, priority, queue,
-               assigned_to, resolved_by, created_at, resolved_at, sla_resolution_due, status
+        SELECT id, channel, language, customer_tier, sentiment_label, category, subcategory,
+               priority, queue, assigned_to, resolved_by, created_at, resolved_at,
+               sla_resolution_due, status
         FROM tickets_archive
     ) t
     WHERE t.status IN ('resolved', 'closed') AND t.resolved_at IS NOT NULL

@@ -63,6 +63,17 @@ impl Source {
         }
     }
 
+    /// The categorizer decisions people corrected (text, label): kept only
+    /// in the store.
+    pub fn corrections(&mut self, filter: &Filter) -> Result<Vec<(String, String)>, ExportError> {
+        match self {
+            Source::Files(_) => Err(ExportError::Usage(
+                "corrections are kept in the store (triage_results.true_label): give --db URL or set DATABASE_URL".into(),
+            )),
+            Source::Postgres(source) => source.corrections(filter),
+        }
+    }
+
     /// Display names of agents, for the dashboard and the report.
     pub fn agent_names(&mut self) -> Result<AgentNames, ExportError> {
         match self {

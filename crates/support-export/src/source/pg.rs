@@ -114,6 +114,28 @@ impl PgSource {
             .collect())
     }
 
+    /// Every stored categorizer decision a person corrected, as the text
+    /// and the label the person gave, oldest ticket first, of the tickets
+    /// that pass `filter`.
+    pub(super) fn corrections(
+        &mut self,
+        filter: &Filter,
+    ) -> Result<Vec<(String, String)>, ExportError> {
+        let mut conditions = filter_conditions(filter);
+        conditions.extend([
+            "r.tool = 'category'".into(),
+            "r.true_label IS NOT NULL".into(),
+        ]);
+        let query = format!(
+            "SELECT concat_ws(' ', t.subject, t.body), r.true_label
+             FROM triage_results r JOIN tickets t ON t.id = r.ticket_id
+             WHERE {} ORDER BY r.ticket_id",
+            conditions.join(" AND ")
+        );
+        let rows = self.client()?.query(&query, &[])?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     pub(super) fn describe(&self) -> String {
         format!("PostgreSQL {}", support_store::redact(&self.url))
     }
@@ -158,9 +180,19 @@ fn select(options: ReadOptions<'_>, conditions: &str) -> String {
     query
 }
 
-/// ` WHERE ...` for the filter (empty when it accepts everything). COPY
-/// takes no parameters, so values go in as quoted literals.
+/// ` WHERE ...` for the filter (empty when it accepts everything).
 fn where_clause(filter: &Filter) -> String {
+    let conditions = filter_conditions(filter);
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
+/// The filter's conditions on the tickets `t`. COPY takes no parameters,
+/// so values go in as quoted literals.
+fn filter_conditions(filter: &Filter) -> Vec<String> {
     let mut conditions = Vec::new();
     if let Some(window) = filter.window {
         if window.since != Timestamp::MIN {
@@ -178,11 +210,7 @@ fn where_clause(filter: &Filter) -> String {
             conditions.push(format!("t.{column} IN ({})", list.join(", ")));
         }
     }
-    if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    }
+    conditions
 }
 
 /// A string literal, safe whatever `standard_conforming_strings` is (as
