@@ -262,17 +262,20 @@ fn evaluate_prints_each_figure_next_to_its_baseline() {
         "",
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = run(
-        &[
+    let evaluate = |extra: &[&str]| {
+        let mut args = vec![
             "evaluate",
             "--data",
             held_path.to_str().unwrap(),
             "--model",
             &model,
-        ],
-        "",
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+        ];
+        args.extend(extra);
+        let r = run(&args, "");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r
+    };
+    let r = evaluate(&[]);
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
     let resolution = &report["resolution_minutes"];
     for side in ["model", "baseline"] {
@@ -310,24 +313,35 @@ fn evaluate_prints_each_figure_next_to_its_baseline() {
         group["top1"].as_f64().unwrap() > group["baseline_top1"].as_f64().unwrap(),
         "{group}"
     );
-    let table = run(
-        &[
-            "evaluate",
-            "--data",
-            held_path.to_str().unwrap(),
-            "--model",
-            &model,
-            "--format",
-            "table",
-        ],
-        "",
-    );
+    let table = evaluate(&["--format", "table"]);
     assert!(
         table
             .stdout
             .contains("baseline: median per category+priority"),
         "{}",
         table.stdout
+    );
+    // The rest of the history counts towards the load of the held-out tickets.
+    let r = evaluate(&["--load-context", train_path.to_str().unwrap()]);
+    let with_context: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(with_context["records"], report["records"]);
+    let missing = dir.path().join("no-such-history.csv");
+    let r = run(
+        &[
+            "evaluate",
+            "--data",
+            held_path.to_str().unwrap(),
+            "--model",
+            &model,
+            "--load-context",
+            missing.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(
+        r.code != 0 && r.stderr.contains("no-such-history.csv"),
+        "{}",
+        r.stderr
     );
     let r = run(&["evaluate", "--data", held_path.to_str().unwrap()], "");
     assert_eq!(r.code, 2);

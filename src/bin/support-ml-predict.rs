@@ -98,6 +98,11 @@ enum Command {
         fields: Option<String>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
         format: ReportFormat,
+        /// More tickets (CSV or JSON Lines, not those of --data) that count
+        /// towards the team's load when each evaluated ticket opened: the rest
+        /// of the history when --data is a sample of it, as the store counts.
+        #[arg(long, value_name = "FILE")]
+        load_context: Option<PathBuf>,
     },
 }
 
@@ -131,14 +136,19 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return support_cli::usage_error(e),
             };
-            let history =
-                match History::load(&data.source(ratings), &config, fields.as_deref(), None) {
-                    Ok(h) => h,
-                    Err(e) => {
-                        support_cli::print_error(&e);
-                        return ExitCode::from(e.exit_code());
-                    }
-                };
+            let history = match History::load(
+                &data.source(ratings),
+                &config,
+                fields.as_deref(),
+                None,
+                None,
+            ) {
+                Ok(h) => h,
+                Err(e) => {
+                    support_cli::print_error(&e);
+                    return ExitCode::from(e.exit_code());
+                }
+            };
             let format = config
                 .format(&history.schema.format)
                 .expect("the history was read with a format of this configuration");
@@ -185,6 +195,7 @@ fn main() -> ExitCode {
             ratings,
             fields,
             format,
+            load_context,
         }) => {
             cli.common.init_logging();
             let Some(model_path) = &cli.model else {
@@ -200,11 +211,16 @@ fn main() -> ExitCode {
                 Ok(m) => m,
                 Err(e) => return support_cli::usage_error(e),
             };
+            let context = load_context.as_ref().map(|path| Source::File {
+                path: path.clone(),
+                feedback: None,
+            });
             let history = match History::load(
                 &data.source(ratings),
                 &config,
                 fields.as_deref(),
                 Some(&model.schema),
+                context.as_ref(),
             ) {
                 Ok(h) => h,
                 Err(e) => {

@@ -166,11 +166,16 @@ impl History {
     /// Reads `source`. The format is `format` when given, else the model's
     /// (`schema`) when evaluating, else detected from the fields. Training
     /// reads the format's own schema; evaluating reads the model's.
+    ///
+    /// `load_context`: more tickets, not in `source`, that count towards the
+    /// load when each record opened (the rest of the history when `source`
+    /// is a sample of it, as the store would count them).
     pub fn load(
         source: &Source,
         config: &MlPredictConfig,
         format: Option<&str>,
         schema: Option<&Schema>,
+        load_context: Option<&Source>,
     ) -> Result<History, DataError> {
         let origin = source.origin();
         let (records, keys) = read_records(source)?;
@@ -212,22 +217,23 @@ impl History {
         // evaluating reads the load on the model's scale.
         let learn_load = schema.load.is_none() && format.load_features;
         if learn_load || schema.load.is_some() {
-            let opened: Vec<Option<i64>> = records
-                .iter()
-                .map(|r| {
-                    Some(
-                        fields::time(&r.fields, &format.created_at)
-                            .ok()??
-                            .as_second(),
-                    )
-                })
-                .collect();
-            let resolved: Vec<Option<i64>> = opened
-                .iter()
-                .zip(&rows)
-                .map(|(opened, row)| Some(opened.as_ref()? + (row.targets.minutes? * 60.0) as i64))
-                .collect();
-            let (average, relative) = relative_loads(&opened, &resolved);
+            let spans = |records: &[Record]| -> Vec<Span> {
+                records
+                    .iter()
+                    .map(|r| {
+                        let opened = fields::time(&r.fields, &format.created_at).ok().flatten();
+                        let opened = opened.map(|t| t.as_second());
+                        let minutes = format.targets(&r.fields).ok().and_then(|t| t.minutes);
+                        let resolved = opened.zip(minutes).map(|(o, m)| o + (m * 60.0) as i64);
+                        (opened, resolved)
+                    })
+                    .collect()
+            };
+            let context = match load_context {
+                Some(source) => spans(&read_records(source)?.0),
+                None => Vec::new(),
+            };
+            let (average, relative) = relative_loads(&spans(&records), &context);
             if learn_load && average.iter().all(|&a| a > 0.0) {
                 let known: Vec<[f64; 2]> = relative.iter().flatten().copied().collect();
                 schema.load = Some(LoadScale::fit(average, &known));
@@ -246,23 +252,24 @@ impl History {
     }
 }
 
-/// Per record opened at a known time (seconds): the tickets of the history
-/// open at that moment (opened before it, not resolved by then) and those
-/// opened in the 24 hours before, each divided by its average over the
-/// records; and those averages.
-fn relative_loads(
-    opened: &[Option<i64>],
-    resolved: &[Option<i64>],
-) -> ([f64; 2], Vec<Option<[f64; 2]>>) {
+/// When a ticket opened and was resolved (seconds), each when known.
+type Span = (Option<i64>, Option<i64>);
+
+/// Per record opened at a known time: the tickets of the history and of
+/// `context` open at that moment (opened before it, not resolved by then)
+/// and those opened in the 24 hours before, each divided by its average over
+/// the records; and those averages.
+fn relative_loads(records: &[Span], context: &[Span]) -> ([f64; 2], Vec<Option<[f64; 2]>>) {
     const DAY: i64 = 24 * 60 * 60;
-    let mut starts: Vec<i64> = opened.iter().flatten().copied().collect();
-    let mut ends: Vec<i64> = resolved.iter().flatten().copied().collect();
+    let all = || records.iter().chain(context);
+    let mut starts: Vec<i64> = all().filter_map(|s| s.0).collect();
+    let mut ends: Vec<i64> = all().filter_map(|s| s.1).collect();
     starts.sort_unstable();
     ends.sort_unstable();
-    let counts: Vec<Option<[f64; 2]>> = opened
+    let counts: Vec<Option<[f64; 2]>> = records
         .iter()
-        .map(|&t| {
-            let t = t?;
+        .map(|&(opened, _)| {
+            let t = opened?;
             let opened_before = starts.partition_point(|&s| s < t);
             let resolved_by = ends.partition_point(|&e| e <= t);
             let last_day = opened_before - starts.partition_point(|&s| s < t - DAY);
@@ -523,6 +530,7 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
             &config,
             None,
             None,
+            None,
         )
         .unwrap();
         assert_eq!(history.schema.format, "itsm");
@@ -554,9 +562,14 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
         const HOUR: i64 = 3600;
         // A opens at 0 and is resolved at 5 h; B opens at 1 h, never resolved;
         // C opens at 6 h; D opens at 30 h.
-        let opened = [Some(0), Some(HOUR), Some(6 * HOUR), Some(30 * HOUR), None];
-        let resolved = [Some(5 * HOUR), None, None, None, None];
-        let (average, relative) = relative_loads(&opened, &resolved);
+        let spans = [
+            (Some(0), Some(5 * HOUR)),
+            (Some(HOUR), None),
+            (Some(6 * HOUR), None),
+            (Some(30 * HOUR), None),
+            (None, None),
+        ];
+        let (average, relative) = relative_loads(&spans, &[]);
         // Open then: A 0, B 1 (A), C 1 (B; A is resolved), D 2 (B, C).
         // Opened in the day before: A 0, B 1, C 2, D 1 (C; A and B are older).
         assert_eq!(average, [1.0, 1.0]);
@@ -565,18 +578,28 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
             assert_eq!(*got, Some(want));
         }
         assert_eq!(relative[4], None, "no opening time, no load");
+        // Tickets of the context count, but get no load of their own: E,
+        // opened at 2 h and never resolved. Open then: A 0, B 1, C 2, D 3
+        // (average 1.5); opened in the day before: A 0, B 1, C 3, D 1 (1.25).
+        let (average, with_context) = relative_loads(&spans, &[(Some(2 * HOUR), None)]);
+        assert_eq!(average, [1.5, 1.25]);
+        let expected = [[0.0, 0.0], [1.0 / 1.5, 0.8], [2.0 / 1.5, 2.4], [2.0, 0.8]];
+        for (got, want) in with_context.iter().zip(expected) {
+            assert_eq!(*got, Some(want));
+        }
+        assert_eq!(with_context.len(), 5);
     }
 
     #[test]
     fn a_sample_of_a_history_reads_its_load_on_the_same_scale() {
         // Every hour a ticket opens and is resolved 5 hours later; every
         // other one of them is a sample of half the history.
-        let hours: Vec<i64> = (0..400).map(|h| h * 3600).collect();
-        let all_opened: Vec<Option<i64>> = hours.iter().map(|&t| Some(t)).collect();
-        let all_resolved: Vec<Option<i64>> = hours.iter().map(|&t| Some(t + 5 * 3600)).collect();
-        let half = |v: &[Option<i64>]| v.iter().step_by(2).copied().collect::<Vec<_>>();
-        let (_, whole) = relative_loads(&all_opened, &all_resolved);
-        let (_, sample) = relative_loads(&half(&all_opened), &half(&all_resolved));
+        let spans: Vec<Span> = (0..400)
+            .map(|h| (Some(h * 3600), Some(h * 3600 + 5 * 3600)))
+            .collect();
+        let half: Vec<Span> = spans.iter().step_by(2).copied().collect();
+        let (_, whole) = relative_loads(&spans, &[]);
+        let (_, sample) = relative_loads(&half, &[]);
         let late = |r: &[Option<[f64; 2]>]| r[r.len() - 1].unwrap();
         for k in 0..2 {
             assert!(
@@ -604,7 +627,7 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
             path,
             feedback: Some(feedback),
         };
-        let history = History::load(&source, &config, None, None).unwrap();
+        let history = History::load(&source, &config, None, None, None).unwrap();
         assert_eq!(history.schema.format, "ticket");
         let a = &history.rows[0].targets;
         assert_eq!(a.minutes, Some(210.0));
@@ -629,7 +652,7 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
             path: path.to_path_buf(),
             feedback: None,
         };
-        History::load(&source, config, None, None)
+        History::load(&source, config, None, None, None)
             .unwrap_err()
             .to_string()
     }
