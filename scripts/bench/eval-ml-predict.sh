@@ -27,29 +27,37 @@ echo "== evaluate on $DATA/dev.csv, the load counted over the train part too (as
 "$B" evaluate --data "$DATA/dev.csv" --model "$OUT/itsm.model" --load-context "$DATA/train.csv" --format table
 echo "(JSON: $OUT/dev-evaluation.json)"
 
-echo "== speed with this model: the dev incidents as JSON Lines, and one incident in a fresh process"
-python3 - "$B" "$DATA/dev.csv" "$OUT" <<'PY'
+echo "== speed with this model: the dev and train incidents as JSON Lines, and one incident in a fresh process"
+python3 - "$B" "$DATA" "$OUT" <<'PY'
 import csv, json, statistics, subprocess, sys, time
-binary, dev, out = sys.argv[1:]
-stream, single = f"{out}/dev.jsonl", f"{out}/one.json"
-with open(dev, newline="", encoding="utf-8") as f, open(stream, "w", encoding="utf-8") as s:
-    # What is known when an incident opens: the outcome columns stay out
-    # (and their local times are not RFC 3339, which tickets must use).
-    outcome = {"resolved_at", "closed_at", "resolution_minutes", "made_sla", "assignment_group",
-               "assigned_to", "reassignment_count", "reopen_count", "sys_mod_count", "closed_code", "resolved_by"}
-    rows = [{k: v for k, v in row.items() if v and k not in outcome} for row in csv.DictReader(f)]
-    for row in rows:
-        s.write(json.dumps(row) + "\n")
-with open(single, "w", encoding="utf-8") as s:
-    json.dump(rows[0], s)
+binary, data, out = sys.argv[1:]
+# What is known when an incident opens: the outcome columns stay out
+# (and their local times are not RFC 3339, which tickets must use).
+OUTCOME = {"resolved_at", "closed_at", "resolution_minutes", "made_sla", "assignment_group",
+           "assigned_to", "reassignment_count", "reopen_count", "sys_mod_count", "closed_code", "resolved_by"}
+def stream(part):
+    with open(f"{data}/{part}.csv", newline="", encoding="utf-8") as f:
+        rows = [{k: v for k, v in row.items() if v and k not in OUTCOME} for row in csv.DictReader(f)]
+    with open(f"{out}/{part}.jsonl", "w", encoding="utf-8") as s:
+        for row in rows:
+            s.write(json.dumps(row) + "\n")
+    return rows
 cmd = [binary, "--model", f"{out}/itsm.model"]
 def seconds(path):
     with open(path, "rb") as stdin:
         start = time.perf_counter()
         subprocess.run(cmd, stdin=stdin, stdout=subprocess.DEVNULL, check=True)
         return time.perf_counter() - start
-runs = sorted(seconds(stream) for _ in range(5))
-one = statistics.median(seconds(single) for _ in range(21))
-print(f"{len(rows)} incidents: {len(rows) / runs[2]:,.0f} tickets/s (median of 5 runs, model load included); "
-      f"one incident: {one * 1000:.1f} ms (median of 21 fresh processes)")
+model = json.load(open(f"{out}/itsm.model"))
+trees = {k: len(model["resolution"][k]["trees"]) for k in ("median", "low", "high")}
+print(f"trees an incident walks: resolution {trees}, SLA breach {len(model['sla_breach']['trees'])}")
+for part in ("dev", "train"):
+    rows = stream(part)
+    runs = sorted(seconds(f"{out}/{part}.jsonl") for _ in range(5))
+    print(f"{part}: {len(rows):,} incidents in {runs[2]:.2f} s, {len(rows) / runs[2]:,.0f} incidents/s "
+          "(median of 5 runs, model load included)")
+with open(f"{out}/one.json", "w", encoding="utf-8") as s:
+    json.dump(rows[0], s)
+one = statistics.median(seconds(f"{out}/one.json") for _ in range(21))
+print(f"one incident: {one * 1000:.1f} ms (median of 21 fresh processes)")
 PY

@@ -12,12 +12,12 @@
 //! generator, every tie is broken by position, and nothing iterates a hash
 //! map, so the same rows, options and seed give the same trees, bit for bit.
 //!
-//! Written here because the pure-Rust crates fell short on the incident log:
-//! perpetual 2.3 (through its Python package, the same Rust core) gave
-//! diverging quantile and Huber fits and an SLA-breach AUC of 0.76, below
-//! the logistic regression it would replace; forust is superseded by it, and
-//! gbdt 0.1 has neither histograms nor categorical splits. LightGBM and
-//! XGBoost bind C++ builds that would double the tree's build time.
+//! Written here because the pure-Rust crates fell short on the incident log
+//! (a scratch check on 2026-12-03, not kept in the repository: perpetual
+//! 2.3's Python package, the same Rust core, gave diverging quantile and
+//! Huber fits and an SLA-breach AUC of 0.751-0.764); forust is superseded by
+//! perpetual, and gbdt 0.1 has neither histograms nor categorical splits.
+//! LightGBM and XGBoost bind C++ libraries built from source with CMake.
 
 mod tree;
 
@@ -146,8 +146,7 @@ pub fn fit(
     check_inputs(features, target, loss)?;
     let n = target.len();
     let (training, validation) = training_and_validation(n, options);
-    let train_targets: Vec<f64> = training.iter().map(|&i| target[i as usize]).collect();
-    let base = loss.initial(&train_targets);
+    let base = loss.initial(training.iter().map(|&i| target[i as usize]).collect());
     let width = features.kinds.len();
     let mut output = vec![base; n];
     let mut gradients = vec![0.0; n];
@@ -277,18 +276,17 @@ pub fn training_and_validation(n: usize, options: &Options) -> (Vec<u32>, Vec<u3
         let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         rows.swap(i, j);
     }
-    let training = rows.split_off(held);
+    let mut training = rows.split_off(held);
     let mut validation = rows;
-    validation.sort_unstable();
-    let mut training = training;
     training.sort_unstable();
+    validation.sort_unstable();
     (training, validation)
 }
 
 impl Loss {
-    fn initial(self, targets: &[f64]) -> f64 {
+    fn initial(self, targets: Vec<f64>) -> f64 {
         match self {
-            Loss::Quantile { alpha } => quantile(targets.to_vec(), alpha),
+            Loss::Quantile { alpha } => quantile_of(targets, alpha),
             Loss::LogLoss => {
                 let p = targets.iter().sum::<f64>() / targets.len() as f64;
                 logit(p.clamp(1e-6, 1.0 - 1e-6))
@@ -332,7 +330,7 @@ impl Loss {
         l2: f64,
     ) -> f64 {
         match self {
-            Loss::Quantile { alpha } => quantile(
+            Loss::Quantile { alpha } => quantile_of(
                 rows.iter()
                     .map(|&i| target[i as usize] - output[i as usize])
                     .collect(),
@@ -365,11 +363,10 @@ impl Booster {
         let mut parts = vec![0.0; self.width];
         let mut output = self.base;
         for tree in &self.trees {
-            output += tree.value[0];
             let leaf = tree.walk(bin_of, |feature, from, to| {
                 parts[feature] += tree.value[to] - tree.value[from];
             });
-            output += tree.value[leaf] - tree.value[0];
+            output += tree.value[leaf];
         }
         (output, parts)
     }
@@ -394,16 +391,26 @@ impl Booster {
     }
 }
 
-/// The `alpha` quantile, interpolated between order statistics (numpy's
-/// default).
-fn quantile(mut values: Vec<f64>, alpha: f64) -> f64 {
-    if values.is_empty() {
-        return 0.0;
+/// The `q` quantile of sorted values, interpolating linearly between ranks
+/// (numpy's default); NaN for no values.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let rank = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let below = rank.floor() as usize;
+            let above = (below + 1).min(n - 1);
+            sorted[below] + (sorted[above] - sorted[below]) * (rank - below as f64)
+        }
     }
+}
+
+/// The `q` quantile of unsorted values (never empty here: a leaf has rows,
+/// and training has targets).
+fn quantile_of(mut values: Vec<f64>, q: f64) -> f64 {
     values.sort_by(f64::total_cmp);
-    let at = alpha * (values.len() - 1) as f64;
-    let (below, above) = (at.floor() as usize, at.ceil() as usize);
-    values[below] + (values[above] - values[below]) * (at - below as f64)
+    quantile(&values, q)
 }
 
 pub fn sigmoid(x: f64) -> f64 {

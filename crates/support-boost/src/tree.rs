@@ -171,7 +171,8 @@ impl Growth<'_> {
             best,
         }];
         while open.len() < self.max_leaves {
-            // The leaf with the largest gain; on a tie the earliest node.
+            // The leaf with the largest gain; on a tie the first in `open`
+            // (whose order depends only on the splits made, so it is deterministic).
             let Some(pick) = open
                 .iter()
                 .enumerate()

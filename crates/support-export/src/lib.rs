@@ -88,11 +88,11 @@ pub fn export_corrections<W: Write>(
 ) -> Result<(W, ReadSummary), ExportError> {
     let corrections = source.corrections(filter)?;
     let mut writer = csv::Writer::from_writer(out);
-    let written = writer
+    writer
         .write_record(["text", "label"])
         .and_then(|()| corrections.iter().try_for_each(|c| writer.serialize(c)))
-        .and_then(|()| writer.flush().map_err(csv::Error::from));
-    written.map_err(|e| ExportError::output("the corrections")(e.into()))?;
+        .map_err(|e| ExportError::output("the corrections")(e.into()))?;
+    // Flushes what the writer buffers.
     let out = writer
         .into_inner()
         .map_err(|e| ExportError::output("the corrections")(e.into_error()))?;

@@ -11,6 +11,8 @@
 //! amount that makes it hold the nominal share of the rows held out for early
 //! stopping, as in conformalized quantile regression.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 use support_boost::{Booster, Features, Loss};
 
@@ -28,6 +30,21 @@ pub struct Resolution {
     pub median: Booster,
     pub low: Booster,
     pub high: Booster,
+    /// The standard normal quantiles of the interval's ends, which turn its
+    /// half-widths into spreads: derived from `interval` on first use, not
+    /// per ticket.
+    #[serde(skip)]
+    normal_ends: NormalEnds,
+}
+
+/// Derived, so neither in the file nor in equality.
+#[derive(Debug, Clone, Default)]
+struct NormalEnds(OnceLock<[f64; 2]>);
+
+impl PartialEq for NormalEnds {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +85,7 @@ impl Resolution {
             median: model(0.5)?,
             low: model(low)?,
             high: model(high)?,
+            normal_ends: NormalEnds::default(),
         };
         let (_, held_out) = support_boost::training_and_validation(logs.len(), &options);
         let mut misses: Vec<f64> = held_out
@@ -94,9 +112,12 @@ impl Resolution {
         let low = (self.low.output(row) - self.widen).min(median);
         let high = (self.high.output(row) + self.widen).max(median);
         let minutes = |log: f64| log.exp_m1().max(0.0);
-        let [low_q, high_q] = self.interval;
-        let spread_below = (median - low) / normal_quantile(1.0 - low_q).max(1e-6);
-        let spread_above = (high - median) / normal_quantile(high_q).max(1e-6);
+        let [z_low, z_high] = *self.normal_ends.0.get_or_init(|| {
+            let [low_q, high_q] = self.interval;
+            [normal_quantile(1.0 - low_q), normal_quantile(high_q)].map(|z| z.max(1e-6))
+        });
+        let spread_below = (median - low) / z_low;
+        let spread_above = (high - median) / z_high;
         let within = |spread: f64| {
             if spread <= 0.0 {
                 0.5

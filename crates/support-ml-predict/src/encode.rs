@@ -49,20 +49,20 @@ impl OneHot {
 
     /// The active column of each feature.
     pub fn columns(&self, inputs: &Inputs) -> Vec<Column> {
+        self.columns_of(&self.bins(inputs))
+    }
+
+    /// The active column of each feature, from its bin (one search of the
+    /// vocabularies serves the trees and the linear models).
+    pub fn columns_of(&self, bins: &[u16]) -> Vec<Column> {
         let mut offset = 0;
         self.vocabularies
             .iter()
-            .zip(&inputs.0)
-            .map(|(vocabulary, value)| {
-                let column = match vocabulary.binary_search(value) {
-                    Ok(i) => Column {
-                        index: offset + i,
-                        known: true,
-                    },
-                    Err(_) => Column {
-                        index: offset + vocabulary.len(),
-                        known: false,
-                    },
+            .zip(bins)
+            .map(|(vocabulary, &bin)| {
+                let column = Column {
+                    index: offset + bin as usize,
+                    known: (bin as usize) < vocabulary.len(),
                 };
                 offset += vocabulary.len() + 1;
                 column
@@ -71,7 +71,9 @@ impl OneHot {
     }
 
     /// Each feature's bin for the trees: its value's place in the
-    /// vocabulary, or the `other` bin after the vocabulary.
+    /// vocabulary, or the `other` bin after the vocabulary. A vocabulary
+    /// holds fewer than `u16::MAX` values (training refuses more, and so
+    /// does a model file), so the bin is exact.
     pub fn bins(&self, inputs: &Inputs) -> Vec<u16> {
         self.vocabularies
             .iter()

@@ -198,42 +198,43 @@ impl History {
         };
         let format = config.format(&name).map_err(DataError::Format)?;
         let mut schema = schema.cloned().unwrap_or_else(|| format.schema(&name));
-        let mut rows = records
-            .iter()
-            .map(|record| {
-                let field_error = |error| DataError::Field {
-                    origin: origin.clone(),
-                    line: record.line,
-                    error,
-                };
-                Ok(Row {
-                    line: record.line,
-                    inputs: schema.read_fields(&record.fields).map_err(field_error)?,
-                    targets: format.targets(&record.fields).map_err(field_error)?,
-                })
-            })
-            .collect::<Result<Vec<Row>, DataError>>()?;
+        let mut rows = Vec::with_capacity(records.len());
+        let mut spans = Vec::with_capacity(records.len());
+        for record in &records {
+            let error = || field_error(&origin, record);
+            let inputs = schema.read_fields(&record.fields).map_err(error())?;
+            let targets = format.targets(&record.fields).map_err(error())?;
+            spans.push(
+                format
+                    .span(&record.fields, targets.minutes)
+                    .map_err(error())?,
+            );
+            rows.push(Row {
+                line: record.line,
+                inputs,
+                targets,
+            });
+        }
         // Training learns the load's scale when the format asks for it;
         // evaluating reads the load on the model's scale.
         let learn_load = schema.load.is_none() && format.load_features;
         if learn_load || schema.load.is_some() {
-            let spans = |records: &[Record]| -> Vec<Span> {
-                records
-                    .iter()
-                    .map(|r| {
-                        let opened = fields::time(&r.fields, &format.created_at).ok().flatten();
-                        let opened = opened.map(|t| t.as_second());
-                        let minutes = format.targets(&r.fields).ok().and_then(|t| t.minutes);
-                        let resolved = opened.zip(minutes).map(|(o, m)| o + (m * 60.0) as i64);
-                        (opened, resolved)
-                    })
-                    .collect()
-            };
             let context = match load_context {
-                Some(source) => spans(&read_records(source)?.0),
+                Some(source) => {
+                    let origin = source.origin();
+                    read_records(source)?
+                        .0
+                        .iter()
+                        .map(|record| {
+                            let error = || field_error(&origin, record);
+                            let minutes = format.targets(&record.fields).map_err(error())?.minutes;
+                            format.span(&record.fields, minutes).map_err(error())
+                        })
+                        .collect::<Result<Vec<Span>, DataError>>()?
+                }
                 None => Vec::new(),
             };
-            let (average, relative) = relative_loads(&spans(&records), &context);
+            let (average, relative) = relative_loads(&spans, &context);
             if learn_load && average.iter().all(|&a| a > 0.0) {
                 let known: Vec<[f64; 2]> = relative.iter().flatten().copied().collect();
                 schema.load = Some(LoadScale::fit(average, &known));
@@ -254,6 +255,30 @@ impl History {
 
 /// When a ticket opened and was resolved (seconds), each when known.
 type Span = (Option<i64>, Option<i64>);
+
+/// Names the record of `origin` whose field is wrong.
+fn field_error<'a>(
+    origin: &'a str,
+    record: &'a Record,
+) -> impl FnOnce(FieldError) -> DataError + 'a {
+    move |error| DataError::Field {
+        origin: origin.to_string(),
+        line: record.line,
+        error,
+    }
+}
+
+impl FormatConfig {
+    /// When a record opened, and when it was resolved given its resolution
+    /// time.
+    fn span(&self, record: &impl Fields, minutes: Option<f64>) -> Result<Span, FieldError> {
+        let opened = fields::time(record, &self.created_at)?.map(|t| t.as_second());
+        Ok((
+            opened,
+            opened.zip(minutes).map(|(o, m)| o + (m * 60.0) as i64),
+        ))
+    }
+}
 
 /// Per record opened at a known time: the tickets of the history and of
 /// `context` open at that moment (opened before it, not resolved by then)
@@ -555,6 +580,25 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
         );
         assert_eq!(first.inputs.0.len(), names.len());
         assert!(history.schema.load.is_some());
+    }
+
+    #[test]
+    fn a_load_context_record_that_cannot_be_read_is_named() {
+        let config = MlPredictConfig::default();
+        let source = |path| Source::File {
+            path,
+            feedback: None,
+        };
+        let history = source(file("itsm-data.csv", ITSM));
+        let bad = ITSM.replace("2016-02-29 04:40", "yesterday");
+        let context = source(file("itsm-context.csv", &bad));
+        let err = History::load(&history, &config, None, None, Some(&context))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("itsm-context.csv") && err.contains("opened_at"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -225,6 +225,14 @@ impl Model {
     /// rather than failing on a ticket.
     fn check(&self) -> Result<(), String> {
         let width = self.onehot.vocabularies.len();
+        if self
+            .onehot
+            .vocabularies
+            .iter()
+            .any(|v| v.len() >= usize::from(u16::MAX))
+        {
+            return Err("a feature has more values than a model can hold".into());
+        }
         if self.schema.width() != width {
             return Err(format!(
                 "its schema reads {} features, its vocabularies have {width}",

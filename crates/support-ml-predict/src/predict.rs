@@ -80,8 +80,8 @@ impl Predictor {
     ) -> Result<Predictions, FieldError> {
         let schema = &model.schema;
         let inputs = schema.read(record)?;
-        let columns = model.onehot.columns(&inputs);
         let bins = model.onehot.bins(&inputs);
+        let columns = model.onehot.columns_of(&bins);
         let mut reasons = Vec::new();
         let explain = self.config.explain;
 

@@ -3,6 +3,8 @@
 //! the hour and weekday the ticket was opened, or how busy the team was then
 //! (a band of the relative load).
 
+use std::sync::LazyLock;
+
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -94,9 +96,11 @@ impl LoadScale {
     /// The relative load of a ticket on the stream, from the raw counts it
     /// carries (`open_tickets`, `opened_last_day`); `None` without them.
     pub fn read(&self, record: &impl Fields) -> Result<Option<[f64; 2]>, FieldError> {
+        static PATHS: LazyLock<[Vec<String>; 2]> =
+            LazyLock::new(|| LOAD_FEATURES.map(|name| vec![name.to_string()]));
         let mut relative = [0.0; 2];
-        for (k, name) in LOAD_FEATURES.iter().enumerate() {
-            match fields::number(record, &[name.to_string()])? {
+        for (k, paths) in PATHS.iter().enumerate() {
+            match fields::number(record, paths)? {
                 Some(count) => relative[k] = count / self.average[k].max(f64::MIN_POSITIVE),
                 None => return Ok(None),
             }

@@ -1,29 +1,12 @@
 //! Small numeric helpers shared by the models and the evaluation.
 
-/// The `q` quantile of sorted values, interpolating linearly between ranks
-/// (as numpy's default); NaN for no values.
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
-        0 => f64::NAN,
-        1 => sorted[0],
-        n => {
-            let rank = q.clamp(0.0, 1.0) * (n - 1) as f64;
-            let below = rank.floor() as usize;
-            let above = (below + 1).min(n - 1);
-            sorted[below] + (sorted[above] - sorted[below]) * (rank - below as f64)
-        }
-    }
-}
+pub use support_boost::{quantile, sigmoid};
 
 /// The median of unsorted values.
 pub fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     quantile(&sorted, 0.5)
-}
-
-pub fn sigmoid(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
 }
 
 /// P(Z <= x) for a standard normal Z (Abramowitz and Stegun 7.1.26, error
