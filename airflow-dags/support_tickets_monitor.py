@@ -2,10 +2,11 @@
 ones the knowledge base answers confidently -> the rest to support-escalate -> store.
 
 The tickets travel through files in the run's folder. With SUPPORT_KB_INDEX set on the
-worker (an index from `support-answer index`; SUPPORT_EMBEDDER where the model is, if not
-in the default place), support-answer finds each ticket's article and `support-answer
+worker (an index from `support-answer index`), or else an index promoted in the store
+(`support-store models promote --tool answer`), and SUPPORT_EMBEDDER where the model is
+if not in the default place, support-answer finds each ticket's article and `support-answer
 reply` picks those the bot may answer: each gets its reply by mail (EmailOperator, the
-`smtp_default` connection) and is stored marked answered by the bot. Without the index
+`smtp_default` connection) and is stored marked answered by the bot. Without an index
 every ticket goes on to support-escalate. A ticket a tool cannot read becomes an error
 record in the run's folder, the others are still stored, and the last task fails the run
 so someone looks.
@@ -56,8 +57,10 @@ with DAG(
     # as one JSON array.
     answer = bash(
         "answer",
-        'if [ -n "${SUPPORT_KB_INDEX:-}" ]; then\n'
-        f'  {tool("support-answer")} --index "$SUPPORT_KB_INDEX" --errors "$RUN_DIR/answer-errors.jsonl" '
+        # SUPPORT_KB_INDEX when set, else the index promoted in the store (support-store models).
+        f'index=${{SUPPORT_KB_INDEX:-$({tool("support-store")} models path --tool answer < /dev/null)}}\n'
+        'if [ -n "$index" ]; then\n'
+        f'  {tool("support-answer")} --index "$index" --errors "$RUN_DIR/answer-errors.jsonl" '
         '< "$RUN_DIR/due.jsonl" > "$RUN_DIR/answers.jsonl" || [ $? -eq 1 ]\n'
         f'  {tool("support-answer")} reply --input "$RUN_DIR/answers.jsonl" --rest "$RUN_DIR/rest.jsonl" '
         '--mails "$RUN_DIR/mails.jsonl" > "$RUN_DIR/answered.jsonl"\n'

@@ -20,6 +20,7 @@ const HELP_PAGES: &[&[&str]] = &[
     &["support-ml-predict"],
     &["support-answer"],
     &["support-store"],
+    &["support-store", "models"],
     &["support-export"],
     &["support-export", "tickets"],
     &["support-export", "dashboard"],
@@ -34,11 +35,14 @@ const HELP_PAGES: &[&[&str]] = &[
 const NEEDS_MORE: &[&str] = &[
     "scripts/setup-models.sh",
     "--db",
+    "--store-models",
     "DATABASE_URL",
     "support-store",
     "../shared",
     "--ml-url",
     "history.csv",
+    "train.csv",
+    "dev.csv",
 ];
 
 /// The commands of the `Example:` section as a shell reads them: lines

@@ -10,6 +10,8 @@ use support_answer::reply::{self, ReplyOutputs};
 use support_answer::{evaluate, kb, AnswerConfig, Answerer, EMBEDDED_CONFIG};
 use support_cli::{self, CommonArgs};
 use support_embed::Embedder;
+use support_store::models::ModelTool;
+use support_suite::store_models::StoreModelsArg;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -36,6 +38,8 @@ struct Cli {
     /// Index from `support-answer index`.
     #[arg(long, value_name = "DIR", global = true)]
     index: Option<PathBuf>,
+    #[command(flatten)]
+    store_models: StoreModelsArg,
     /// Folder of the embedding model (default: $SUPPORT_EMBEDDER, else where
     /// scripts/setup-models.sh installs it).
     #[arg(long, value_name = "DIR", global = true)]
@@ -228,12 +232,16 @@ fn answerer(cli: &Cli) -> Result<Answerer, ExitCode> {
         .common
         .load_config(EMBEDDED_CONFIG)
         .map_err(support_cli::usage_error)?;
-    let Some(dir) = &cli.index else {
+    let [index] = cli
+        .store_models
+        .resolve([(ModelTool::Answer, cli.index.clone())])?;
+    let Some(dir) = index else {
         return Err(support_cli::usage_error(
-            "--index DIR is required: build one with `support-answer index --kb FILE --out DIR`",
+            "--index DIR is required: build one with `support-answer index --kb FILE --out DIR` \
+             (or promote one: `support-store models promote --tool answer`, then --store-models)",
         ));
     };
-    let index = KbIndex::load(dir).map_err(support_cli::usage_error)?;
+    let index = KbIndex::load(&dir).map_err(support_cli::usage_error)?;
     let embedder = open_embedder(cli.embedder.as_deref())?;
     Answerer::new(config, index, std::sync::Arc::new(embedder))
         .map_err(|e| support_cli::usage_error(format_args!("{e:#}")))

@@ -7,6 +7,8 @@ use support_categorize::{evaluate, CategorizeConfig, Categorizer, EMBEDDED_CONFI
 use support_cli::{self, CommonArgs, LabelledData, ReportFormat};
 use support_embed::Embedder;
 use support_model::{load_examples, train_on_features, TrainOptions};
+use support_store::models::ModelTool;
+use support_suite::store_models::StoreModelsArg;
 use support_suite::training::{train_command, EmbeddingSource, TrainArgs, Trained};
 use support_text::tokenize;
 
@@ -35,6 +37,8 @@ struct Cli {
     /// Model file from `support-categorize train` (default: the embedded model).
     #[arg(long, value_name = "MODEL", global = true)]
     model: Option<PathBuf>,
+    #[command(flatten)]
+    store_models: StoreModelsArg,
     /// Classification service to ask first (contract in schemas/remote-*.schema.json); the local model is the fallback.
     #[arg(long, value_name = "URL", env = "SUPPORT_ML_URL")]
     ml_url: Option<String>,
@@ -81,8 +85,19 @@ fn main() -> ExitCode {
         // Before any thread starts: each record worker embeds its own tickets.
         support_embed::one_thread_per_call();
     }
+    // Training learns a new model: the active one is for classifying and evaluating.
+    let model = match &cli.command {
+        Some(Command::Train(_)) => None,
+        _ => match cli
+            .store_models
+            .resolve([(ModelTool::Categorize, cli.model.clone())])
+        {
+            Ok([model]) => model,
+            Err(code) => return code,
+        },
+    };
     let build = |config: CategorizeConfig| {
-        let categorizer = Categorizer::load(config, cli.model.as_deref())?;
+        let categorizer = Categorizer::load(config, model.as_deref())?;
         let categorizer = if cli.lexical {
             categorizer.lexical_on_request()
         } else {

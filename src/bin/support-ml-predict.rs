@@ -10,6 +10,8 @@ use support_ml_predict::history::{History, Source};
 use support_ml_predict::model::Model;
 use support_ml_predict::train::progress_steps;
 use support_ml_predict::{train, MlPredictConfig, Predictor, EMBEDDED_CONFIG};
+use support_store::models::ModelTool;
+use support_suite::store_models::StoreModelsArg;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -38,6 +40,8 @@ const EXAMPLE: &str = r#"  support-ml-predict train --data examples/history.json
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    store_models: StoreModelsArg,
     /// Model file from `support-ml-predict train` (default: the embedded priors, not learned).
     #[arg(long, value_name = "MODEL", global = true)]
     model: Option<PathBuf>,
@@ -59,7 +63,9 @@ struct Data {
     data: Option<PathBuf>,
     /// PostgreSQL URL of the support-store database: its resolved and closed
     /// tickets (live and archived), with the mean rating of their feedback.
-    #[arg(long, value_name = "URL")]
+    /// `--db` alone reads the URL from DATABASE_URL (else the local default, as
+    /// support-store), which keeps a password out of the command line.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
     db: Option<String>,
 }
 
@@ -113,6 +119,13 @@ impl Data {
                 path: path.clone(),
                 feedback: ratings.feedback.clone(),
             },
+            (None, Some(url)) if url.is_empty() => {
+                // As support-store: the environment, else the local default.
+                Source::Database(
+                    std::env::var("DATABASE_URL")
+                        .unwrap_or_else(|_| support_store::DEFAULT_URL.into()),
+                )
+            }
             (None, Some(url)) => Source::Database(url.clone()),
             (None, None) => unreachable!("clap requires --data or --db"),
         }
@@ -121,9 +134,20 @@ impl Data {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Training learns a new model: the active one is for predicting and evaluating.
+    let model = match &cli.command {
+        Some(Command::Train { .. }) => None,
+        _ => match cli
+            .store_models
+            .resolve([(ModelTool::MlPredict, cli.model.clone())])
+        {
+            Ok([model]) => model,
+            Err(code) => return code,
+        },
+    };
     match &cli.command {
         None => support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |config: MlPredictConfig| {
-            Predictor::load(config, cli.model.as_deref(), cli.agents.as_deref())
+            Predictor::load(config, model.as_deref(), cli.agents.as_deref())
         }),
         Some(Command::Train {
             data,
@@ -198,7 +222,7 @@ fn main() -> ExitCode {
             load_context,
         }) => {
             cli.common.init_logging();
-            let Some(model_path) = &cli.model else {
+            let Some(model_path) = &model else {
                 return support_cli::usage_error(
                     "evaluate needs --model MODEL: train one first with `support-ml-predict train --data FILE --out MODEL`",
                 );

@@ -8,6 +8,8 @@ use support_embed::Embedder;
 use support_model::{load_examples, TrainOptions};
 use support_sentiment::trained::{self, SentimentModel};
 use support_sentiment::{Analyzer, SentimentConfig, EMBEDDED_CONFIG};
+use support_store::models::ModelTool;
+use support_suite::store_models::StoreModelsArg;
 use support_suite::training::{train_command, EmbeddingSource, TrainArgs, Trained};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
@@ -37,6 +39,8 @@ struct Cli {
     /// the lexicon alone).
     #[arg(long, value_name = "MODEL", global = true)]
     model: Option<PathBuf>,
+    #[command(flatten)]
+    store_models: StoreModelsArg,
     /// Folder of the embedding model, for a model trained with embeddings
     /// (default: $SUPPORT_EMBEDDER, else where scripts/setup-models.sh installs it).
     #[arg(long, value_name = "DIR", global = true)]
@@ -91,26 +95,39 @@ fn analyzer(cli: &Cli, config: SentimentConfig, model: Option<&Path>) -> anyhow:
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.is_none()
+        && (cli.model.is_some() || cli.store_models.store_models)
+        && !cli.lexical
+    {
+        // Before any thread starts: each record worker embeds its own tickets.
+        support_embed::one_thread_per_call();
+    }
+    // A model trains on the lexicon's cues alone, never on another model's verdicts.
+    let model = match &cli.command {
+        Some(Command::Train(_)) => None,
+        _ => match cli
+            .store_models
+            .resolve([(ModelTool::Sentiment, cli.model.clone())])
+        {
+            Ok([model]) => model,
+            Err(code) => return code,
+        },
+    };
     let Some(command) = &cli.command else {
-        if cli.model.is_some() && !cli.lexical {
-            // Before any thread starts: each record worker embeds its own tickets.
-            support_embed::one_thread_per_call();
-        }
         return support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c| {
-            analyzer(&cli, c, cli.model.as_deref())
+            analyzer(&cli, c, model.as_deref())
         });
     };
     cli.common.init_logging();
-    let (data, model) = match command {
-        Command::Evaluate { data, .. } => (data, cli.model.as_deref()),
-        // A model trains on the lexicon's cues alone, never on another model's verdicts.
-        Command::Train(train) => (&train.data, None),
+    let data = match command {
+        Command::Evaluate { data, .. } => data,
+        Command::Train(train) => &train.data,
     };
     let analyzer = match cli
         .common
         .load_config(EMBEDDED_CONFIG)
         .map_err(anyhow::Error::from)
-        .and_then(|config| analyzer(&cli, config, model))
+        .and_then(|config| analyzer(&cli, config, model.as_deref()))
     {
         Ok(a) => a,
         Err(e) => return support_cli::usage_error(format_args!("{e:#}")),

@@ -8,6 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use support_cli::{self, exit, print_error, LogFormat};
 use support_store::ingest::{IngestError, IngestOptions, IngestSummary};
 use support_store::lines::{LinesError, LinesSummary};
+use support_store::models::{Against, ModelFiles, ModelTool, ModelsError};
 use support_store::review::{Correction, Feedback};
 use support_store::{parse_duration, Client, StoreError, TimeoutArgs, Timeouts, EXIT_DATABASE};
 
@@ -87,6 +88,79 @@ enum Command {
     /// Load the agents table from support-route's agents file (agents missing from it become
     /// inactive); prints what it did as JSON.
     Agents(AgentsArgs),
+    /// The models the tools learn: promote a retrained one when it beats the active one,
+    /// roll back, list, and give the active model's path for a tool's --model.
+    #[command(subcommand, after_help = format!("Examples:\n{MODELS_EXAMPLE}"))]
+    Models(ModelsCommand),
+}
+
+const MODELS_EXAMPLE: &str = r#"  support-categorize train --data train.csv --out new.model
+  support-categorize evaluate --model new.model --data dev.csv > new.json
+  support-categorize evaluate --store-models --data dev.csv > active.json
+  support-store models promote --tool categorize --file new.model \
+    --report new.json --active-report active.json --eval-data dev.csv
+  support-store models list --tool categorize
+  support-store models rollback --tool categorize
+  support-triage --store-models < examples/tickets.jsonl"#;
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Store a retrained model as the tool's active one when it beats the active model on the
+    /// same held-out data (no gate metric worse, one better); prints the decision and the
+    /// change of each metric as JSON. Not promoted is not an error: exit 0, "promoted": false.
+    Promote(PromoteArgs),
+    /// Undo the tool's last promotion (the model before it becomes active again; before the
+    /// first, the embedded default), or make --to VERSION active; prints what changed.
+    Rollback {
+        #[arg(long, value_enum)]
+        tool: ModelTool,
+        /// Make this version active instead.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<i32>,
+    },
+    /// The stored models, newest first, as JSON Lines with their gate metrics.
+    List {
+        /// Only this tool's.
+        #[arg(long, value_enum)]
+        tool: Option<ModelTool>,
+    },
+    /// Print the path of the tool's active model, fetched into --cache-dir (nothing when no
+    /// model is active: the tool's embedded default), for the tool's --model.
+    Path {
+        #[arg(long, value_enum)]
+        tool: ModelTool,
+        /// Where fetched models are kept (default: $XDG_CACHE_HOME/support-suite/models).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct PromoteArgs {
+    #[arg(long, value_enum)]
+    tool: ModelTool,
+    /// The retrained model: a file, or a folder (support-answer's index).
+    #[arg(long, value_name = "PATH")]
+    file: PathBuf,
+    /// The tool's `evaluate` JSON of the candidate on the held-out data.
+    #[arg(long, value_name = "JSON")]
+    report: PathBuf,
+    /// The same of the active model (or of the embedded default) on the same data.
+    #[arg(long, value_name = "JSON", required_unless_present_any = ["against_baseline", "force"])]
+    active_report: Option<PathBuf>,
+    /// No model is active and the tool's default cannot be evaluated (support-ml-predict):
+    /// the candidate must beat the baseline its own report carries.
+    #[arg(long, conflicts_with_all = ["active_report", "force"])]
+    against_baseline: bool,
+    /// The held-out data both were evaluated on (recorded by name and SHA-256).
+    #[arg(long, value_name = "FILE")]
+    eval_data: Option<PathBuf>,
+    /// What the model was trained on, in words (recorded).
+    #[arg(long, value_name = "TEXT")]
+    training_data: Option<String>,
+    /// Promote without comparing (the first model of a tool without a default, a model a person vouches for).
+    #[arg(long, conflicts_with = "active_report")]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -254,6 +328,7 @@ fn main() -> ExitCode {
                 print_json(&report)
             })
         }
+        Command::Models(command) => models(db, command),
         Command::Agents(args) => {
             let roster = match support_agents::Roster::load(&args.file) {
                 Ok(roster) => roster,
@@ -267,7 +342,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Connects, runs `work`, and maps a store error to its exit code.
 /// The `--db` server and how long to wait for it.
 struct Server {
     url: String,
@@ -296,11 +370,7 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<ExitCode, StoreError> {
         .and_then(|()| writeln!(out));
     Ok(match written {
         Ok(()) => ExitCode::from(exit::OK),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
-        Err(e) => {
-            print_error(format_args!("cannot write output: {e}"));
-            ExitCode::from(exit::OUTPUT)
-        }
+        Err(e) => write_failure(&e),
     })
 }
 
@@ -468,4 +538,109 @@ fn lines_failure(error: &LinesError) -> ExitCode {
     };
     print_error(error);
     ExitCode::from(code)
+}
+
+fn models(db: &Server, command: ModelsCommand) -> ExitCode {
+    let result = (|| -> Result<ExitCode, ModelsError> {
+        match command {
+            ModelsCommand::Promote(args) => {
+                let read_report =
+                    |path: &std::path::Path| -> Result<serde_json::Value, ModelsError> {
+                        let text =
+                            std::fs::read_to_string(path).map_err(|source| ModelsError::Read {
+                                path: path.to_path_buf(),
+                                source,
+                            })?;
+                        serde_json::from_str(&text).map_err(|e| {
+                            ModelsError::Refused(format!(
+                                "{} is not an evaluation report (JSON): {e}",
+                                path.display()
+                            ))
+                        })
+                    };
+                let eval_data = match &args.eval_data {
+                    Some(path) => Some(format!(
+                        "{} sha256:{}",
+                        path.display(),
+                        support_store::models::file_sha256(path)?
+                    )),
+                    None => None,
+                };
+                let candidate = support_store::models::Candidate {
+                    tool: args.tool,
+                    files: ModelFiles::read(&args.file)?,
+                    report: read_report(&args.report)?,
+                    against: match &args.active_report {
+                        Some(path) => Against::Active(read_report(path)?),
+                        None if args.against_baseline => Against::Baseline,
+                        None => Against::Nothing,
+                    },
+                    training_data: args.training_data,
+                    eval_data,
+                };
+                let mut client = db.connect()?;
+                support_store::migrate::ensure_current(&mut client)?;
+                let promotion = support_store::models::promote(&mut client, &candidate)?;
+                Ok(print_json(&promotion)?)
+            }
+            ModelsCommand::Rollback { tool, to } => {
+                let mut client = db.connect()?;
+                support_store::migrate::ensure_current(&mut client)?;
+                Ok(print_json(&support_store::models::rollback(
+                    &mut client,
+                    tool,
+                    to,
+                )?)?)
+            }
+            ModelsCommand::List { tool } => {
+                let mut client = db.connect()?;
+                support_store::migrate::ensure_current(&mut client)?;
+                let mut out = BufWriter::new(io::stdout().lock());
+                for model in support_store::models::list(&mut client, tool)? {
+                    let written = serde_json::to_writer(&mut out, &model)
+                        .map_err(io::Error::from)
+                        .and_then(|()| writeln!(out));
+                    if let Err(e) = written {
+                        return Ok(write_failure(&e));
+                    }
+                }
+                Ok(match out.flush() {
+                    Ok(()) => ExitCode::from(exit::OK),
+                    Err(e) => write_failure(&e),
+                })
+            }
+            ModelsCommand::Path { tool, cache_dir } => {
+                let cache =
+                    cache_dir.unwrap_or_else(|| support_core::suite_cache_dir().join("models"));
+                let mut client = db.connect()?;
+                support_store::migrate::ensure_current(&mut client)?;
+                let Some(path) = support_store::models::active_path(&mut client, tool, &cache)?
+                else {
+                    tracing::info!(
+                        tool = tool.name(),
+                        "no active model: the tool's embedded default"
+                    );
+                    return Ok(ExitCode::from(exit::OK));
+                };
+                let mut out = io::stdout().lock();
+                Ok(match writeln!(out, "{}", path.display()) {
+                    Ok(()) => ExitCode::from(exit::OK),
+                    Err(e) => write_failure(&e),
+                })
+            }
+        }
+    })();
+    result.unwrap_or_else(|e| {
+        print_error(&e);
+        ExitCode::from(e.exit_code())
+    })
+}
+
+/// A closed output (`| head -1`) stops quietly; any other write error is exit 4.
+fn write_failure(error: &io::Error) -> ExitCode {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        return ExitCode::from(exit::OK);
+    }
+    print_error(format_args!("cannot write output: {error}"));
+    ExitCode::from(exit::OUTPUT)
 }

@@ -4,9 +4,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use support_cli::{self, CommonArgs};
 use support_core::config::Embedded;
+use support_store::models::ModelTool;
 use support_suite::chain::{
     default_config, default_config_json, pipeline, Resources, TriageConfig,
 };
+use support_suite::store_models::StoreModelsArg;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
@@ -48,22 +50,35 @@ struct Cli {
     /// Sentiment model from `support-sentiment train` (default: the lexicon alone).
     #[arg(long, value_name = "MODEL")]
     sentiment_model: Option<PathBuf>,
+    #[command(flatten)]
+    store_models: StoreModelsArg,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.index.is_some() || !cli.lexical {
+    // The store may hold an index: decided before the connection starts threads.
+    if cli.index.is_some() || cli.store_models.store_models || !cli.lexical {
         // Before any thread starts: each record worker embeds its own tickets.
         support_embed::one_thread_per_call();
     }
+    // The knowledge base's index comes from the store only when it holds one:
+    // answering is a stage of its own, on only with an index.
+    let [model, sentiment_model, index] = match cli.store_models.resolve([
+        (ModelTool::Categorize, cli.model),
+        (ModelTool::Sentiment, cli.sentiment_model),
+        (ModelTool::Answer, cli.index),
+    ]) {
+        Ok(models) => models,
+        Err(code) => return code,
+    };
     let resources = Resources {
         agents: cli.agents,
-        model: cli.model,
+        model,
         ml_url: cli.ml_url,
-        index: cli.index,
+        index,
         embedder: cli.embedder,
         lexical: cli.lexical,
-        sentiment_model: cli.sentiment_model,
+        sentiment_model,
     };
     let (yaml, json) = (default_config(), default_config_json());
     let embedded = Embedded {

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from kestra_harness import Kestra
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ROOT / ".engines"
@@ -244,3 +245,32 @@ def seed_tickets(url: str, hostile: Hostile) -> Seeded:
     )
     run([tool("support-store"), "ingest", "--db", url], input=triaged)
     return Seeded(now=now, yesterday_noon=noon, tickets=tickets)
+
+
+@pytest.fixture
+def kestra(database, hostile, tmp_path) -> Kestra:
+    jdbc = database.replace("postgres://postgres@", "jdbc:postgresql://")
+    secrets = {
+        "SUPPORT_DATABASE_URL": database,
+        "SUPPORT_WEBHOOK_KEY": "test-key",
+        "SUPPORT_NOTIFY_URL": "http://127.0.0.1:9/escalations",
+        "SUPPORT_JDBC_URL": jdbc,
+        "SUPPORT_DB_USER": "postgres",
+        "SUPPORT_DB_PASSWORD": "",
+        "SUPPORT_FEEDBACK_KEY": "feedback-key",
+        "SUPPORT_FEEDBACK_FORM_URL": "https://support.example.com/feedback",
+        "SUPPORT_SMTP_HOST": "127.0.0.1",
+        "SUPPORT_SMTP_PORT": "2525",
+        "SUPPORT_SMTP_USER": "",
+        "SUPPORT_SMTP_PASSWORD": "",
+        "SUPPORT_MAIL_FROM": "support@example.com",
+    }
+    worker_env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(hostile.home),
+        "SUPPORT_BIN_DIR": str(BIN_DIR),
+        "SUPPORT_AGENTS": str(ROOT / "examples" / "agents.yaml"),
+    }
+    work = tmp_path / "kestra"
+    work.mkdir()
+    return Kestra(ROOT / "flows", secrets, worker_env, work)

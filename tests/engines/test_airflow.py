@@ -4,6 +4,7 @@ PostgreSQL database each; the tests check what landed in the database and files.
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import json
 import os
@@ -67,7 +68,7 @@ def test_every_dag_loads_without_import_errors(airflow_home):
         assert dag["bash"] and all(dag["append_env"]), dag_id
         for command in dag["bash"]:
             # Binaries by absolute path under $SUPPORT_BIN_DIR, never found on PATH.
-            for before, name in re.findall(r"(.)(support-(?:store|export|escalate|categorize|triage|answer)\b)", command):
+            for before, name in re.findall(r"(.)(support-(?:store|export|escalate|categorize|triage|answer|ml-predict)\b)", command):
                 assert before == "/" and f"}}/{name}" in command, (dag_id, name)
             # The database URL (password and all) is read from the environment, never
             # expanded into a command line, where `ps` would show it.
@@ -282,6 +283,12 @@ def intents() -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def models(database: str, tool_name: str) -> list[dict]:
+    """The store's models of a tool, newest first (support-store models list)."""
+    out = run([tool("support-store"), "models", "list", "--tool", tool_name, "--db", database]).stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
 def test_retrain_promotes_a_better_model_and_keeps_a_better_current_one(run_env, database, hostile, tmp_path, intents):
     seed_tickets(database, hostile)
     corrections = tmp_path / "corrections.jsonl"
@@ -298,27 +305,77 @@ def test_retrain_promotes_a_better_model_and_keeps_a_better_current_one(run_env,
     many = labelled_csv(tmp_path / "many.csv", intents["train"])
     few = labelled_csv(tmp_path / "few.csv", intents["train"][::40])
     held_out = labelled_csv(tmp_path / "dev.csv", intents["dev"])
-    out = tmp_path / "out"
-    out.mkdir()
-    promoted = out / "categorize.model"
-    run([tool("support-categorize"), "train", "--data", few, "--out", promoted])
-    weak = promoted.read_bytes()
+    # The active model is weak: one a person promoted by hand.
+    weak = tmp_path / "weak.model"
+    run([tool("support-categorize"), "train", "--data", few, "--out", weak])
+    weak_report = tmp_path / "weak.json"
+    weak_report.write_text(run([tool("support-categorize"), "evaluate", "--model", weak, "--data", held_out]).stdout)
+    run([tool("support-store"), "models", "promote", "--db", database, "--tool", "categorize", "--force",
+         "--file", weak, "--report", weak_report])
     # The database URL carries a password (PostgreSQL here trusts local connections and
-    # ignores it): support-export reads it from the environment, so no command line has it.
+    # ignores it): the tools read it from the environment, so no command line has it.
     password = "s3cret/p@ss word"
     with_password = database.replace("postgres@", f"postgres:{urllib.parse.quote(password, safe='')}@")
     env = {**run_env, "SUPPORT_EVAL_DATA": str(held_out), "DATABASE_URL": with_password}
 
-    # The current model is weak and the candidate learns from many rows: promoted.
+    # The active model is weak and the candidate learns from many rows: promoted, with the
+    # change of macro-F1 in the log and the store.
     log = dags_test({**env, "SUPPORT_TRAIN_DATA": str(many)}, "support_model_retrain", "2026-01-03T02:00:00+00:00")
     assert "3 correction(s)" in log
     assert "s3cret" not in log
-    strong = promoted.read_bytes()
-    assert strong != weak
+    assert '"promoted":true' in log and "/macro_f1" in log, log[-3000:]
+    # ml-predict has no held-out data here: skipped, and the run still succeeds.
+    assert "the resolution model (ml-predict) is not retrained" in log
+    strong, first = models(database, "categorize")
+    assert (strong["version"], strong["active"], first["active"]) == (2, True, False)
+    assert strong["metrics"]["/macro_f1"] > first["metrics"]["/macro_f1"]
+    assert strong["training_data"] == "many.csv and 3 correction(s)"
 
-    # Now the candidate learns from few rows and the current model is strong: kept.
-    dags_test({**env, "SUPPORT_TRAIN_DATA": str(few)}, "support_model_retrain", "2026-01-10T02:00:00+00:00")
-    assert promoted.read_bytes() == strong
+    # Now the candidate learns from few rows and the active model is strong: kept.
+    log = dags_test({**env, "SUPPORT_TRAIN_DATA": str(few)}, "support_model_retrain", "2026-01-10T02:00:00+00:00")
+    assert '"promoted":false' in log, log[-3000:]
+    assert [(m["version"], m["active"]) for m in models(database, "categorize")] == [(2, True), (1, False)]
     # Promoted or not, each run removed its folder.
     assert list((tmp_path / "work" / "support_model_retrain").iterdir()) == []
+    hostile.assert_nothing_ran()
+
+
+def test_retrain_learns_resolution_from_the_store_and_the_flows_use_the_promoted_model(
+        run_env, database, hostile, kestra, tmp_path):
+    """The example history: four fifths in the store, one fifth held out. The retrain DAG
+    trains support-ml-predict on the store, promotes it over the baseline, and the ticket
+    flow then predicts with it; a rollback returns the flow to the embedded priors."""
+    store_part, held_out = [], []
+    for line in (ROOT / "examples" / "history.jsonl").read_text(encoding="utf-8").splitlines():
+        ticket_id = json.loads(line)["id"]
+        (held_out if int(hashlib.md5(ticket_id.encode()).hexdigest(), 16) % 5 == 0 else store_part).append(line)
+    run([tool("support-store"), "ingest", "--db", database], input="\n".join(store_part) + "\n")
+    held_out_file = tmp_path / "held-out.jsonl"
+    held_out_file.write_text("\n".join(held_out) + "\n", encoding="utf-8")
+
+    log = dags_test({**run_env, "SUPPORT_ML_EVAL_DATA": str(held_out_file)}, "support_model_retrain",
+                    "2026-01-03T02:00:00+00:00")
+    assert "the categorizer is not retrained" in log
+    (promoted,) = models(database, "ml-predict")
+    assert promoted["active"] and promoted["version"] == 1, promoted
+    finished = sum(json.loads(line)["status"] in ("resolved", "closed") for line in store_part)
+    assert promoted["training_data"] == f"the store's closed tickets ({finished} records)"
+    report = json.loads(query(database, "SELECT metrics::text FROM models WHERE tool = 'ml-predict'")[0][0])
+    assert report["resolution_minutes"]["model"]["mae"] <= report["resolution_minutes"]["baseline"]["mae"]
+    assert report["sla_breach"]["model"]["auc"] >= report["sla_breach"]["baseline"]["auc"]
+
+    # The ticket flow predicts with the promoted model, fetched from the store.
+    ticket = {**json.loads(held_out[0]), "id": "T-NEW", "status": "open"}
+    for field in ("resolved_at", "resolved_by", "closed_at", "first_response_at"):
+        ticket.pop(field, None)
+    kestra.run("support_ticket_automation", trigger={"body": ticket})
+    model, source = query(
+        database, "SELECT ticket->'predictions'->>'model', ticket->'predictions'->>'source' FROM tickets WHERE id = 'T-NEW'"
+    )[0]
+    assert source == "model" and f"ml-predict-v1-{promoted['sha256'][:16]}.model" in model, model
+
+    # Rolled back: no model is active, and the flow is back to the embedded priors.
+    run([tool("support-store"), "models", "rollback", "--tool", "ml-predict", "--db", database])
+    kestra.run("support_ticket_automation", trigger={"body": {**ticket, "id": "T-NEXT"}})
+    assert query(database, "SELECT ticket->'predictions'->>'source' FROM tickets WHERE id = 'T-NEXT'") == [["default"]]
     hostile.assert_nothing_ran()

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 from conftest import BIN_DIR, FORGED_ANSWER, ROOT, example_tickets, query, run, seed_tickets, tool, utc
-from kestra_harness import EXPRESSION, Kestra
+from kestra_harness import EXPRESSION
 
 FLOWS = ROOT / "flows"
 FLOW_IDS = {
@@ -155,35 +155,6 @@ def test_no_expression_reaches_a_shell_and_every_script_is_posix_sh():
             assert "[[" not in script and "function " not in script and "<<<" not in script, (flow_id, task["id"])
             for name in re.findall(r"/(support-[a-z-]+)\"", script):
                 assert (BIN_DIR / name).is_file(), f"{flow_id}.{task['id']} runs {name}, which is not built"
-
-
-@pytest.fixture
-def kestra(database, hostile, tmp_path) -> Kestra:
-    jdbc = database.replace("postgres://postgres@", "jdbc:postgresql://")
-    secrets = {
-        "SUPPORT_DATABASE_URL": database,
-        "SUPPORT_WEBHOOK_KEY": "test-key",
-        "SUPPORT_NOTIFY_URL": "http://127.0.0.1:9/escalations",
-        "SUPPORT_JDBC_URL": jdbc,
-        "SUPPORT_DB_USER": "postgres",
-        "SUPPORT_DB_PASSWORD": "",
-        "SUPPORT_FEEDBACK_KEY": "feedback-key",
-        "SUPPORT_FEEDBACK_FORM_URL": "https://support.example.com/feedback",
-        "SUPPORT_SMTP_HOST": "127.0.0.1",
-        "SUPPORT_SMTP_PORT": "2525",
-        "SUPPORT_SMTP_USER": "",
-        "SUPPORT_SMTP_PASSWORD": "",
-        "SUPPORT_MAIL_FROM": "support@example.com",
-    }
-    worker_env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(hostile.home),
-        "SUPPORT_BIN_DIR": str(BIN_DIR),
-        "SUPPORT_AGENTS": str(ROOT / "examples" / "agents.yaml"),
-    }
-    work = tmp_path / "kestra"
-    work.mkdir()
-    return Kestra(FLOWS, secrets, worker_env, work)
 
 
 def test_automation_triages_stores_and_announces_escalations(kestra, database, hostile):

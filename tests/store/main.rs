@@ -7,5 +7,6 @@ mod faults;
 mod forms;
 mod ingest;
 mod migrate;
+mod models;
 mod review;
 mod views;

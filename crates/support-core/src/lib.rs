@@ -31,3 +31,15 @@ pub use tool::{apply_to_record, Context, Pipeline, Stage, Tool};
 pub fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+/// Where the suite keeps what it can make again (embedding models, cached
+/// embeddings, models fetched from the store): `$XDG_CACHE_HOME/support-suite`,
+/// else `~/.cache/support-suite`.
+pub fn suite_cache_dir() -> std::path::PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cache")))
+        .unwrap_or_else(|| std::path::PathBuf::from(".cache"))
+        .join("support-suite")
+}

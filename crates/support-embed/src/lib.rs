@@ -84,7 +84,7 @@ impl Embedder {
         if let Some(dir) = std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
             return PathBuf::from(dir);
         }
-        suite_cache().join("multilingual-e5-small")
+        support_core::suite_cache_dir().join("multilingual-e5-small")
     }
 
     /// Loads the model from the folder [`Embedder::locate`] gives.
@@ -243,16 +243,6 @@ impl Embedder {
     }
 }
 
-/// `$XDG_CACHE_HOME/support-suite` (or `~/.cache/support-suite`).
-fn suite_cache() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"))
-        .join("support-suite")
-}
-
 impl Embedder {
     /// As [`Embedder::embed_truncated`], kept on disk: texts embedded at
     /// every start (a taxonomy's examples) are embedded once per model, and
@@ -311,7 +301,7 @@ impl Embedder {
             hash.update([0]);
         }
         Some(
-            suite_cache()
+            support_core::suite_cache_dir()
                 .join("embeddings")
                 .join(format!("{}.f32", hex(hash))),
         )
@@ -357,7 +347,7 @@ impl Embedder {
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let dim = self.dim();
         let path = self.cache_key(role, max_tokens).map(|key| {
-            suite_cache()
+            support_core::suite_cache_dir()
                 .join("embeddings")
                 .join(format!("{}.texts", hex(key)))
         });

@@ -13,6 +13,7 @@ pub mod kb;
 pub mod lines;
 pub mod maintain;
 pub mod migrate;
+pub mod models;
 pub mod review;
 pub mod row;
 #[cfg(any(test, feature = "testing"))]
