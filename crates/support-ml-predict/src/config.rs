@@ -122,7 +122,7 @@ pub struct TrainSettings {
 #[serde(deny_unknown_fields)]
 pub struct ClassifierSettings {
     pub alpha: f64,
-    pub max_iterations: u64,
+    pub max_iterations: u32,
     pub min_examples: usize,
 }
 

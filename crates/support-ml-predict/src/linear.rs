@@ -1,11 +1,11 @@
 //! Linear models over one-hot columns: multinomial logistic regression for
-//! group and agent, ridge regression for satisfaction. Fitted with linfa; stored as plain weights, because every
+//! group and agent (support-model's sparse L-BFGS: each row has one active
+//! column per feature), ridge regression for satisfaction (linfa). Stored as plain weights, because every
 //! record has one active column per feature and a prediction is a sum.
 
 use linfa::prelude::*;
 use linfa_linear::{Link, TweedieRegressor};
-use linfa_logistic::MultiLogisticRegression;
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ClassifierSettings;
@@ -48,25 +48,36 @@ impl Multinomial {
             return Ok(None);
         }
         let classes: Vec<&str> = counts.keys().copied().collect();
-        let (rows, targets): (Vec<usize>, Vec<usize>) = labels
+        let (rows, targets): (Vec<Vec<(u32, f32)>>, Vec<u32>) = labels
             .iter()
-            .enumerate()
-            .filter_map(|(i, label)| Some((i, classes.binary_search(&(*label)?).ok()?)))
+            .zip(x.rows())
+            .filter_map(|(label, row)| {
+                let class = classes.binary_search(&(*label)?).ok()?;
+                let active = row
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &v)| v != 0.0)
+                    .map(|(column, &v)| (column as u32, v as f32))
+                    .collect();
+                Some((active, class as u32))
+            })
             .unzip();
-        let records = x.select(Axis(0), &rows);
-        let fitted = MultiLogisticRegression::default()
-            .alpha(settings.alpha)
-            .max_iterations(settings.max_iterations)
-            .fit(&Dataset::new(records, Array1::from_vec(targets)))
-            .map_err(|e| TrainError::Fit(format!("multinomial logistic regression: {e}")))?;
-        // linfa orders its classes (our indices) ascending: column k is class k.
-        let params = fitted.params();
+        // alpha weighs the penalty against the summed loss: scikit-learn's C = 1 / alpha.
+        let (weights, bias) = support_model::fit_multinomial(
+            &rows,
+            x.ncols(),
+            &targets,
+            classes.len(),
+            (1.0 / settings.alpha) as f32,
+            settings.max_iterations,
+        );
+        let k = classes.len();
         Ok(Some(Multinomial {
             classes: classes.iter().map(|c| c.to_string()).collect(),
             counts: counts.values().copied().collect(),
-            intercepts: rounded(fitted.intercept().iter().copied()),
-            weights: (0..classes.len())
-                .map(|k| rounded(params.column(k).iter().copied()))
+            intercepts: rounded(bias.iter().map(|&b| f64::from(b))),
+            weights: (0..k)
+                .map(|class| rounded(weights.iter().skip(class).step_by(k).map(|&w| f64::from(w))))
                 .collect(),
         }))
     }

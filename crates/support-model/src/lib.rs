@@ -45,4 +45,4 @@ pub use error::{DataError, ModelError, TrainError};
 pub use features::{FeatureKind, FeatureSettings};
 pub use format::FORMAT_VERSION;
 pub use model::{Analysis, Model, Prediction, Ranked, Reason};
-pub use train::{train, train_on_features, Example, TrainOptions};
+pub use train::{fit_multinomial, train, train_on_features, Example, TrainOptions};

@@ -199,7 +199,7 @@ pub fn train_on_features(
         dense.map(|vectors| (vectors, options.dense_scale)),
     );
 
-    let (mut weights, bias) = minimize(&matrix, options, on_iteration);
+    let (mut weights, bias) = minimize(&matrix, options.c, options.max_iterations, on_iteration);
     let k = labels.len();
     // The dense features come after every word feature.
     let dense = dense.map(|vectors| DenseBlock {
@@ -208,11 +208,7 @@ pub fn train_on_features(
         weights: weights.split_off(matrix.order.len() * k),
     });
     // Back from training order (frequent first) to model rows (bucket order).
-    let mut model_weights = vec![0f32; weights.len()];
-    for (f, &row) in matrix.order.iter().enumerate() {
-        let row = row as usize;
-        model_weights[row * k..(row + 1) * k].copy_from_slice(&weights[f * k..(f + 1) * k]);
-    }
+    let model_weights = matrix.in_feature_order(&weights);
     let (scales, quantized) = quantize(&model_weights, k);
     Ok(Model::from_parts(
         options.features,
@@ -279,61 +275,135 @@ fn build_matrix(
         }
         text_start.push(text_features.len());
     }
-    // Train with features numbered by decreasing frequency: the few rows
-    // most texts use then sit together in cache, which halves the time of a
-    // pass. (For prediction the same order gained only 6%, less than the
-    // larger file it would need, so models keep bucket order.)
-    let mut frequency = vec![0u32; words];
-    for &row in text_features.iter().filter(|&&row| (row as usize) < words) {
-        frequency[row as usize] += 1;
-    }
-    let mut order: Vec<u32> = (0..words as u32).collect();
-    order.sort_by_key(|&row| {
-        (
-            row >= first_char_row,
-            std::cmp::Reverse(frequency[row as usize]),
-        )
-    });
-    let mut position = vec![0u32; words];
-    for (f, &row) in order.iter().enumerate() {
-        position[row as usize] = f as u32;
-    }
-    for row in text_features.iter_mut() {
-        if let Some(&f) = position.get(*row as usize) {
-            *row = f;
-        }
-    }
-    let features = words + dims;
-    // Transpose; texts are visited in order, so each feature's texts are sorted.
-    let mut feature_start = vec![0usize; features + 1];
-    for &f in &text_features {
-        feature_start[f as usize + 1] += 1;
-    }
-    for f in 0..features {
-        feature_start[f + 1] += feature_start[f];
-    }
-    let mut next = feature_start.clone();
-    let mut feature_texts = vec![0u32; text_features.len()];
-    let mut feature_values = vec![0f32; text_features.len()];
-    for i in 0..bucket_counts.len() {
-        for at in text_start[i]..text_start[i + 1] {
-            let f = text_features[at] as usize;
-            feature_texts[next[f]] = i as u32;
-            feature_values[next[f]] = text_values[at];
-            next[f] += 1;
-        }
-    }
-    Matrix {
-        classes,
-        order,
-        targets,
+    Matrix::from_rows(
         text_start,
         text_features,
         text_values,
-        feature_start,
-        feature_texts,
-        feature_values,
+        (words, first_char_row),
+        dims,
+        targets,
+        classes,
+    )
+}
+
+impl Matrix {
+    /// The matrix of rows given by text (CSR): `sorted` features, the first
+    /// `sorted.1` of them in a first block, then `unsorted` ones numbered
+    /// after them (a dense vector) that keep their place.
+    fn from_rows(
+        text_start: Vec<usize>,
+        mut text_features: Vec<u32>,
+        text_values: Vec<f32>,
+        sorted: (usize, u32),
+        unsorted: usize,
+        targets: Vec<u32>,
+        classes: usize,
+    ) -> Matrix {
+        let (words, first_block_end) = sorted;
+        // Train with features numbered by decreasing frequency (within each
+        // block): the few rows most texts use then sit together in cache,
+        // which halves the time of a pass. (For prediction the same order
+        // gained only 6%, less than the larger file it would need, so models
+        // keep bucket order.)
+        let mut frequency = vec![0u32; words];
+        for &row in text_features.iter().filter(|&&row| (row as usize) < words) {
+            frequency[row as usize] += 1;
+        }
+        let mut order: Vec<u32> = (0..words as u32).collect();
+        order.sort_by_key(|&row| {
+            (
+                row >= first_block_end,
+                std::cmp::Reverse(frequency[row as usize]),
+            )
+        });
+        let mut position = vec![0u32; words];
+        for (f, &row) in order.iter().enumerate() {
+            position[row as usize] = f as u32;
+        }
+        for row in text_features.iter_mut() {
+            if let Some(&f) = position.get(*row as usize) {
+                *row = f;
+            }
+        }
+        let features = words + unsorted;
+        let texts = text_start.len() - 1;
+        // Transpose; texts are visited in order, so each feature's texts are sorted.
+        let mut feature_start = vec![0usize; features + 1];
+        for &f in &text_features {
+            feature_start[f as usize + 1] += 1;
+        }
+        for f in 0..features {
+            feature_start[f + 1] += feature_start[f];
+        }
+        let mut next = feature_start.clone();
+        let mut feature_texts = vec![0u32; text_features.len()];
+        let mut feature_values = vec![0f32; text_features.len()];
+        for i in 0..texts {
+            for at in text_start[i]..text_start[i + 1] {
+                let f = text_features[at] as usize;
+                feature_texts[next[f]] = i as u32;
+                feature_values[next[f]] = text_values[at];
+                next[f] += 1;
+            }
+        }
+        Matrix {
+            classes,
+            order,
+            targets,
+            text_start,
+            text_features,
+            text_values,
+            feature_start,
+            feature_texts,
+            feature_values,
+        }
     }
+
+    /// Weights from training order (frequent first) back to feature order.
+    fn in_feature_order(&self, weights: &[f32]) -> Vec<f32> {
+        let k = self.classes;
+        let mut ordered = vec![0f32; self.order.len() * k];
+        for (f, &row) in self.order.iter().enumerate() {
+            let row = row as usize;
+            ordered[row * k..(row + 1) * k].copy_from_slice(&weights[f * k..(f + 1) * k]);
+        }
+        ordered
+    }
+}
+
+/// Multinomial logistic regression on sparse rows of `(feature, value)`
+/// (features below `features`, each row's increasing), with the objective
+/// and optimizer of [`train`]: L2 penalty `C` as scikit-learn's, L-BFGS for
+/// at most `max_iterations`. Deterministic. Returns the weights
+/// (`features × classes`, feature-major) and the biases (`classes`).
+pub fn fit_multinomial(
+    rows: &[Vec<(u32, f32)>],
+    features: usize,
+    targets: &[u32],
+    classes: usize,
+    c: f32,
+    max_iterations: u32,
+) -> (Vec<f32>, Vec<f32>) {
+    let mut text_start = Vec::with_capacity(rows.len() + 1);
+    text_start.push(0);
+    let mut text_features = Vec::new();
+    let mut text_values = Vec::new();
+    for row in rows {
+        text_features.extend(row.iter().map(|&(f, _)| f));
+        text_values.extend(row.iter().map(|&(_, x)| x));
+        text_start.push(text_features.len());
+    }
+    let matrix = Matrix::from_rows(
+        text_start,
+        text_features,
+        text_values,
+        (features, features as u32),
+        0,
+        targets.to_vec(),
+        classes,
+    );
+    let (weights, bias) = minimize(&matrix, c, max_iterations, &|_| {});
+    (matrix.in_feature_order(&weights), bias)
 }
 
 /// Texts per parallel task: fixed, so results never depend on the thread count.
@@ -485,12 +555,13 @@ const WINDOW: usize = 5;
 /// L-BFGS with a backtracking (Armijo) line search. Returns the weights and the bias.
 fn minimize(
     matrix: &Matrix,
-    options: &TrainOptions,
+    c: f32,
+    max_iterations: u32,
     on_iteration: &dyn Fn(u32),
 ) -> (Vec<f32>, Vec<f32>) {
     let objective = Objective {
         matrix,
-        lambda: 1.0 / (options.c * matrix.texts() as f32),
+        lambda: 1.0 / (c * matrix.texts() as f32),
     };
     let dim = objective.dimension();
     let mut params = vec![0f32; dim];
@@ -500,7 +571,7 @@ fn minimize(
     let mut history: VecDeque<Step> = VecDeque::with_capacity(HISTORY);
     let mut direction = vec![0f32; dim];
     let mut candidate = vec![0f32; dim];
-    for iteration in 0..options.max_iterations {
+    for iteration in 0..max_iterations {
         on_iteration(iteration + 1);
         search_direction(&gradient, &history, &mut direction);
         let slope = dot(&gradient, &direction);
