@@ -301,7 +301,7 @@ fn rank(
         .filter_map(|row| {
             let truth = truth(row)?;
             let p = classifier.probabilities(&model.onehot.columns(&row.inputs));
-            let ranked = Multinomial::ranked(&p);
+            let ranked = Multinomial::top(&p, 3);
             let position = ranked.iter().position(|&k| classifier.classes[k] == truth);
             let known = classifier.classes.iter().any(|c| c == truth);
             Some((position == Some(0), position.is_some_and(|i| i < 3), known))
@@ -310,12 +310,13 @@ fn rank(
     if hits.is_empty() {
         return None;
     }
-    let by_frequency = Multinomial::ranked(
+    let by_frequency = Multinomial::top(
         &classifier
             .counts
             .iter()
             .map(|&c| c as f64)
             .collect::<Vec<_>>(),
+        3,
     );
     let frequent: Vec<&str> = by_frequency
         .iter()

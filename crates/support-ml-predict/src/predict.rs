@@ -155,7 +155,7 @@ impl Predictor {
 
         let group = model.group.as_ref().map(|classifier| {
             let p = classifier.probabilities(&columns);
-            let ranked = Multinomial::ranked(&p);
+            let ranked = Multinomial::top(&p, self.config.agents.candidates.max(1));
             let best = ranked[0];
             let features = top_effects(
                 schema,
@@ -175,7 +175,6 @@ impl Predictor {
                 confidence: round3(p[best]),
                 candidates: ranked
                     .iter()
-                    .take(self.config.agents.candidates.max(1))
                     .map(|&k| Candidate {
                         name: classifier.classes[k].clone(),
                         probability: round3(p[k]),
@@ -242,11 +241,10 @@ impl Predictor {
         let weights = self.config.agents.weights;
         let total_weight = (weights.fit + weights.speed + weights.satisfaction).max(f64::EPSILON);
         let p = agents.classifier.probabilities(columns);
-        let ranked = Multinomial::ranked(&p);
+        let ranked = Multinomial::top(&p, self.config.agents.candidates.max(1));
         let best_p = p[ranked[0]];
         let mut candidates: Vec<(usize, Candidate)> = ranked
             .iter()
-            .take(self.config.agents.candidates.max(1))
             .map(|&k| {
                 let name = &agents.classifier.classes[k];
                 let profile = &agents.profiles[k];
