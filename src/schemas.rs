@@ -9,8 +9,8 @@ use crate::registry::TOOLS;
 /// `(file name, schema)` for the input ticket, the error record, each stream
 /// tool's result (from the registry), support-answer's (a stream tool outside
 /// the default chain: it needs an index) and the mails of `support-answer reply`,
-/// support-ml-predict's and
-/// support-export's outputs, and the remote classifier's request and response.
+/// support-ml-predict's,
+/// support-export's and `support-store models`' outputs, and the remote classifier's request and response.
 pub fn schemas() -> Vec<(String, Value)> {
     let mut all: Vec<(String, Value)> = shared_schemas()
         .into_iter()
@@ -47,6 +47,18 @@ pub fn schemas() -> Vec<(String, Value)> {
             (
                 "export-conversations.schema.json",
                 schema_of::<support_export::Conversations>(),
+            ),
+            (
+                "store-models-promote.schema.json",
+                schema_of::<support_store::models::Promotion>(),
+            ),
+            (
+                "store-models-rollback.schema.json",
+                schema_of::<support_store::models::Rollback>(),
+            ),
+            (
+                "store-models-list.schema.json",
+                schema_of::<support_store::models::Listed>(),
             ),
             (
                 "remote-request.schema.json",

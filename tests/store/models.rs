@@ -29,6 +29,24 @@ fn json_out(output: &std::process::Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(output)))
 }
 
+/// Checks `value` against `schemas/store-models-<command>.schema.json`.
+fn assert_schema(command: &str, value: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(format!("store-models-{command}.schema.json"));
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{command}: {value} does not match {}: {errors:?}",
+        path.display()
+    );
+}
+
 fn path_of(db: &TestDb, tool: &str, cache: &Path) -> String {
     let cache = cache.display().to_string();
     let out = store(
@@ -53,13 +71,17 @@ fn promote(db: &TestDb, dir: &Path, file: &str, f1: (f64, f64), extra: &[&str]) 
     let mut args = vec!["models", "promote", "--tool", "categorize", "--file", file];
     args.extend(["--report", &candidate, "--active-report", &active]);
     args.extend(extra);
-    json_out(&store(db, &args, ""))
+    let promoted = json_out(&store(db, &args, ""));
+    assert_schema("promote", &promoted);
+    promoted
 }
 
 fn model_command(db: &TestDb, args: &[&str]) -> Value {
     let mut all = vec!["models"];
     all.extend(args);
-    json_out(&store(db, &all, ""))
+    let out = json_out(&store(db, &all, ""));
+    assert_schema(args[0], &out);
+    out
 }
 
 #[test]
@@ -125,6 +147,7 @@ fn a_candidate_is_promoted_only_when_it_beats_the_active_model_and_rollback_undo
     );
 
     let listed = stdout_lines(&store(&db, &["models", "list", "--tool", "categorize"], ""));
+    listed.iter().for_each(|model| assert_schema("list", model));
     let summary: Vec<_> = listed
         .iter()
         .map(|m| {

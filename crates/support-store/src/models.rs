@@ -12,14 +12,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use postgres::{Client, Transaction};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::StoreError;
 
 /// The tools that read a learned model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelTool {
     /// `support-categorize --model` (and support-triage's `--model`).
@@ -82,7 +83,7 @@ impl ModelTool {
 }
 
 /// Which way a metric improves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Better {
     Higher,
@@ -247,7 +248,7 @@ pub struct Candidate {
 }
 
 /// One metric of the two reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Change {
     pub metric: &'static str,
     pub better: Better,
@@ -258,14 +259,14 @@ pub struct Change {
 }
 
 /// A model as `list` and the reports name it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ModelRef {
     pub version: i32,
     pub sha256: String,
 }
 
-/// What [`promote`] decided.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What `support-store models promote` decided.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Promotion {
     pub tool: ModelTool,
     pub promoted: bool,
@@ -459,8 +460,8 @@ pub fn promote(client: &mut Client, candidate: &Candidate) -> Result<Promotion, 
     })
 }
 
-/// What [`rollback`] did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What `support-store models rollback` did.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Rollback {
     pub tool: ModelTool,
     /// The model that was active (`null`: the embedded default).
@@ -548,11 +549,29 @@ pub fn rollback(
     })
 }
 
-/// The stored models, newest first, of one tool or of all: one JSON object
-/// each (tool, version, active, sha256, kind, bytes, created_at, promoted_at,
-/// rolled_back_at, training_data, eval_data) with the gate's `metrics` of its
-/// report, by pointer.
-pub fn list(client: &mut Client, tool: Option<ModelTool>) -> Result<Vec<Value>, ModelsError> {
+/// One stored model, as `list` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Listed {
+    pub tool: String,
+    pub version: i32,
+    /// The model the pipelines use now.
+    pub active: bool,
+    pub sha256: String,
+    /// `file`, or `folder` (support-answer's index).
+    pub kind: String,
+    pub bytes: i64,
+    /// RFC 3339, as PostgreSQL writes it.
+    pub created_at: String,
+    pub promoted_at: String,
+    pub rolled_back_at: Option<String>,
+    pub training_data: Option<String>,
+    pub eval_data: Option<String>,
+    /// The gate's metrics of its evaluation report, by JSON pointer.
+    pub metrics: serde_json::Map<String, Value>,
+}
+
+/// The stored models, newest first, of one tool or of all.
+pub fn list(client: &mut Client, tool: Option<ModelTool>) -> Result<Vec<Listed>, ModelsError> {
     let rows = client.query(
         "SELECT json_build_object(
                     'tool', m.tool, 'version', m.version, 'active', m.active, 'sha256', m.sha256,
@@ -567,19 +586,18 @@ pub fn list(client: &mut Client, tool: Option<ModelTool>) -> Result<Vec<Value>, 
     )?;
     rows.iter()
         .map(|row| {
-            let mut model: Value = serde_json::from_str(row.get(0)).map_err(|e| {
+            let mut model: Listed = serde_json::from_str(row.get(0)).map_err(|e| {
                 ModelsError::Refused(format!("the store gave a model it cannot read: {e}"))
             })?;
             let gate = <ModelTool as clap::ValueEnum>::value_variants()
                 .iter()
-                .find(|t| Some(t.name()) == model["tool"].as_str())
+                .find(|t| t.name() == model.tool)
                 .map_or(&[][..], |t| t.gate());
-            let report = model["metrics"].take();
-            model["metrics"] = gate
+            let report = Value::Object(std::mem::take(&mut model.metrics));
+            model.metrics = gate
                 .iter()
                 .filter_map(|m| Some((m.pointer.to_string(), report.pointer(m.pointer)?.clone())))
-                .collect::<serde_json::Map<_, _>>()
-                .into();
+                .collect();
             Ok(model)
         })
         .collect()
