@@ -33,13 +33,9 @@ impl StoreModelsArg {
             support_cli::print_error(format_args!("--store-models: {message}"));
             ExitCode::from(code)
         };
-        let url =
-            std::env::var("DATABASE_URL").unwrap_or_else(|_| support_store::DEFAULT_URL.into());
-        let mut client = support_store::connect(&url)
-            .and_then(|mut client| {
-                support_store::migrate::ensure_current(&mut client).map(|()| client)
-            })
-            .map_err(|e| fail(&e, e.exit_code()))?;
+        let mut client =
+            support_store::connect_current(&support_store::url_from_env(), Default::default())
+                .map_err(|e| fail(&e, e.exit_code()))?;
         let cache = support_core::suite_cache_dir().join("models");
         let mut resolved = Vec::with_capacity(N);
         for (tool, given) in wanted {
@@ -53,5 +49,19 @@ impl StoreModelsArg {
             resolved.push(path);
         }
         Ok(resolved.try_into().expect("one path per tool"))
+    }
+
+    /// [`resolve`](Self::resolve) for a tool that reads one model, unless it
+    /// is `training` (a new model learns; the active one is not read).
+    pub fn resolve_one(
+        &self,
+        tool: ModelTool,
+        given: Option<PathBuf>,
+        training: bool,
+    ) -> Result<Option<PathBuf>, ExitCode> {
+        if training {
+            return Ok(None);
+        }
+        self.resolve([(tool, given)]).map(|[path]| path)
     }
 }

@@ -232,9 +232,9 @@ fn answerer(cli: &Cli) -> Result<Answerer, ExitCode> {
         .common
         .load_config(EMBEDDED_CONFIG)
         .map_err(support_cli::usage_error)?;
-    let [index] = cli
+    let index = cli
         .store_models
-        .resolve([(ModelTool::Answer, cli.index.clone())])?;
+        .resolve_one(ModelTool::Answer, cli.index.clone(), false)?;
     let Some(dir) = index else {
         return Err(support_cli::usage_error(
             "--index DIR is required: build one with `support-answer index --kb FILE --out DIR` \

@@ -85,17 +85,15 @@ fn main() -> ExitCode {
         // Before any thread starts: each record worker embeds its own tickets.
         support_embed::one_thread_per_call();
     }
-    // Training learns a new model: the active one is for classifying and evaluating.
-    let model = match &cli.command {
-        Some(Command::Train(_)) => None,
-        _ => match cli
+    let training = matches!(cli.command, Some(Command::Train(_)));
+    let model =
+        match cli
             .store_models
-            .resolve([(ModelTool::Categorize, cli.model.clone())])
+            .resolve_one(ModelTool::Categorize, cli.model.clone(), training)
         {
-            Ok([model]) => model,
+            Ok(model) => model,
             Err(code) => return code,
-        },
-    };
+        };
     let build = |config: CategorizeConfig| {
         let categorizer = Categorizer::load(config, model.as_deref())?;
         let categorizer = if cli.lexical {

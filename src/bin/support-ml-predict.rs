@@ -119,13 +119,7 @@ impl Data {
                 path: path.clone(),
                 feedback: ratings.feedback.clone(),
             },
-            (None, Some(url)) if url.is_empty() => {
-                // As support-store: the environment, else the local default.
-                Source::Database(
-                    std::env::var("DATABASE_URL")
-                        .unwrap_or_else(|_| support_store::DEFAULT_URL.into()),
-                )
-            }
+            (None, Some(url)) if url.is_empty() => Source::Database(support_store::url_from_env()),
             (None, Some(url)) => Source::Database(url.clone()),
             (None, None) => unreachable!("clap requires --data or --db"),
         }
@@ -134,17 +128,15 @@ impl Data {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Training learns a new model: the active one is for predicting and evaluating.
-    let model = match &cli.command {
-        Some(Command::Train { .. }) => None,
-        _ => match cli
+    let training = matches!(cli.command, Some(Command::Train { .. }));
+    let model =
+        match cli
             .store_models
-            .resolve([(ModelTool::MlPredict, cli.model.clone())])
+            .resolve_one(ModelTool::MlPredict, cli.model.clone(), training)
         {
-            Ok([model]) => model,
+            Ok(model) => model,
             Err(code) => return code,
-        },
-    };
+        };
     match &cli.command {
         None => support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |config: MlPredictConfig| {
             Predictor::load(config, model.as_deref(), cli.agents.as_deref())

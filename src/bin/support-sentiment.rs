@@ -103,16 +103,15 @@ fn main() -> ExitCode {
         support_embed::one_thread_per_call();
     }
     // A model trains on the lexicon's cues alone, never on another model's verdicts.
-    let model = match &cli.command {
-        Some(Command::Train(_)) => None,
-        _ => match cli
+    let training = matches!(cli.command, Some(Command::Train(_)));
+    let model =
+        match cli
             .store_models
-            .resolve([(ModelTool::Sentiment, cli.model.clone())])
+            .resolve_one(ModelTool::Sentiment, cli.model.clone(), training)
         {
-            Ok([model]) => model,
+            Ok(model) => model,
             Err(code) => return code,
-        },
-    };
+        };
     let Some(command) = &cli.command else {
         return support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, |c| {
             analyzer(&cli, c, model.as_deref())

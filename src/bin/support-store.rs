@@ -352,6 +352,11 @@ impl Server {
     fn connect(&self) -> Result<Client, StoreError> {
         support_store::connect_with(&self.url, self.timeouts)
     }
+
+    /// [`Server::connect`] to a database with this binary's migrations.
+    fn connect_current(&self) -> Result<Client, StoreError> {
+        support_store::connect_current(&self.url, self.timeouts)
+    }
 }
 
 fn with_client(
@@ -490,13 +495,10 @@ where
         Ok(file) => file,
         Err(code) => return code,
     };
-    let mut client = match db.connect() {
+    let mut client = match db.connect_current() {
         Ok(client) => client,
         Err(e) => return fail(&e),
     };
-    if let Err(e) = support_store::migrate::ensure_current(&mut client) {
-        return fail(&e);
-    }
     let mut stdout = BufWriter::new(io::stdout().lock());
     let errors = errors_file.as_mut().map(|f| f as &mut dyn Write);
     let result = match single {
@@ -578,14 +580,12 @@ fn models(db: &Server, command: ModelsCommand) -> ExitCode {
                     training_data: args.training_data,
                     eval_data,
                 };
-                let mut client = db.connect()?;
-                support_store::migrate::ensure_current(&mut client)?;
+                let mut client = db.connect_current()?;
                 let promotion = support_store::models::promote(&mut client, &candidate)?;
                 Ok(print_json(&promotion)?)
             }
             ModelsCommand::Rollback { tool, to } => {
-                let mut client = db.connect()?;
-                support_store::migrate::ensure_current(&mut client)?;
+                let mut client = db.connect_current()?;
                 Ok(print_json(&support_store::models::rollback(
                     &mut client,
                     tool,
@@ -593,8 +593,7 @@ fn models(db: &Server, command: ModelsCommand) -> ExitCode {
                 )?)?)
             }
             ModelsCommand::List { tool } => {
-                let mut client = db.connect()?;
-                support_store::migrate::ensure_current(&mut client)?;
+                let mut client = db.connect_current()?;
                 let mut out = BufWriter::new(io::stdout().lock());
                 for model in support_store::models::list(&mut client, tool)? {
                     let written = serde_json::to_writer(&mut out, &model)
@@ -612,8 +611,7 @@ fn models(db: &Server, command: ModelsCommand) -> ExitCode {
             ModelsCommand::Path { tool, cache_dir } => {
                 let cache =
                     cache_dir.unwrap_or_else(|| support_core::suite_cache_dir().join("models"));
-                let mut client = db.connect()?;
-                support_store::migrate::ensure_current(&mut client)?;
+                let mut client = db.connect_current()?;
                 let Some(path) = support_store::models::active_path(&mut client, tool, &cache)?
                 else {
                     tracing::info!(

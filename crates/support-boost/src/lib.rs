@@ -406,9 +406,8 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
-/// The `q` quantile of unsorted values (never empty here: a leaf has rows,
-/// and training has targets).
-fn quantile_of(mut values: Vec<f64>, q: f64) -> f64 {
+/// The `q` quantile of unsorted values; NaN for none.
+pub fn quantile_of(mut values: Vec<f64>, q: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     quantile(&values, q)
 }

@@ -35,7 +35,8 @@ impl Multinomial {
     /// Fits on the rows with a label whose class has at least `min_examples`
     /// rows; `None` when fewer than two classes qualify.
     pub fn fit(
-        x: &Array2<f64>,
+        active: &[Vec<Column>],
+        width: usize,
         labels: &[Option<&str>],
         settings: &ClassifierSettings,
     ) -> Result<Option<Self>, TrainError> {
@@ -50,22 +51,17 @@ impl Multinomial {
         let classes: Vec<&str> = counts.keys().copied().collect();
         let (rows, targets): (Vec<Vec<(u32, f32)>>, Vec<u32>) = labels
             .iter()
-            .zip(x.rows())
-            .filter_map(|(label, row)| {
+            .zip(active)
+            .filter_map(|(label, columns)| {
                 let class = classes.binary_search(&(*label)?).ok()?;
-                let active = row
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &v)| v != 0.0)
-                    .map(|(column, &v)| (column as u32, v as f32))
-                    .collect();
-                Some((active, class as u32))
+                let row = columns.iter().map(|c| (c.index as u32, 1.0)).collect();
+                Some((row, class as u32))
             })
             .unzip();
         // alpha weighs the penalty against the summed loss: scikit-learn's C = 1 / alpha.
         let (weights, bias) = support_model::fit_multinomial(
             &rows,
-            x.ncols(),
+            width,
             &targets,
             classes.len(),
             (1.0 / settings.alpha) as f32,
@@ -194,6 +190,10 @@ mod tests {
         x
     }
 
+    fn active(rows: &[(usize, usize)]) -> Vec<Vec<Column>> {
+        rows.iter().map(|&(a, b)| cols(a, b)).collect()
+    }
+
     fn cols(a: usize, b: usize) -> Vec<Column> {
         vec![
             Column {
@@ -224,7 +224,7 @@ mod tests {
             max_iterations: 100,
             min_examples: 20,
         };
-        let model = Multinomial::fit(&design(&rows), &labels, &settings)
+        let model = Multinomial::fit(&active(&rows), 4, &labels, &settings)
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -236,7 +236,7 @@ mod tests {
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
         assert_eq!(model.classes[Multinomial::top(&p, 1)[0]], "tech");
         let one_class = vec![Some("only"); rows.len()];
-        assert!(Multinomial::fit(&design(&rows), &one_class, &settings)
+        assert!(Multinomial::fit(&active(&rows), 4, &one_class, &settings)
             .unwrap()
             .is_none());
     }

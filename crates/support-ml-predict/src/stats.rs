@@ -1,12 +1,11 @@
 //! Small numeric helpers shared by the models and the evaluation.
 
+use support_boost::quantile_of;
 pub use support_boost::{quantile, sigmoid};
 
 /// The median of unsorted values.
 pub fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    quantile(&sorted, 0.5)
+    quantile_of(values.to_vec(), 0.5)
 }
 
 /// P(Z <= x) for a standard normal Z (Abramowitz and Stegun 7.1.26, error

@@ -1,11 +1,10 @@
 //! `train`: every model that the history has targets for.
 
 use indicatif::ProgressBar;
-use ndarray::{Array2, Axis};
 
 use crate::boosted::{fit_breach, Resolution};
 use crate::config::{FormatConfig, TrainSettings};
-use crate::encode::OneHot;
+use crate::encode::{Column, OneHot};
 use crate::history::{History, Row};
 use crate::linear::{Multinomial, Ridge};
 use crate::model::{
@@ -119,23 +118,24 @@ pub fn train(
     })?;
     progress.set_position(BOOSTERS * per_booster);
 
-    let x = onehot.matrix(&inputs);
+    // Each row's active one-hot columns, the sparse rows of both classifiers.
+    let active: Vec<Vec<Column>> = inputs.iter().map(|i| onehot.columns(i)).collect();
 
     tracing::info!("fitting the group model");
     let groups: Vec<Option<&str>> = rows.iter().map(|r| r.targets.group.as_deref()).collect();
     let group = clocked(&mut seconds, "group", || {
-        Multinomial::fit(&x, &groups, &settings.classifier)
+        Multinomial::fit(&active, onehot.width(), &groups, &settings.classifier)
     })?;
     progress.inc(1);
 
     tracing::info!("fitting the agent model");
     let agent = clocked(&mut seconds, "agent", || {
-        fit_agents(&x, rows, &onehot, resolution.as_ref(), settings)
+        fit_agents(&active, rows, &onehot, resolution.as_ref(), settings)
     })?;
     progress.inc(1);
 
     tracing::info!("fitting the satisfaction model");
-    let csat = clocked(&mut seconds, "csat", || fit_csat(&x, rows, settings))?;
+    let csat = clocked(&mut seconds, "csat", || fit_csat(&onehot, rows, settings))?;
     progress.inc(1);
 
     let model = Model {
@@ -170,26 +170,15 @@ fn count(rows: &[Row]) -> Examples {
     }
 }
 
-/// The rows of `x` where `target` is known, and those targets.
-fn known<T: Copy>(
-    x: &Array2<f64>,
-    rows: &[Row],
-    target: impl Fn(&Row) -> Option<T>,
-) -> (Array2<f64>, Vec<T>) {
-    let (index, values): (Vec<usize>, Vec<T>) = rows
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| Some((i, target(r)?)))
-        .unzip();
-    (x.select(Axis(0), &index), values)
-}
-
 fn fit_csat(
-    x: &Array2<f64>,
+    onehot: &OneHot,
     rows: &[Row],
     settings: &TrainSettings,
 ) -> Result<Option<Ridge>, TrainError> {
-    let (records, ratings) = known(x, rows, |r| r.targets.csat);
+    let (rated, ratings): (Vec<&Inputs>, Vec<f64>) = rows
+        .iter()
+        .filter_map(|r| Some((&r.inputs, r.targets.csat?)))
+        .unzip();
     if ratings.len() < settings.csat.min_examples.max(2) {
         if !ratings.is_empty() {
             tracing::warn!(
@@ -199,20 +188,28 @@ fn fit_csat(
         }
         return Ok(None);
     }
-    Ridge::fit(&records, &ratings, settings.csat.alpha, settings.interval).map(Some)
+    // Dense, as linfa's ridge takes it: only the rated rows.
+    Ridge::fit(
+        &onehot.matrix(&rated),
+        &ratings,
+        settings.csat.alpha,
+        settings.interval,
+    )
+    .map(Some)
 }
 
 /// The agent classifier, and per agent how fast (against the resolution
 /// model's expectation for the same tickets) and how well rated they were.
 fn fit_agents(
-    x: &Array2<f64>,
+    active: &[Vec<Column>],
     rows: &[Row],
     onehot: &OneHot,
     resolution: Option<&Resolution>,
     settings: &TrainSettings,
 ) -> Result<Option<AgentModel>, TrainError> {
     let agents: Vec<Option<&str>> = rows.iter().map(|r| r.targets.agent.as_deref()).collect();
-    let Some(classifier) = Multinomial::fit(x, &agents, &settings.classifier)? else {
+    let Some(classifier) = Multinomial::fit(active, onehot.width(), &agents, &settings.classifier)?
+    else {
         return Ok(None);
     };
     let ratings: Vec<f64> = rows.iter().filter_map(|r| r.targets.csat).collect();

@@ -32,6 +32,23 @@ pub const EXIT_DATABASE: u8 = support_cli::exit::DATABASE;
 /// The default `--db` when neither the flag nor `DATABASE_URL` is given.
 pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+/// Lowercase hex of `bytes` (a SHA-256 as `sha256sum` prints it).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(2 * bytes.len()), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// `DATABASE_URL`, else [`DEFAULT_URL`]: the store of a tool that reads it
+/// without a URL on its command line.
+pub fn url_from_env() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.into())
+}
+
 /// Why the store could not do its work.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -172,6 +189,14 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 /// Connects to `url` with the default [`Timeouts`].
 pub fn connect(url: &str) -> Result<Client, StoreError> {
     connect_with(url, Timeouts::default())
+}
+
+/// [`connect_with`], refusing a database that lacks this binary's
+/// migrations (with the command that applies them).
+pub fn connect_current(url: &str, timeouts: Timeouts) -> Result<Client, StoreError> {
+    let mut client = connect_with(url, timeouts)?;
+    migrate::ensure_current(&mut client)?;
+    Ok(client)
 }
 
 /// Connects to `url` (a `postgres://` URL or a `key=value` string).

@@ -5,8 +5,6 @@
 //! driver's SCRAM authentication, and the error for a changed file can say
 //! exactly what to do.
 
-use std::fmt::Write as _;
-
 use postgres::Client;
 use sha2::{Digest, Sha256};
 
@@ -24,13 +22,7 @@ pub struct Migration {
 impl Migration {
     /// Hex SHA-256 of the file's bytes.
     pub fn checksum(&self) -> String {
-        Sha256::digest(self.sql.as_bytes()).iter().fold(
-            String::with_capacity(64),
-            |mut hex, byte| {
-                let _ = write!(hex, "{byte:02x}");
-                hex
-            },
-        )
+        crate::hex(&Sha256::digest(self.sql.as_bytes()))
     }
 }
 

@@ -7,11 +7,10 @@
 //! promotion; [`active_path`] writes the active model into a local cache and
 //! gives its path, which the flows pass to the tool's `--model`.
 
-use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use postgres::{Client, Transaction};
+use postgres::{Client, GenericClient, Transaction};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -42,6 +41,14 @@ impl ModelTool {
             ModelTool::MlPredict => "ml-predict",
             ModelTool::Answer => "answer",
         }
+    }
+
+    /// The tool stored as `name` in `models.tool`.
+    pub fn named(name: &str) -> Option<ModelTool> {
+        <ModelTool as clap::ValueEnum>::value_variants()
+            .iter()
+            .copied()
+            .find(|t| t.name() == name)
     }
 
     /// What a candidate must not lose on, and must gain on at least one of,
@@ -212,19 +219,12 @@ impl ModelFiles {
         } else {
             Sha256::digest(&self.files[0].1)
         };
-        hex(&digest)
+        crate::hex(&digest)
     }
 
     fn bytes(&self) -> usize {
         self.files.iter().map(|(_, bytes)| bytes.len()).sum()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(64), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
 }
 
 /// Hex SHA-256 of a file: how the held-out data of a promotion is recorded.
@@ -233,7 +233,7 @@ pub fn file_sha256(path: &Path) -> Result<String, ModelsError> {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(hex(&Sha256::digest(bytes)))
+    Ok(crate::hex(&Sha256::digest(bytes)))
 }
 
 /// A retrained model offered for promotion.
@@ -363,24 +363,38 @@ fn lock(tx: &mut Transaction<'_>) -> Result<(), postgres::Error> {
     tx.batch_execute("LOCK TABLE models IN SHARE ROW EXCLUSIVE MODE")
 }
 
+/// A stored model as the commands handle it.
+struct Stored {
+    id: i64,
+    model: ModelRef,
+    folder: bool,
+}
+
+/// The columns [`Stored::of`] reads, in its order.
+const STORED: &str = "id, version, sha256, kind = 'folder'";
+
+impl Stored {
+    fn of(row: &postgres::Row) -> Stored {
+        Stored {
+            id: row.get(0),
+            model: ModelRef {
+                version: row.get(1),
+                sha256: row.get(2),
+            },
+            folder: row.get(3),
+        }
+    }
+}
+
 fn active_model(
-    tx: &mut Transaction<'_>,
+    client: &mut impl GenericClient,
     tool: ModelTool,
-) -> Result<Option<(i64, ModelRef)>, postgres::Error> {
-    Ok(tx
-        .query_opt(
-            "SELECT id, version, sha256 FROM models WHERE tool = $1 AND active",
-            &[&tool.name()],
-        )?
-        .map(|row| {
-            (
-                row.get(0),
-                ModelRef {
-                    version: row.get(1),
-                    sha256: row.get(2),
-                },
-            )
-        }))
+) -> Result<Option<Stored>, postgres::Error> {
+    let query = format!("SELECT {STORED} FROM models WHERE tool = $1 AND active");
+    Ok(client
+        .query_opt(&query, &[&tool.name()])?
+        .as_ref()
+        .map(Stored::of))
 }
 
 /// Stores `candidate` as the tool's active model when it beats the active
@@ -397,11 +411,11 @@ pub fn promote(client: &mut Client, candidate: &Candidate) -> Result<Promotion, 
         promoted: false,
         version: None,
         sha256: sha256.clone(),
-        replaced: replaced.as_ref().map(|(_, r)| r.clone()),
+        replaced: replaced.as_ref().map(|r| r.model.clone()),
         changes: changes.clone(),
         reason,
     };
-    if replaced.as_ref().is_some_and(|(_, r)| r.sha256 == sha256) {
+    if replaced.as_ref().is_some_and(|r| r.model.sha256 == sha256) {
         return Ok(refuse("the candidate is the active model".into()));
     }
     if candidate.against == Against::Baseline && replaced.is_some() {
@@ -415,8 +429,11 @@ pub fn promote(client: &mut Client, candidate: &Candidate) -> Result<Promotion, 
             "the candidate does not beat the active model on the held-out data: kept the active one".into(),
         ));
     }
-    if let Some((id, _)) = &replaced {
-        tx.execute("UPDATE models SET active = false WHERE id = $1", &[id])?;
+    if let Some(replaced) = &replaced {
+        tx.execute(
+            "UPDATE models SET active = false WHERE id = $1",
+            &[&replaced.id],
+        )?;
     }
     let row = tx.query_one(
         "INSERT INTO models (tool, version, sha256, kind, training_data, eval_data, metrics, replaced_metrics, active)
@@ -454,7 +471,7 @@ pub fn promote(client: &mut Client, candidate: &Candidate) -> Result<Promotion, 
         promoted: true,
         version: Some(version),
         sha256,
-        replaced: replaced.map(|(_, r)| r),
+        replaced: replaced.map(|r| r.model),
         changes,
         reason,
     })
@@ -483,69 +500,62 @@ pub fn rollback(
     let from = active_model(&mut tx, tool)?;
     let target = match to {
         Some(version) => {
-            let row = tx.query_opt(
-                "SELECT id, sha256 FROM models WHERE tool = $1 AND version = $2",
-                &[&tool.name(), &version],
-            )?;
-            let Some(row) = row else {
+            let query = format!("SELECT {STORED} FROM models WHERE tool = $1 AND version = $2");
+            let Some(row) = tx.query_opt(&query, &[&tool.name(), &version])? else {
                 return Err(ModelsError::Refused(format!(
                     "{} has no version {version}\nhint: `support-store models list --tool {}` lists them",
                     tool.name(),
                     tool.name()
                 )));
             };
-            Some((
-                row.get::<_, i64>(0),
-                ModelRef {
-                    version,
-                    sha256: row.get(1),
-                },
-            ))
+            Some(Stored::of(&row))
         }
         None => {
-            let Some((from_id, _)) = &from else {
+            let Some(from) = &from else {
                 return Err(ModelsError::Refused(format!(
                     "{} has no active model to roll back: the tools use their embedded default",
                     tool.name()
                 )));
             };
-            tx.query_opt(
-                "SELECT id, version, sha256 FROM models
-                 WHERE tool = $1 AND id <> $2 AND rolled_back_at IS NULL AND promoted_at <= (SELECT promoted_at FROM models WHERE id = $2)
-                 ORDER BY promoted_at DESC, version DESC LIMIT 1",
-                &[&tool.name(), from_id],
-            )?
-            .map(|row| (row.get(0), ModelRef { version: row.get(1), sha256: row.get(2) }))
+            let query = format!(
+                "SELECT {STORED} FROM models
+                 WHERE tool = $1 AND id <> $2 AND rolled_back_at IS NULL
+                   AND promoted_at <= (SELECT promoted_at FROM models WHERE id = $2)
+                 ORDER BY promoted_at DESC, version DESC LIMIT 1"
+            );
+            tx.query_opt(&query, &[&tool.name(), &from.id])?
+                .as_ref()
+                .map(Stored::of)
         }
     };
-    if let Some((from_id, _)) = &from {
-        if target.as_ref().is_some_and(|(id, _)| id == from_id) {
+    if let Some(from) = &from {
+        if target.as_ref().is_some_and(|t| t.id == from.id) {
             return Ok(Rollback {
                 tool,
-                from: from.clone().map(|(_, r)| r),
-                to: from.map(|(_, r)| r),
+                from: Some(from.model.clone()),
+                to: Some(from.model.clone()),
             });
         }
         // Undone by a rollback, not superseded by a promotion: a later rollback skips it.
         tx.execute(
             "UPDATE models SET active = false, rolled_back_at = now() WHERE id = $1",
-            &[from_id],
+            &[&from.id],
         )?;
     }
-    if let Some((id, _)) = &target {
+    if let Some(target) = &target {
         let chosen = to.is_some();
         tx.execute(
             "UPDATE models SET active = true, rolled_back_at = NULL,
                     promoted_at = CASE WHEN $2 THEN now() ELSE promoted_at END
              WHERE id = $1",
-            &[id, &chosen],
+            &[&target.id, &chosen],
         )?;
     }
     tx.commit()?;
     Ok(Rollback {
         tool,
-        from: from.map(|(_, r)| r),
-        to: target.map(|(_, r)| r),
+        from: from.map(|f| f.model),
+        to: target.map(|t| t.model),
     })
 }
 
@@ -589,10 +599,7 @@ pub fn list(client: &mut Client, tool: Option<ModelTool>) -> Result<Vec<Listed>,
             let mut model: Listed = serde_json::from_str(row.get(0)).map_err(|e| {
                 ModelsError::Refused(format!("the store gave a model it cannot read: {e}"))
             })?;
-            let gate = <ModelTool as clap::ValueEnum>::value_variants()
-                .iter()
-                .find(|t| t.name() == model.tool)
-                .map_or(&[][..], |t| t.gate());
+            let gate = ModelTool::named(&model.tool).map_or(&[][..], ModelTool::gate);
             let report = Value::Object(std::mem::take(&mut model.metrics));
             model.metrics = gate
                 .iter()
@@ -611,16 +618,14 @@ pub fn active_path(
     tool: ModelTool,
     cache: &Path,
 ) -> Result<Option<PathBuf>, ModelsError> {
-    let Some(row) = client.query_opt(
-        "SELECT id, version, sha256, kind FROM models WHERE tool = $1 AND active",
-        &[&tool.name()],
-    )?
+    let Some(Stored {
+        id,
+        model: ModelRef { version, sha256 },
+        folder,
+    }) = active_model(client, tool)?
     else {
         return Ok(None);
     };
-    let (id, version, sha256, kind): (i64, i32, String, String) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
-    let folder = kind == "folder";
     let name = format!(
         "{}-v{version}-{}{}",
         tool.name(),

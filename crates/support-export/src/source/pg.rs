@@ -47,9 +47,7 @@ impl PgSource {
     /// Connects on first use, and checks the schema is the one this build reads.
     fn client(&mut self) -> Result<&mut Client, ExportError> {
         if self.client.is_none() {
-            let mut client = support_store::connect_with(&self.url, self.timeouts)?;
-            support_store::migrate::ensure_current(&mut client)?;
-            self.client = Some(client);
+            self.client = Some(support_store::connect_current(&self.url, self.timeouts)?);
         }
         Ok(self.client.as_mut().expect("connected above"))
     }
