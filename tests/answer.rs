@@ -154,6 +154,34 @@ fn evaluate_prints_recall_and_the_threshold_for_a_precision() {
 }
 
 #[test]
+fn evaluate_asks_the_index_its_own_questions_each_left_out() {
+    let run = common::run(
+        "support-answer",
+        &[
+            "evaluate",
+            "--index",
+            index().to_str().unwrap(),
+            "--leave-one-out",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(run.stdout_str()).unwrap();
+    let articles =
+        std::fs::read_to_string(common::examples_dir().join("kb/articles.jsonl")).unwrap();
+    let questions: usize = articles
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .map(|article| article["questions"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(report["examples"], questions);
+    // A question asked with itself indexed would always find its article:
+    // left out, some fall to a neighbouring article, most still do not.
+    let recall = report["recall_at_1"].as_f64().unwrap();
+    assert!(recall > 0.5 && recall < 1.0, "{report}");
+}
+
+#[test]
 fn a_missing_index_or_model_says_what_to_run() {
     let run = common::run(
         "support-answer",

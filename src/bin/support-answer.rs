@@ -23,6 +23,7 @@ const EXAMPLE: &str = r#"  scripts/setup-models.sh        # once: installs the e
     | support-answer --index kb.index
   support-answer evaluate --index kb.index --data examples/kb/queries.csv \
     --target-precision 0.95
+  support-answer evaluate --index kb.index --leave-one-out
   support-triage --index kb.index < examples/tickets.jsonl > triaged.jsonl
   support-answer reply --input triaged.jsonl --rest rest.jsonl \
     --mails mails.jsonl > answered.jsonl"#;
@@ -86,8 +87,12 @@ enum Command {
     /// Retrieval quality on labelled queries (CSV with `text` and `article_id`): recall@1,
     /// recall@5, MRR, and auto_reply's precision and coverage by threshold.
     Evaluate {
-        #[arg(long, value_name = "FILE")]
-        data: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "leave_one_out")]
+        data: Option<PathBuf>,
+        /// Ask the index's own questions instead, each left out of the index while it is
+        /// asked: a check of a KB (and of `--config` settings) without labelled queries.
+        #[arg(long, conflicts_with = "data")]
+        leave_one_out: bool,
         /// Precision the printed `threshold_for_target` must reach.
         #[arg(long, value_name = "P", default_value_t = 0.95)]
         target_precision: f64,
@@ -129,24 +134,36 @@ fn main() -> ExitCode {
         ),
         Some(Command::Evaluate {
             data,
+            leave_one_out,
             target_precision,
         }) => {
             let answerer = match answerer(&cli) {
                 Ok(a) => a,
                 Err(code) => return code,
             };
-            let queries = match evaluate::read_queries(data) {
-                Ok(q) => q,
-                Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
+            let report = match data {
+                Some(data) if !leave_one_out => {
+                    let queries = match evaluate::read_queries(data) {
+                        Ok(q) => q,
+                        Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
+                    };
+                    let progress = evaluating(queries.len());
+                    let report = evaluate::evaluate(&answerer, &queries, *target_precision, &|i| {
+                        progress.set_position(i as u64)
+                    });
+                    progress.finish_and_clear();
+                    report
+                }
+                _ => {
+                    let progress = evaluating(answerer.index().questions().count());
+                    let report =
+                        evaluate::evaluate_leave_one_out(&answerer, *target_precision, &|i| {
+                            progress.set_position(i as u64)
+                        });
+                    progress.finish_and_clear();
+                    Ok(report)
+                }
             };
-            let progress = progress_bar(
-                queries.len(),
-                "evaluating {bar:40} {pos}/{len} queries, {elapsed}",
-            );
-            let report = evaluate::evaluate(&answerer, &queries, *target_precision, &|i| {
-                progress.set_position(i as u64)
-            });
-            progress.finish_and_clear();
             match report {
                 Ok(report) => {
                     println!(
@@ -301,6 +318,13 @@ fn build_index(cli: &Cli, articles: Vec<kb::Article>, out: &Path) -> ExitCode {
 }
 
 /// Drawn only when stderr is a terminal (indicatif hides it otherwise).
+fn evaluating(queries: usize) -> ProgressBar {
+    progress_bar(
+        queries,
+        "evaluating {bar:40} {pos}/{len} queries, {elapsed}",
+    )
+}
+
 fn progress_bar(len: usize, template: &str) -> ProgressBar {
     ProgressBar::new(len as u64)
         .with_style(ProgressStyle::with_template(template).expect("a valid template"))

@@ -4,11 +4,14 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
+use rayon::prelude::*;
+
 use crate::index::Hit;
-use crate::Answerer;
+use crate::{Answerer, Retrieval};
 
 #[derive(Debug, Clone)]
 pub struct Query {
@@ -78,14 +81,6 @@ pub struct Evaluation {
     pub target_precision: f64,
 }
 
-/// Ranks of the right article (1-based; `None` when not ranked) per retriever.
-struct Outcome {
-    fused: Option<usize>,
-    dense: Option<usize>,
-    lexical: Option<usize>,
-    confidence: f64,
-}
-
 pub fn evaluate(
     answerer: &Answerer,
     queries: &[Query],
@@ -99,11 +94,58 @@ pub fn evaluate(
         .enumerate()
         .map(|(i, a)| (a.id.as_str(), i))
         .collect();
-    let mut outcomes = Vec::with_capacity(queries.len());
-    let mut unknown_articles = 0;
+    let mut retrievals = Vec::with_capacity(queries.len());
     for (i, query) in queries.iter().enumerate() {
-        let retrieval = answerer.retrieve(&query.text)?;
-        let Some(&target) = positions.get(query.article_id.as_str()) else {
+        let target = positions.get(query.article_id.as_str()).copied();
+        retrievals.push((answerer.retrieve(&query.text)?, target));
+        progress(i + 1);
+    }
+    Ok(judge(answerer, &retrievals, target_precision))
+}
+
+/// `evaluate` with the knowledge base's own questions as the queries, each
+/// left out of the index while it is asked: how well the KB answers the ways
+/// customers ask, with no labelled queries of its own and no encoder run
+/// (a question's stored embedding is the query's). BM25's document
+/// frequencies still count the question left out, a bias of one text in
+/// thousands.
+pub fn evaluate_leave_one_out(
+    answerer: &Answerer,
+    target_precision: f64,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Evaluation {
+    let questions: Vec<_> = answerer.index().questions().collect();
+    let done = AtomicUsize::new(0);
+    let retrievals: Vec<_> = questions
+        .par_iter()
+        .map(|&(text, question, article)| {
+            let retrieval = answerer.retrieve_leaving_out(text, question);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+            (retrieval, Some(article))
+        })
+        .collect();
+    judge(answerer, &retrievals, target_precision)
+}
+
+/// Ranks of the right article (1-based; `None` when not ranked) per retriever.
+struct Outcome {
+    fused: Option<usize>,
+    dense: Option<usize>,
+    lexical: Option<usize>,
+    confidence: f64,
+}
+
+/// The report on retrievals, each with the position of the article it
+/// should find (`None`: not in the index).
+fn judge(
+    answerer: &Answerer,
+    retrievals: &[(Retrieval, Option<usize>)],
+    target_precision: f64,
+) -> Evaluation {
+    let mut outcomes = Vec::with_capacity(retrievals.len());
+    let mut unknown_articles = 0;
+    for (retrieval, target) in retrievals {
+        let Some(target) = *target else {
             unknown_articles += 1;
             outcomes.push(Outcome {
                 fused: None,
@@ -126,7 +168,6 @@ pub fn evaluate(
             lexical: rank_by(|h| (h.lexical, 0.0)).filter(|_| hit.is_some_and(|h| h.lexical > 0.0)),
             confidence: retrieval.confidence(),
         });
-        progress(i + 1);
     }
     let ranking = |rank: fn(&Outcome) -> Option<usize>| ranking(&outcomes, rank);
     let fused = ranking(|o| o.fused);
@@ -139,8 +180,8 @@ pub fn evaluate(
         .iter()
         .map(|&c| at(c))
         .find(|a| a.coverage > 0.0 && a.precision >= target_precision);
-    Ok(Evaluation {
-        examples: queries.len(),
+    Evaluation {
+        examples: retrievals.len(),
         unknown_articles,
         recall_at_1: fused.recall_at_1,
         recall_at_5: fused.recall_at_5,
@@ -151,7 +192,7 @@ pub fn evaluate(
         auto_reply,
         threshold_for_target,
         target_precision,
-    })
+    }
 }
 
 fn ranking(outcomes: &[Outcome], rank: fn(&Outcome) -> Option<usize>) -> Ranking {

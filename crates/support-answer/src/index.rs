@@ -299,11 +299,52 @@ impl KbIndex {
     /// nearest texts (a k-nearest-neighbour vote over the articles and their
     /// questions) plus the weighted lexical score.
     pub fn search(&self, query: &str, embedding: &[f32], fusion: Fusion) -> Vec<Hit> {
-        let cosines: Vec<f64> = self
+        self.search_without(query, embedding, fusion, None)
+    }
+
+    /// The KB's questions as labelled queries: (text position, the
+    /// question, its article), in index order. A question text is its
+    /// article's next non-empty question, as `build` indexed them.
+    pub fn questions(&self) -> impl Iterator<Item = (usize, &str, usize)> {
+        let mut asked = vec![0usize; self.articles.len()];
+        self.texts
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.kind == TextKind::Question)
+            .filter_map(move |(text, t)| {
+                let article = t.article as usize;
+                let nth = asked.get_mut(article)?;
+                *nth += 1;
+                let questions = self.articles[article].questions.iter();
+                let question = questions.filter(|q| !q.trim().is_empty()).nth(*nth - 1)?;
+                Some((text, question.as_str(), article))
+            })
+    }
+
+    /// `search` for question `text` of the index as if it were not indexed
+    /// (leave-one-out): its stored embedding is the query's, and neither
+    /// retriever may return it.
+    pub fn search_leaving_out(&self, text: usize, query: &str, fusion: Fusion) -> Vec<Hit> {
+        let embedding = &self.vectors[text * self.dim..(text + 1) * self.dim];
+        self.search_without(query, embedding, fusion, Some(text))
+    }
+
+    fn search_without(
+        &self,
+        query: &str,
+        embedding: &[f32],
+        fusion: Fusion,
+        left_out: Option<usize>,
+    ) -> Vec<Hit> {
+        let mut cosines: Vec<f64> = self
             .vectors
             .chunks_exact(self.dim)
             .map(|row| f64::from(support_embed::cosine(row, embedding)))
             .collect();
+        if let Some(text) = left_out {
+            // Every article is a text of its own, so another text stays nearest.
+            cosines[text] = f64::NEG_INFINITY;
+        }
         let support_embed::Vote { share, similarity } = support_embed::vote(
             &cosines,
             |text| self.texts[text].article as usize,
@@ -312,7 +353,12 @@ impl KbIndex {
             fusion.temperature,
         );
         let mut lexical = vec![0.0; self.articles.len()];
-        for (text, score) in self.lexical.search(query, LEXICAL_TEXTS) {
+        let found = self.lexical.search(query, LEXICAL_TEXTS + 1);
+        for (text, score) in found
+            .into_iter()
+            .filter(|&(text, _)| Some(text as usize) != left_out)
+            .take(LEXICAL_TEXTS)
+        {
             let best = &mut lexical[self.texts[text as usize].article as usize];
             *best = f64::max(*best, score);
         }
@@ -392,6 +438,37 @@ mod tests {
         let hits = index.search("password", &[1.0, 0.0], fusion);
         assert_eq!(hits[0].article, 0);
         assert_eq!(hits[1].lexical, 1.0);
+    }
+
+    #[test]
+    fn a_question_left_out_is_found_by_neither_retriever() {
+        let with_questions = String::from_utf8(stored(r#"{"refund":[[2,1]]}"#))
+            .unwrap()
+            .replace(
+                r#""title":"Refunds","body":"b""#,
+                r#""title":"Refunds","body":"b","questions":["", "refund please"]"#,
+            );
+        // The question lies nearer the other article than its own.
+        let index = KbIndex::from_bytes(
+            with_questions.as_bytes(),
+            &vectors(&[[0.0, 1.0], [1.0, 0.0], [0.96, 0.28]]),
+        )
+        .unwrap();
+        let questions: Vec<_> = index.questions().collect();
+        assert_eq!(questions, [(2, "refund please", 0)]);
+        let fusion = Fusion {
+            neighbours: 10,
+            temperature: 0.02,
+            lexical_weight: 0.5,
+        };
+        // Asked with itself indexed, it finds itself, by both retrievers.
+        let hits = index.search("refund please", &[0.96, 0.28], fusion);
+        assert_eq!((hits[0].article, hits[0].lexical), (0, 1.0));
+        // Left out, only the other texts answer: the nearer article, no words.
+        let hits = index.search_leaving_out(2, "refund please", fusion);
+        assert_eq!(hits[0].article, 1);
+        assert!(hits.iter().all(|h| h.lexical == 0.0), "{hits:?}");
+        assert!((hits[0].similarity - 0.96).abs() < 1e-6);
     }
 
     #[test]

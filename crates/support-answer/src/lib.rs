@@ -128,6 +128,15 @@ impl Answerer {
         Ok(self.rank(query, &embedding))
     }
 
+    /// Ranks every article for question `text` of the index, left out of it.
+    pub fn retrieve_leaving_out(&self, text: usize, query: &str) -> Retrieval {
+        Retrieval {
+            hits: self
+                .index
+                .search_leaving_out(text, query, self.config.fusion()),
+        }
+    }
+
     fn rank(&self, query: &str, embedding: &[f32]) -> Retrieval {
         Retrieval {
             hits: self.index.search(query, embedding, self.config.fusion()),
