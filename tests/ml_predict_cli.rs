@@ -475,6 +475,30 @@ fn trains_from_the_closed_tickets_of_the_database() {
     assert_eq!(predicted.code, 0, "{}", predicted.stderr);
     assert_eq!(predicted.lines()[0]["predictions"]["source"], "model");
 
+    // A time split of the store: trained on the tickets opened before the
+    // cut, evaluated on those opened since.
+    let cut = "2026-11-17T00:00:00Z";
+    let before = closed
+        .iter()
+        .filter(|t| t["created_at"].as_str().unwrap() < cut)
+        .count();
+    assert!(before > 0 && before < closed.len());
+    let split = dir.path().join("split.model").display().to_string();
+    let json_of = |args: &[&str]| {
+        let r = run(args, "");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str::<Value>(&r.stdout).unwrap()
+    };
+    let (db_url, since, before_cut) = (db.url(), "--opened-since", "--opened-before");
+    let summary = json_of(&["train", "--db", db_url, before_cut, cut, "--out", &split]);
+    assert_eq!(summary["examples"]["records"], before);
+    let report = json_of(&["evaluate", "--db", db_url, since, cut, "--model", &split]);
+    assert_eq!(report["records"], closed.len() - before);
+    assert!(report["data"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(", opened since {cut}")));
+
     let down = run(
         &[
             "train",

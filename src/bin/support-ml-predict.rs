@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use support_cli::{self, CommonArgs, ReportFormat};
 use support_ml_predict::evaluate::{evaluate, table};
-use support_ml_predict::history::{History, Source};
+use support_ml_predict::history::{History, Source, Window};
 use support_ml_predict::model::Model;
 use support_ml_predict::train::progress_steps;
 use support_ml_predict::{train, MlPredictConfig, Predictor, EMBEDDED_CONFIG};
@@ -69,6 +69,20 @@ struct Data {
     db: Option<String>,
 }
 
+/// A time split of the tickets: train on those opened before a cut, evaluate
+/// on those opened since. The others still count towards the team's load.
+#[derive(Args, Clone, Copy)]
+struct OpenedWindow {
+    /// Only tickets opened at or after this time (RFC 3339), e.g. the last four
+    /// weeks to evaluate on.
+    #[arg(long, value_name = "TIME")]
+    opened_since: Option<jiff::Timestamp>,
+    /// Only tickets opened before this time (RFC 3339), e.g. all but the last
+    /// four weeks to train on.
+    #[arg(long, value_name = "TIME")]
+    opened_before: Option<jiff::Timestamp>,
+}
+
 #[derive(Args)]
 struct Ratings {
     /// Ratings for --data: JSON Lines of {"ticket_id", "rating"} (as support-store
@@ -84,6 +98,8 @@ enum Command {
         #[command(flatten)]
         data: Data,
         #[command(flatten)]
+        window: OpenedWindow,
+        #[command(flatten)]
         ratings: Ratings,
         /// Format (field mapping) of the configuration to read the data with
         /// (default: detected from the fields; see --print-config).
@@ -98,6 +114,8 @@ enum Command {
         #[command(flatten)]
         data: Data,
         #[command(flatten)]
+        window: OpenedWindow,
+        #[command(flatten)]
         ratings: Ratings,
         /// Format of the data (default: the model's).
         #[arg(long, value_name = "NAME")]
@@ -110,6 +128,15 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         load_context: Option<PathBuf>,
     },
+}
+
+impl OpenedWindow {
+    fn window(self) -> Window {
+        Window {
+            since: self.opened_since,
+            before: self.opened_before,
+        }
+    }
 }
 
 impl Data {
@@ -143,6 +170,7 @@ fn main() -> ExitCode {
         }),
         Some(Command::Train {
             data,
+            window,
             ratings,
             fields,
             out,
@@ -154,6 +182,7 @@ fn main() -> ExitCode {
             };
             let history = match History::load(
                 &data.source(ratings),
+                window.window(),
                 &config,
                 fields.as_deref(),
                 None,
@@ -208,6 +237,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Evaluate {
             data,
+            window,
             ratings,
             fields,
             format,
@@ -233,6 +263,7 @@ fn main() -> ExitCode {
             });
             let history = match History::load(
                 &data.source(ratings),
+                window.window(),
                 &config,
                 fields.as_deref(),
                 Some(&model.schema),

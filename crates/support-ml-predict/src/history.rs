@@ -36,6 +36,48 @@ impl Source {
     }
 }
 
+/// The records of a source that are rows: those opened in `[since, before)`
+/// (either end open). The others still count towards the load when a row
+/// opened, so a model trained before a cut and evaluated after it sees the
+/// load as the store counts it, and nothing of the evaluated period.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Window {
+    pub since: Option<jiff::Timestamp>,
+    pub before: Option<jiff::Timestamp>,
+}
+
+impl Window {
+    fn is_whole(&self) -> bool {
+        self.since.is_none() && self.before.is_none()
+    }
+
+    /// Whether a record opened at `opened` (seconds) is a row; one whose
+    /// opening is unknown is only in the whole history.
+    fn holds(&self, opened: Option<i64>) -> bool {
+        match opened {
+            Some(t) => {
+                self.since.is_none_or(|s| t >= s.as_second())
+                    && self.before.is_none_or(|b| t < b.as_second())
+            }
+            None => self.is_whole(),
+        }
+    }
+
+    /// How an origin names the window (empty for the whole history).
+    fn describe(&self) -> String {
+        let since = self.since.map(|t| format!(" since {t}"));
+        let before = self.before.map(|t| format!(" before {t}"));
+        match (since, before) {
+            (None, None) => String::new(),
+            (since, before) => format!(
+                ", opened{}{}",
+                since.unwrap_or_default(),
+                before.unwrap_or_default()
+            ),
+        }
+    }
+}
+
 /// Why history could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -172,12 +214,13 @@ impl History {
     /// is a sample of it, as the store would count them).
     pub fn load(
         source: &Source,
+        window: Window,
         config: &MlPredictConfig,
         format: Option<&str>,
         schema: Option<&Schema>,
         load_context: Option<&Source>,
     ) -> Result<History, DataError> {
-        let origin = source.origin();
+        let origin = source.origin() + &window.describe();
         let (records, keys) = read_records(source)?;
         if records.is_empty() {
             return Err(DataError::Empty { origin });
@@ -200,15 +243,20 @@ impl History {
         let mut schema = schema.cloned().unwrap_or_else(|| format.schema(&name));
         let mut rows = Vec::with_capacity(records.len());
         let mut spans = Vec::with_capacity(records.len());
+        // The records outside the window: load, not rows.
+        let mut outside = Vec::new();
         for record in &records {
             let error = || field_error(&origin, record);
-            let inputs = schema.read_fields(&record.fields).map_err(error())?;
             let targets = format.targets(&record.fields).map_err(error())?;
-            spans.push(
-                format
-                    .span(&record.fields, targets.minutes)
-                    .map_err(error())?,
-            );
+            let span = format
+                .span(&record.fields, targets.minutes)
+                .map_err(error())?;
+            if !window.holds(span.0) {
+                outside.push(span);
+                continue;
+            }
+            let inputs = schema.read_fields(&record.fields).map_err(error())?;
+            spans.push(span);
             rows.push(Row {
                 line: record.line,
                 inputs,
@@ -217,9 +265,12 @@ impl History {
         }
         // Training learns the load's scale when the format asks for it;
         // evaluating reads the load on the model's scale.
+        if rows.is_empty() {
+            return Err(DataError::Empty { origin });
+        }
         let learn_load = schema.load.is_none() && format.load_features;
         if learn_load || schema.load.is_some() {
-            let context = match load_context {
+            let mut context = match load_context {
                 Some(source) => {
                     let origin = source.origin();
                     read_records(source)?
@@ -234,6 +285,7 @@ impl History {
                 }
                 None => Vec::new(),
             };
+            context.extend(outside);
             let (average, relative) = relative_loads(&spans, &context);
             if learn_load && average.iter().all(|&a| a > 0.0) {
                 let known: Vec<[f64; 2]> = relative.iter().flatten().copied().collect();
@@ -552,6 +604,7 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
                 path,
                 feedback: None,
             },
+            Window::default(),
             &config,
             None,
             None,
@@ -592,9 +645,16 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
         let history = source(file("itsm-data.csv", ITSM));
         let bad = ITSM.replace("2016-02-29 04:40", "yesterday");
         let context = source(file("itsm-context.csv", &bad));
-        let err = History::load(&history, &config, None, None, Some(&context))
-            .unwrap_err()
-            .to_string();
+        let err = History::load(
+            &history,
+            Window::default(),
+            &config,
+            None,
+            None,
+            Some(&context),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("itsm-context.csv") && err.contains("opened_at"),
             "{err}"
@@ -671,7 +731,7 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
             path,
             feedback: Some(feedback),
         };
-        let history = History::load(&source, &config, None, None, None).unwrap();
+        let history = History::load(&source, Window::default(), &config, None, None, None).unwrap();
         assert_eq!(history.schema.format, "ticket");
         let a = &history.rows[0].targets;
         assert_eq!(a.minutes, Some(210.0));
@@ -690,13 +750,100 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
         assert_eq!(b.inputs.0[1], "refund");
     }
 
+    #[test]
+    fn a_window_keeps_the_tickets_opened_in_it_and_counts_the_rest_as_load() {
+        let config = MlPredictConfig::default();
+        let ticket = |id: &str, opened: &str, resolved: &str| {
+            format!(
+                r#"{{"id":"{id}","category":"billing","priority":"high","created_at":"{opened}","resolved_at":"{resolved}"}}"#
+            )
+        };
+        let a = ticket("A", "2026-01-01T10:00:00Z", "2026-01-01T13:30:00Z");
+        let b = ticket("B", "2026-01-01T11:00:00Z", "2026-01-01T11:30:00Z");
+        let c = ticket("C", "2026-01-01T13:00:00Z", "2026-01-01T14:00:00Z");
+        let d = ticket("D", "2026-01-01T15:00:00Z", "2026-01-01T16:00:00Z");
+        let source = |name: &str, lines: &[&str]| Source::File {
+            path: file(name, &(lines.join("\n") + "\n")),
+            feedback: None,
+        };
+        let all = source("window-all.jsonl", &[&a, &b, &c, &d]);
+        let cut: jiff::Timestamp = "2026-01-01T11:00:00Z".parse().unwrap();
+        let load = |source: &Source, window: Window, context: Option<&Source>| {
+            History::load(source, window, &config, None, None, context)
+        };
+        let trained = load(&all, Window::default(), None).unwrap();
+        let since = Window {
+            since: Some(cut),
+            before: None,
+        };
+        let evaluated =
+            History::load(&all, since, &config, None, Some(&trained.schema), None).unwrap();
+        assert_eq!(
+            evaluated.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [2, 3, 4]
+        );
+        assert!(
+            evaluated
+                .origin
+                .ends_with(", opened since 2026-01-01T11:00:00Z"),
+            "{}",
+            evaluated.origin
+        );
+        // A, opened before the cut, still weighs on B and C's load: as if it
+        // were given as the load context of a file of B and C.
+        let split = History::load(
+            &source("window-bcd.jsonl", &[&b, &c, &d]),
+            Window::default(),
+            &config,
+            None,
+            Some(&trained.schema),
+            Some(&source("window-a.jsonl", &[&a])),
+        )
+        .unwrap();
+        assert_eq!(split.rows.len(), 3);
+        for (windowed, given) in evaluated.rows.iter().zip(&split.rows) {
+            assert_eq!(windowed.inputs, given.inputs);
+        }
+        let alone = History::load(
+            &source("window-bcd.jsonl", &[&b, &c, &d]),
+            Window::default(),
+            &config,
+            None,
+            Some(&trained.schema),
+            None,
+        )
+        .unwrap();
+        assert!(
+            alone
+                .rows
+                .iter()
+                .zip(&split.rows)
+                .any(|(x, y)| x.inputs != y.inputs),
+            "A's load must show"
+        );
+        let before = Window {
+            since: None,
+            before: Some(cut),
+        };
+        assert_eq!(load(&all, before, None).unwrap().rows.len(), 1);
+        let nothing = Window {
+            since: Some(cut),
+            before: Some(cut),
+        };
+        let err = load(&all, nothing, None).unwrap_err().to_string();
+        assert!(
+            err.contains("opened since") && err.contains("no records"),
+            "{err}"
+        );
+    }
+
     /// The error of loading `path` as a history file.
     fn load_error(path: &Path, config: &MlPredictConfig) -> String {
         let source = Source::File {
             path: path.to_path_buf(),
             feedback: None,
         };
-        History::load(&source, config, None, None, None)
+        History::load(&source, Window::default(), config, None, None, None)
             .unwrap_err()
             .to_string()
     }
