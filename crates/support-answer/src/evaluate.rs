@@ -94,13 +94,13 @@ pub fn evaluate(
         .enumerate()
         .map(|(i, a)| (a.id.as_str(), i))
         .collect();
-    let mut retrievals = Vec::with_capacity(queries.len());
+    let mut outcomes = Vec::with_capacity(queries.len());
     for (i, query) in queries.iter().enumerate() {
         let target = positions.get(query.article_id.as_str()).copied();
-        retrievals.push((answerer.retrieve(&query.text)?, target));
+        outcomes.push(Outcome::of(&answerer.retrieve(&query.text)?, target));
         progress(i + 1);
     }
-    Ok(judge(answerer, &retrievals, target_precision))
+    Ok(report(answerer, &outcomes, target_precision))
 }
 
 /// `evaluate` with the knowledge base's own questions as the queries, each
@@ -116,15 +116,15 @@ pub fn evaluate_leave_one_out(
 ) -> Evaluation {
     let questions: Vec<_> = answerer.index().questions().collect();
     let done = AtomicUsize::new(0);
-    let retrievals: Vec<_> = questions
+    let outcomes: Vec<Outcome> = questions
         .par_iter()
         .map(|&(text, question, article)| {
             let retrieval = answerer.retrieve_leaving_out(text, question);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-            (retrieval, Some(article))
+            Outcome::of(&retrieval, Some(article))
         })
         .collect();
-    judge(answerer, &retrievals, target_precision)
+    report(answerer, &outcomes, target_precision)
 }
 
 /// Ranks of the right article (1-based; `None` when not ranked) per retriever.
@@ -132,28 +132,24 @@ struct Outcome {
     fused: Option<usize>,
     dense: Option<usize>,
     lexical: Option<usize>,
+    /// Whether the query's article is in the index.
+    known: bool,
     confidence: f64,
 }
 
-/// The report on retrievals, each with the position of the article it
-/// should find (`None`: not in the index).
-fn judge(
-    answerer: &Answerer,
-    retrievals: &[(Retrieval, Option<usize>)],
-    target_precision: f64,
-) -> Evaluation {
-    let mut outcomes = Vec::with_capacity(retrievals.len());
-    let mut unknown_articles = 0;
-    for (retrieval, target) in retrievals {
-        let Some(target) = *target else {
-            unknown_articles += 1;
-            outcomes.push(Outcome {
+impl Outcome {
+    /// How a retrieval ranked the article at `target` (`None`: not in the
+    /// index). Kept instead of the retrieval, which scores every article.
+    fn of(retrieval: &Retrieval, target: Option<usize>) -> Outcome {
+        let confidence = retrieval.confidence();
+        let Some(target) = target else {
+            return Outcome {
                 fused: None,
                 dense: None,
                 lexical: None,
-                confidence: retrieval.confidence(),
-            });
-            continue;
+                known: false,
+                confidence,
+            };
         };
         let hits = &retrieval.hits;
         let found = hits.iter().position(|h| h.article == target);
@@ -162,16 +158,22 @@ fn judge(
         let rank_by = |score: fn(&Hit) -> (f64, f64)| {
             hit.map(|h| 1 + hits.iter().filter(|o| score(o) > score(h)).count())
         };
-        outcomes.push(Outcome {
+        Outcome {
             fused: found.map(|p| p + 1),
             dense: rank_by(|h| (h.semantic, h.similarity)),
             lexical: rank_by(|h| (h.lexical, 0.0)).filter(|_| hit.is_some_and(|h| h.lexical > 0.0)),
-            confidence: retrieval.confidence(),
-        });
+            known: true,
+            confidence,
+        }
     }
-    let ranking = |rank: fn(&Outcome) -> Option<usize>| ranking(&outcomes, rank);
+}
+
+/// The report on the outcomes of every query.
+fn report(answerer: &Answerer, outcomes: &[Outcome], target_precision: f64) -> Evaluation {
+    let unknown_articles = outcomes.iter().filter(|o| !o.known).count();
+    let ranking = |rank: fn(&Outcome) -> Option<usize>| ranking(outcomes, rank);
     let fused = ranking(|o| o.fused);
-    let at = |threshold: f64| at_threshold(&outcomes, threshold);
+    let at = |threshold: f64| at_threshold(outcomes, threshold);
     let auto_reply: Vec<AtThreshold> = (0..=19).map(|i| at(0.05 * f64::from(i))).collect();
     // The finest grid for the target: every distinct confidence.
     let mut confidences: Vec<f64> = outcomes.iter().map(|o| o.confidence).collect();
@@ -181,7 +183,7 @@ fn judge(
         .map(|&c| at(c))
         .find(|a| a.coverage > 0.0 && a.precision >= target_precision);
     Evaluation {
-        examples: retrievals.len(),
+        examples: outcomes.len(),
         unknown_articles,
         recall_at_1: fused.recall_at_1,
         recall_at_5: fused.recall_at_5,
