@@ -263,11 +263,11 @@ impl History {
                 targets,
             });
         }
-        // Training learns the load's scale when the format asks for it;
-        // evaluating reads the load on the model's scale.
         if rows.is_empty() {
             return Err(DataError::Empty { origin });
         }
+        // Training learns the load's scale when the format asks for it;
+        // evaluating reads the load on the model's scale.
         let learn_load = schema.load.is_none() && format.load_features;
         if learn_load || schema.load.is_some() {
             let mut context = match load_context {
