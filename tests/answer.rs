@@ -124,24 +124,25 @@ fn an_article_that_promises_a_person_is_only_a_draft() {
     );
 }
 
+/// The report of `support-answer evaluate --index <the example index> ARGS`.
+fn evaluation(args: &[&str]) -> Value {
+    let index = index();
+    let mut all = vec!["evaluate", "--index", index.to_str().unwrap()];
+    all.extend(args);
+    let run = common::run("support-answer", &all, b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(run.stdout_str()).unwrap()
+}
+
 #[test]
 fn evaluate_prints_recall_and_the_threshold_for_a_precision() {
     let queries = common::examples_dir().join("kb/queries.csv");
-    let run = common::run(
-        "support-answer",
-        &[
-            "evaluate",
-            "--index",
-            index().to_str().unwrap(),
-            "--data",
-            queries.to_str().unwrap(),
-            "--target-precision",
-            "0.9",
-        ],
-        b"",
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let report: Value = serde_json::from_str(run.stdout_str()).unwrap();
+    let report = evaluation(&[
+        "--data",
+        queries.to_str().unwrap(),
+        "--target-precision",
+        "0.9",
+    ]);
     assert_eq!(report["examples"], 60);
     // Held-out paraphrases of the example articles: well above chance (1/31).
     assert!(report["recall_at_5"].as_f64().unwrap() >= 0.9, "{report}");
@@ -155,18 +156,7 @@ fn evaluate_prints_recall_and_the_threshold_for_a_precision() {
 
 #[test]
 fn evaluate_asks_the_index_its_own_questions_each_left_out() {
-    let run = common::run(
-        "support-answer",
-        &[
-            "evaluate",
-            "--index",
-            index().to_str().unwrap(),
-            "--leave-one-out",
-        ],
-        b"",
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let report: Value = serde_json::from_str(run.stdout_str()).unwrap();
+    let report = evaluation(&["--leave-one-out"]);
     let articles =
         std::fs::read_to_string(common::examples_dir().join("kb/articles.jsonl")).unwrap();
     let questions: usize = articles

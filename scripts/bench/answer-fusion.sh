@@ -18,25 +18,24 @@ index=${1:-target/banking77.index}
 scripts/data/banking77-kb.py "$kb" >/dev/null
 [ -f "$index/index.json" ] || "$B" index --kb "$kb/articles.jsonl" --out "$index" >/dev/null
 config=$(mktemp)
-trap 'rm -f "$config"' EXIT
+grid=$(mktemp)
+trap 'rm -f "$config" "$grid"' EXIT
 
 figures() { # recall@1 and MRR of an evaluate run's JSON
     python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["recall_at_1"], d["mrr"])'
 }
 
-echo "== leave-one-out on the train KB's $(python3 -c "import json;print(sum(len(json.loads(l)['questions']) for l in open('$kb/articles.jsonl')))") questions: lexical_weight recall@1 MRR"
-best=""
+echo "== leave-one-out on the train KB's questions: lexical_weight recall@1 MRR"
 for weight in 0 0.1 0.2 0.3 0.5 0.6 0.7 0.8 1.0 1.5; do
     echo "lexical_weight: $weight" > "$config"
-    read -r recall mrr < <("$B" evaluate --index "$index" --leave-one-out --config "$config" | figures)
-    echo "$weight $recall $mrr"
-    best=$(python3 -c "import sys; b='$best'.split(); print('$weight $mrr' if not b or $mrr > float(b[1]) else '$best')")
+    echo "$weight $("$B" evaluate --index "$index" --leave-one-out --config "$config" | figures)" | tee -a "$grid"
 done
-pick=${best%% *}
+# The best MRR; on a tie, the lowest weight.
+pick=$(sort -k3,3gr -k1,1g "$grid" | head -1 | cut -d' ' -f1)
 default=$("$B" --print-config | sed -n 's/^lexical_weight: //p')
 echo "== picked lexical_weight $pick (best MRR); the default is $default"
 echo "== recall@1 MRR, default / picked"
+echo "lexical_weight: $pick" > "$config"
 for data in "$kb/queries.csv" crates/support-answer/tests/data/banking77-es.csv; do
-    echo "lexical_weight: $pick" > "$config"
     echo "$data: $("$B" evaluate --index "$index" --data "$data" | figures) / $("$B" evaluate --index "$index" --data "$data" --config "$config" | figures)"
 done

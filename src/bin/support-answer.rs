@@ -134,36 +134,36 @@ fn main() -> ExitCode {
         ),
         Some(Command::Evaluate {
             data,
-            leave_one_out,
+            leave_one_out: _,
             target_precision,
         }) => {
             let answerer = match answerer(&cli) {
                 Ok(a) => a,
                 Err(code) => return code,
             };
-            let report = match data {
-                Some(data) if !leave_one_out => {
-                    let queries = match evaluate::read_queries(data) {
-                        Ok(q) => q,
-                        Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
-                    };
-                    let progress = evaluating(queries.len());
-                    let report = evaluate::evaluate(&answerer, &queries, *target_precision, &|i| {
-                        progress.set_position(i as u64)
-                    });
-                    progress.finish_and_clear();
-                    report
-                }
-                _ => {
-                    let progress = evaluating(answerer.index().questions().count());
-                    let report =
-                        evaluate::evaluate_leave_one_out(&answerer, *target_precision, &|i| {
-                            progress.set_position(i as u64)
-                        });
-                    progress.finish_and_clear();
-                    Ok(report)
-                }
+            // Without --data, --leave-one-out (clap requires one of them).
+            let queries = match data.as_deref().map(evaluate::read_queries).transpose() {
+                Ok(q) => q,
+                Err(e) => return support_cli::usage_error(format_args!("{e:#}")),
             };
+            let progress = progress_bar(
+                queries
+                    .as_ref()
+                    .map_or_else(|| answerer.index().questions().count(), Vec::len),
+                "evaluating {bar:40} {pos}/{len} queries, {elapsed}",
+            );
+            let advance = |i: usize| progress.set_position(i as u64);
+            let report = match &queries {
+                Some(queries) => {
+                    evaluate::evaluate(&answerer, queries, *target_precision, &advance)
+                }
+                None => Ok(evaluate::evaluate_leave_one_out(
+                    &answerer,
+                    *target_precision,
+                    &advance,
+                )),
+            };
+            progress.finish_and_clear();
             match report {
                 Ok(report) => {
                     println!(
@@ -318,13 +318,6 @@ fn build_index(cli: &Cli, articles: Vec<kb::Article>, out: &Path) -> ExitCode {
 }
 
 /// Drawn only when stderr is a terminal (indicatif hides it otherwise).
-fn evaluating(queries: usize) -> ProgressBar {
-    progress_bar(
-        queries,
-        "evaluating {bar:40} {pos}/{len} queries, {elapsed}",
-    )
-}
-
 fn progress_bar(len: usize, template: &str) -> ProgressBar {
     ProgressBar::new(len as u64)
         .with_style(ProgressStyle::with_template(template).expect("a valid template"))

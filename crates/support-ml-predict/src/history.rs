@@ -768,16 +768,16 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
         };
         let all = source("window-all.jsonl", &[&a, &b, &c, &d]);
         let cut: jiff::Timestamp = "2026-01-01T11:00:00Z".parse().unwrap();
-        let load = |source: &Source, window: Window, context: Option<&Source>| {
-            History::load(source, window, &config, None, None, context)
+        let load = |source: &Source, window: Window, schema, context: Option<&Source>| {
+            History::load(source, window, &config, None, schema, context)
         };
-        let trained = load(&all, Window::default(), None).unwrap();
+        let trained = load(&all, Window::default(), None, None).unwrap();
+        let schema = Some(&trained.schema);
         let since = Window {
             since: Some(cut),
             before: None,
         };
-        let evaluated =
-            History::load(&all, since, &config, None, Some(&trained.schema), None).unwrap();
+        let evaluated = load(&all, since, schema, None).unwrap();
         assert_eq!(
             evaluated.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
             [2, 3, 4]
@@ -791,28 +791,14 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
         );
         // A, opened before the cut, still weighs on B and C's load: as if it
         // were given as the load context of a file of B and C.
-        let split = History::load(
-            &source("window-bcd.jsonl", &[&b, &c, &d]),
-            Window::default(),
-            &config,
-            None,
-            Some(&trained.schema),
-            Some(&source("window-a.jsonl", &[&a])),
-        )
-        .unwrap();
+        let bcd = source("window-bcd.jsonl", &[&b, &c, &d]);
+        let context = source("window-a.jsonl", &[&a]);
+        let split = load(&bcd, Window::default(), schema, Some(&context)).unwrap();
         assert_eq!(split.rows.len(), 3);
         for (windowed, given) in evaluated.rows.iter().zip(&split.rows) {
             assert_eq!(windowed.inputs, given.inputs);
         }
-        let alone = History::load(
-            &source("window-bcd.jsonl", &[&b, &c, &d]),
-            Window::default(),
-            &config,
-            None,
-            Some(&trained.schema),
-            None,
-        )
-        .unwrap();
+        let alone = load(&bcd, Window::default(), schema, None).unwrap();
         assert!(
             alone
                 .rows
@@ -825,12 +811,12 @@ INC2,2016-02-29 04:40,,Phone,Location 165,Category 40,Subcategory 215,,2 - Mediu
             since: None,
             before: Some(cut),
         };
-        assert_eq!(load(&all, before, None).unwrap().rows.len(), 1);
+        assert_eq!(load(&all, before, None, None).unwrap().rows.len(), 1);
         let nothing = Window {
             since: Some(cut),
             before: Some(cut),
         };
-        let err = load(&all, nothing, None).unwrap_err().to_string();
+        let err = load(&all, nothing, None, None).unwrap_err().to_string();
         assert!(
             err.contains("opened since") && err.contains("no records"),
             "{err}"
