@@ -206,6 +206,47 @@ fn closed_output_stops_quietly() {
     });
 }
 
+/// `tail -f tickets.jsonl | support-triage`: each record is answered while the
+/// input stays open, not when a batch fills or the input ends.
+#[test]
+fn a_slow_stream_gets_each_answer_before_the_next_record() {
+    each_tool(|tool, key| {
+        let mut child = common::command(tool)
+            .args(["--now", NOW])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let (lines_tx, lines) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+                if lines_tx.send(line.unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        for n in 0..3 {
+            writeln!(stdin, r#"{{"id":"T{n}","subject":"No puedo acceder"}}"#).unwrap();
+            stdin.flush().unwrap();
+            // Generous: a loaded machine; a tool that holds the record never answers.
+            let line = lines
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .unwrap_or_else(|_| {
+                    panic!("{tool}: no answer to record {n} while the input is open")
+                });
+            let out: Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(out["id"], format!("T{n}"), "{tool}");
+            assert!(out.get(key).is_some(), "{tool}: {line}");
+        }
+        drop(stdin);
+        assert!(child.wait().unwrap().success(), "{tool}");
+        reader.join().unwrap();
+    });
+}
+
 #[test]
 fn printed_config_is_a_valid_config_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();

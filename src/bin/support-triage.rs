@@ -80,7 +80,12 @@ fn main() -> ExitCode {
         lexical: cli.lexical,
         sentiment_model,
     };
-    let (yaml, json) = (default_config(), default_config_json());
+    // Assembled from every tool's default, and read only with --config or
+    // --print-config: a start without them does not pay for it.
+    let (yaml, json) = match cli.common.config.is_some() || cli.common.print_config {
+        true => (default_config(), default_config_json()),
+        false => (String::new(), String::new()),
+    };
     let embedded = Embedded {
         yaml: &yaml,
         json: &json,

@@ -15,8 +15,8 @@ use serde::de::IgnoredAny;
 use support_core::error::{ErrorKind, RecordError};
 
 /// Records per batch and bytes per batch, whichever comes first.
-const BATCH_RECORDS: usize = 1024;
-const BATCH_BYTES: usize = 4 << 20;
+pub(crate) const BATCH_RECORDS: usize = 1024;
+pub(crate) const BATCH_BYTES: usize = 4 << 20;
 
 /// The shape of the input, which the output keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,11 +7,11 @@
 //! yields its output or an error record in its place; an error record
 //! from an earlier tool passes through unchanged.
 
+mod handoff;
 pub mod input;
 
 use std::io::{self, BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -19,6 +19,7 @@ use support_core::error::{ErrorKind, ErrorRecord, RecordError};
 use support_core::json_text::{top_level_id, write_pretty};
 use support_core::{apply_to_record, Context, Record, Stage};
 
+use crate::handoff::{Handoff, Taken};
 use crate::input::{Form, RawRecord, Records};
 
 /// How to run: limits and parallelism.
@@ -65,10 +66,6 @@ pub fn run<'w, R: BufRead + Send>(
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| RunError::Input(format!("cannot start worker threads: {e}")))?;
     let records =
         Records::new(input, opts.max_record_bytes).map_err(|e| RunError::Input(e.to_string()))?;
     let mut sink = Sink {
@@ -78,7 +75,7 @@ pub fn run<'w, R: BufRead + Send>(
         written: 0,
         summary: Summary::default(),
     };
-    let result = run_records(stage, opts, records, &mut sink, &pool).and_then(|()| sink.finish());
+    let result = run_records(stage, opts, threads, records, &mut sink).and_then(|()| sink.finish());
     // A small output is first written by the final flush, so a reader that
     // has gone (`| head -1`) shows up there as often as in the loop.
     match result.and_then(|()| sink.flush()) {
@@ -91,41 +88,86 @@ pub fn run<'w, R: BufRead + Send>(
     Ok(sink.summary)
 }
 
-/// One thread reads batches of records while the pool processes the batch
-/// before, in parallel; outcomes are written in input order.
+/// One thread reads records while the workers process the batch before, in
+/// parallel; outcomes are written in input order. The output is flushed
+/// whenever the workers wait for input, so a slow stream sees each answer as
+/// its record is done. The worker pool starts with the first batch of more
+/// than one record: a single ticket is processed on this thread.
 fn run_records<R: BufRead + Send>(
     stage: &dyn Stage,
     opts: &RunOptions,
+    threads: usize,
     mut records: Records<R>,
     sink: &mut Sink<'_>,
-    pool: &rayon::ThreadPool,
 ) -> Result<(), RunError> {
-    let (batches_tx, batches_rx) = sync_channel::<io::Result<Vec<RawRecord>>>(2);
+    let handoff = Handoff::default();
     std::thread::scope(|scope| {
-        scope.spawn(move || loop {
-            let batch = records.next_batch();
-            let done = !matches!(&batch, Ok(b) if !b.is_empty());
-            if batches_tx.send(batch).is_err() || done {
-                return;
+        scope.spawn(|| loop {
+            match records.next_record() {
+                Ok(Some(record)) => {
+                    if !handoff.push(record) {
+                        return;
+                    }
+                }
+                Ok(None) => return handoff.close(Ok(())),
+                Err(e) => return handoff.close(Err(e)),
             }
         });
-        for batch in batches_rx {
-            let batch = batch.map_err(|e| RunError::Input(e.to_string()))?;
-            if batch.is_empty() {
-                break;
+        let result = process_batches(stage, opts, threads, &handoff, sink);
+        // Ended early (an output error): the reader must not wait for us.
+        handoff.abandon();
+        result
+    })
+}
+
+fn process_batches(
+    stage: &dyn Stage,
+    opts: &RunOptions,
+    threads: usize,
+    handoff: &Handoff,
+    sink: &mut Sink<'_>,
+) -> Result<(), RunError> {
+    let mut pool = None;
+    loop {
+        let taken = match handoff.try_take() {
+            Some(taken) => taken,
+            None => {
+                sink.flush()?;
+                handoff.take()
             }
-            let outcomes: Vec<Outcome> = pool.install(|| {
+        };
+        let batch = match taken {
+            Taken::Records(batch) => batch,
+            Taken::End(end) => return end.map_err(|e| RunError::Input(e.to_string())),
+        };
+        let outcomes: Vec<Outcome> = if batch.len() == 1 {
+            batch
+                .into_iter()
+                .map(|record| process(stage, &opts.ctx, record))
+                .collect()
+        } else {
+            let pool = match &mut pool {
+                Some(pool) => pool,
+                None => pool.insert(
+                    rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .map_err(|e| {
+                            RunError::Input(format!("cannot start worker threads: {e}"))
+                        })?,
+                ),
+            };
+            pool.install(|| {
                 batch
                     .into_par_iter()
                     .map(|record| process(stage, &opts.ctx, record))
                     .collect()
-            });
-            for outcome in outcomes {
-                sink.write(outcome)?;
-            }
+            })
+        };
+        for outcome in outcomes {
+            sink.write(outcome)?;
         }
-        Ok(())
-    })
+    }
 }
 
 /// A processed record, serialized compact: either the output or the error record.
