@@ -7,6 +7,7 @@ use linfa::prelude::*;
 use linfa_linear::{Link, TweedieRegressor};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 use crate::config::ClassifierSettings;
 use crate::encode::Column;
@@ -29,6 +30,10 @@ pub struct Multinomial {
     pub intercepts: Vec<f64>,
     /// Per class, a weight per one-hot column.
     pub weights: Vec<Vec<f64>>,
+    /// `weights` column by column (every class's weight of column 0, then of
+    /// column 1, ...), made on first use.
+    #[serde(skip)]
+    by_column: OnceLock<Vec<f64>>,
 }
 
 impl Multinomial {
@@ -75,15 +80,33 @@ impl Multinomial {
             weights: (0..k)
                 .map(|class| rounded(weights.iter().skip(class).step_by(k).map(|&w| f64::from(w))))
                 .collect(),
+            by_column: OnceLock::new(),
         }))
     }
 
     pub fn probabilities(&self, columns: &[Column]) -> Vec<f64> {
+        // Column by column over a class-contiguous copy of the weights: one
+        // short run of loads per active column, not one far load per class
+        // and column. The sums run in the same order as over `weights`.
+        let by_column = self.by_column.get_or_init(|| {
+            let width = self.weights.first().map_or(0, Vec::len);
+            (0..width)
+                .flat_map(|column| self.weights.iter().map(move |w| w[column]))
+                .collect()
+        });
+        let classes = self.intercepts.len();
+        let mut sums = vec![0.0; classes];
+        for column in columns {
+            let weights = &by_column[column.index * classes..][..classes];
+            for (sum, w) in sums.iter_mut().zip(weights) {
+                *sum += w;
+            }
+        }
         let scores: Vec<f64> = self
             .intercepts
             .iter()
-            .zip(&self.weights)
-            .map(|(b, w)| b + columns.iter().map(|c| w[c.index]).sum::<f64>())
+            .zip(&sums)
+            .map(|(b, s)| b + s)
             .collect();
         let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let exps: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
@@ -99,19 +122,24 @@ impl Multinomial {
     /// The `k` most probable class indices, most probable first (ties by
     /// index). Only those are sorted: a ticket needs three of 138 agents.
     pub fn top(probabilities: &[f64], k: usize) -> Vec<usize> {
-        let before = |&a: &usize, &b: &usize| {
+        let before = |a: usize, b: usize| {
             probabilities[b]
                 .total_cmp(&probabilities[a])
                 .then(a.cmp(&b))
+                .is_lt()
         };
-        let mut order: Vec<usize> = (0..probabilities.len()).collect();
-        let k = k.min(order.len());
-        if k < order.len() {
-            order.select_nth_unstable_by(k, before);
-            order.truncate(k);
+        // One pass keeping the best k in order: most classes are compared
+        // once, with the last of the k.
+        let mut best: Vec<usize> = Vec::with_capacity(k + 1);
+        for class in 0..probabilities.len() {
+            if best.len() == k && best.last().is_none_or(|&last| !before(class, last)) {
+                continue;
+            }
+            let at = best.partition_point(|&kept| before(kept, class));
+            best.insert(at, class);
+            best.truncate(k);
         }
-        order.sort_by(before);
-        order
+        best
     }
 }
 
@@ -255,6 +283,40 @@ mod tests {
         assert!((1.0..=5.0).contains(&happy));
         assert!(model.within_one > 0.9);
         assert!(model.residuals[0] <= model.residuals[1]);
+    }
+
+    /// Summed column by column, each class's score is the one its own
+    /// weights give, to the last bit.
+    #[test]
+    fn probabilities_are_the_softmax_of_each_class_s_own_sum() {
+        let weights: Vec<Vec<f64>> = (0..5)
+            .map(|class| {
+                (0..7)
+                    .map(|column| ((class * 7 + column) as f64 * 0.37).sin())
+                    .collect()
+            })
+            .collect();
+        let model = Multinomial {
+            classes: (0..5).map(|c| format!("c{c}")).collect(),
+            counts: vec![1; 5],
+            intercepts: vec![0.1, -0.2, 0.3, 0.0, 0.05],
+            weights,
+            by_column: OnceLock::new(),
+        };
+        let columns = cols(1, 0);
+        let scores: Vec<f64> = (0..5)
+            .map(|k| {
+                model.intercepts[k]
+                    + columns
+                        .iter()
+                        .map(|c| model.weights[k][c.index])
+                        .sum::<f64>()
+            })
+            .collect();
+        let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = scores.iter().map(|s| (s - top).exp()).sum();
+        let expected: Vec<f64> = scores.iter().map(|s| (s - top).exp() / total).collect();
+        assert_eq!(model.probabilities(&columns), expected);
     }
 
     /// The top `k` are the first `k` of the whole order, ties by index,
