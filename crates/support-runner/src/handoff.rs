@@ -19,8 +19,10 @@ pub(crate) enum Taken {
 struct Pending {
     records: Vec<RawRecord>,
     bytes: usize,
-    /// Set once by the reader: the input ended (or failed) after `records`.
+    /// The input ended (or failed) after `records`; taken by the processor.
     end: Option<io::Result<()>>,
+    /// The reader has said its last word: `end` is set only once.
+    closed: bool,
     /// Set by the processor when it stops early, so the reader stops too.
     abandoned: bool,
 }
@@ -64,9 +66,14 @@ impl Handoff {
         true
     }
 
-    /// Marks the end of the input (or the error that ended it).
+    /// Marks the end of the input (or the error that ended it); only the
+    /// first call counts.
     pub(crate) fn close(&self, end: io::Result<()>) {
-        self.lock().end = Some(end);
+        let mut pending = self.lock();
+        if !std::mem::replace(&mut pending.closed, true) {
+            pending.end = Some(end);
+        }
+        drop(pending);
         self.changed.notify_all();
     }
 
@@ -105,6 +112,19 @@ impl Handoff {
             return Some(Taken::Records(std::mem::take(&mut pending.records)));
         }
         pending.end.take().map(Taken::End)
+    }
+}
+
+/// Closes the hand-off when the reader's thread ends however it ends, a
+/// panic included, so the processor never waits for a reader that is gone.
+pub(crate) struct CloseOnExit<'a>(pub(crate) &'a Handoff);
+
+impl Drop for CloseOnExit<'_> {
+    fn drop(&mut self) {
+        self.0.close(match std::thread::panicking() {
+            true => Err(io::Error::other("reading the input failed")),
+            false => Ok(()),
+        });
     }
 }
 
@@ -171,6 +191,21 @@ mod tests {
             }
         });
         assert_eq!(taken, (1..=total).collect::<Vec<u64>>());
+    }
+
+    #[test]
+    fn a_reader_that_panics_still_ends_the_input() {
+        let handoff = Handoff::default();
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(|| {
+                let _closed = CloseOnExit(&handoff);
+                assert!(handoff.push(record(1)));
+                panic!("a reader bug");
+            });
+            assert_eq!(numbers(Some(handoff.take())), [1]);
+            assert!(matches!(handoff.take(), Taken::End(Err(_))));
+            assert!(reader.join().is_err());
+        });
     }
 
     #[test]

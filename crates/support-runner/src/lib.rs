@@ -19,7 +19,7 @@ use support_core::error::{ErrorKind, ErrorRecord, RecordError};
 use support_core::json_text::{top_level_id, write_pretty};
 use support_core::{apply_to_record, Context, Record, Stage};
 
-use crate::handoff::{Handoff, Taken};
+use crate::handoff::{CloseOnExit, Handoff, Taken};
 use crate::input::{Form, RawRecord, Records};
 
 /// How to run: limits and parallelism.
@@ -102,15 +102,18 @@ fn run_records<R: BufRead + Send>(
 ) -> Result<(), RunError> {
     let handoff = Handoff::default();
     std::thread::scope(|scope| {
-        scope.spawn(|| loop {
-            match records.next_record() {
-                Ok(Some(record)) => {
-                    if !handoff.push(record) {
-                        return;
+        scope.spawn(|| {
+            let _closed = CloseOnExit(&handoff);
+            loop {
+                match records.next_record() {
+                    Ok(Some(record)) => {
+                        if !handoff.push(record) {
+                            return;
+                        }
                     }
+                    Ok(None) => return,
+                    Err(e) => return handoff.close(Err(e)),
                 }
-                Ok(None) => return handoff.close(Ok(())),
-                Err(e) => return handoff.close(Err(e)),
             }
         });
         let result = process_batches(stage, opts, threads, &handoff, sink);
