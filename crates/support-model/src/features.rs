@@ -215,6 +215,51 @@ mod tests {
         out
     }
 
+    /// The character n-grams, hashed one start at a time, are each gram's
+    /// own hash, in length-then-position order, for any word length.
+    #[test]
+    fn char_ngrams_are_each_gram_hashed_whole_in_order() {
+        let s = FeatureSettings::default();
+        let shift = 64 - (u32::from(s.hash_bits) - 1);
+        for text in [
+            "a",
+            "ab",
+            "abc",
+            "tarjeta",
+            "¿Dónde está? 👍🏽 reembolsó",
+            "x y zz 電子メール",
+        ] {
+            let tokens = support_text::tokenize(text);
+            let mut expected = Vec::new();
+            for word in tokens.iter().map(|t| format!(" {} ", t.norm)) {
+                let chars: Vec<&str> = word
+                    .char_indices()
+                    .map(|(i, c)| &word[i..i + c.len_utf8()])
+                    .collect();
+                for n in usize::from(s.char_min)..=usize::from(s.char_max) {
+                    if chars.len() <= n {
+                        expected.push(bucket(Hasher::new(b'c').bytes(word.as_bytes()), shift));
+                        break;
+                    }
+                    for gram in chars.windows(n) {
+                        expected.push(bucket(
+                            Hasher::new(b'c').bytes(gram.concat().as_bytes()),
+                            shift,
+                        ));
+                    }
+                }
+            }
+            let char_block = s.char_block_start();
+            let got: Vec<u32> = features(text, &s)
+                .into_iter()
+                .filter(|(b, _)| b & char_block != 0)
+                .map(|(b, _)| b & !char_block)
+                .collect();
+            let expected: Vec<u32> = expected.into_iter().map(|b| b & !char_block).collect();
+            assert_eq!(got, expected, "{text}");
+        }
+    }
+
     #[test]
     fn folded_spellings_give_identical_features() {
         let s = FeatureSettings::default();
