@@ -9,8 +9,8 @@
 #   - the tokenizer: start-up against Hugging Face `tokenizers`, and the texts
 #     the two split differently;
 #   - support-answer on a stream of real tickets, tickets/s and peak memory,
-#     beside the same stream with candle spreading each ticket over every core
-#     (one record worker), which support_embed::one_thread_per_call avoids;
+#     beside the same stream with one record worker and candle's threads on
+#     every core, which support_embed::one_thread_per_call avoids;
 #   - one ticket in a fresh process, model and index loaded.
 #
 #   scripts/bench/bench-answer.sh      # BENCH_TEXTS=500 texts per encoder run
@@ -70,8 +70,9 @@ out = subprocess.run([binary, "--index", f"{work}/kb.index"], input=lines, captu
 secs = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 assert out.count(b"\n") == n
-# The same stream with candle spreading each ticket's matmuls over every
-# core and one record worker: what one_thread_per_call replaces.
+# The same stream with one record worker and candle's threads on every core
+# (the integer products stay on the worker's thread): what
+# one_thread_per_call replaces.
 env = dict(os.environ, CANDLE_NUM_THREADS=str(os.cpu_count()), RAYON_NUM_THREADS=str(os.cpu_count()))
 start = time.perf_counter()
 subprocess.run([binary, "--threads", "1", "--index", f"{work}/kb.index"], input=lines, capture_output=True, check=True, env=env)

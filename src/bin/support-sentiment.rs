@@ -95,12 +95,15 @@ fn analyzer(cli: &Cli, config: SentimentConfig, model: Option<&Path>) -> anyhow:
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before any thread starts: each record worker embeds its own tickets;
+    // training and evaluation spread their batches over the cores.
     if cli.command.is_none()
         && (cli.model.is_some() || cli.store_models.store_models)
         && !cli.lexical
     {
-        // Before any thread starts: each record worker embeds its own tickets.
         support_embed::one_thread_per_call();
+    } else {
+        support_embed::one_thread_per_batch();
     }
     // A model trains on the lexicon's cues alone, never on another model's verdicts.
     let training = matches!(cli.command, Some(Command::Train(_)));

@@ -1,11 +1,12 @@
 //! Embeds stdin, one text per line, for the encoder benchmark
-//! (scripts/bench/bench-embed.sh):
+//! (scripts/bench/bench-answer.sh), as the tools that embed many texts do:
 //!   embed query|passage vectors|time < texts
 use std::io::{BufRead, Write};
 use std::time::Instant;
 use support_embed::{Embedder, Role};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    support_embed::one_thread_per_batch();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let role = match args.first().map(String::as_str) {
         Some("passage") => Role::Passage,

@@ -52,7 +52,7 @@ pub struct E5s1<'a> {
     directory: Vec<(String, RawTensor<'a>)>,
 }
 
-/// Weights per quantized block (Q4_0 here, Q8_0 in the encoder).
+/// Weights per 4-bit block.
 pub(crate) const BLOCK_WEIGHTS: usize = 32;
 /// A Q4_0 block: an f16 scale and 16 bytes of nibbles.
 pub(crate) const Q4_0_BLOCK_BYTES: usize = 2 + BLOCK_WEIGHTS / 2;
@@ -77,9 +77,10 @@ impl<'a> E5s1<'a> {
             && heads > 0
             && hidden > 0
             && hidden.is_multiple_of(heads)
-            && hidden.is_multiple_of(BLOCK_WEIGHTS)
+            // The integer products take sizes in whole blocks.
+            && hidden.is_multiple_of(crate::int8::BLOCK)
             && feed_forward > 0
-            && feed_forward.is_multiple_of(BLOCK_WEIGHTS)
+            && feed_forward.is_multiple_of(crate::int8::BLOCK)
             // <s>, at least one token, </s>
             && max_positions >= 3;
         if !runnable {
@@ -167,6 +168,19 @@ impl<'a> E5s1<'a> {
 }
 
 impl RawTensor<'_> {
+    /// The weights of a Q4_0 tensor: each block's 4-bit values, less 8,
+    /// times its f16 scale.
+    pub fn q4_0_to_f32(self) -> Vec<f32> {
+        let mut out = Vec::with_capacity(self.bytes.len() / Q4_0_BLOCK_BYTES * BLOCK_WEIGHTS);
+        for block in self.bytes.chunks_exact(Q4_0_BLOCK_BYTES) {
+            let scale = half::f16::from_le_bytes([block[0], block[1]]).to_f32();
+            let weight = |nibble: u8| f32::from(nibble as i8 - 8) * scale;
+            out.extend(block[2..].iter().map(|b| weight(b & 0x0F)));
+            out.extend(block[2..].iter().map(|b| weight(b >> 4)));
+        }
+        out
+    }
+
     pub fn to_f32(self) -> Vec<f32> {
         self.bytes
             .chunks_exact(4)

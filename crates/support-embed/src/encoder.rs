@@ -1,79 +1,111 @@
 //! The XLM-RoBERTa encoder of multilingual-e5-small, run with candle. The
-//! word embeddings stay 4-bit in memory; the linear weights are widened to
-//! 8-bit blocks (see [`Linear`]) and candle quantizes the activations to 8
-//! bits, as the reference engine does; the rest is f32. Output: mean pooling
+//! word embeddings stay 4-bit in memory; the linear layers run as 8-bit
+//! integer products (see [`crate::int8`]), with activations quantized to 8
+//! bits as the reference engine does; the rest is f32. Output: mean pooling
 //! over the real tokens, L2-normalized.
 
-use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
-use candle_core::{DType as CDType, Device, Module, Tensor, D};
-use candle_nn::ops::{layer_norm, softmax_last_dim};
+use candle_core::quantized::{GgmlDType, QStorage, QTensor};
+use candle_core::{
+    CpuStorage, CustomOp1, DType as CDType, Device, InplaceOp1, Layout, Shape, Tensor, D,
+};
+use candle_nn::ops::layer_norm;
 use std::borrow::Cow;
 
-use crate::e5s1::{DType, E5s1, RawTensor, Sizes, BLOCK_WEIGHTS, Q4_0_BLOCK_BYTES};
+use crate::activation::{gelu_in_place, softmax_rows_in_place};
+use crate::e5s1::{DType, E5s1, RawTensor, Sizes, BLOCK_WEIGHTS};
+use crate::int8::Int8Matrix;
 use crate::EmbedError;
 
-/// A linear layer whose weights are 8-bit blocks (Q8_0), widened losslessly
-/// from the file's 4-bit ones: candle multiplies Q8_0 with AVX512-VNNI tiles,
-/// which need the input width to be a multiple of 256, so narrower inputs are
-/// padded with zero columns (zero weights: the result does not change).
+/// A linear layer as a candle operation on the last dimension, optionally
+/// followed by GELU (the feed-forward's first layer), on the output while it
+/// is in cache.
 struct Linear {
-    weight: QMatMul,
-    bias: Tensor,
-    inputs: usize,
-    padded_inputs: usize,
+    weight: Int8Matrix,
+    bias: Vec<f32>,
+    gelu: bool,
 }
-
-/// candle's tiled int8 kernels take inputs in blocks of this many values.
-const TILE_INPUTS: usize = 256;
-/// A Q8_0 block: an f16 scale and 32 signed bytes.
-const Q8_0_BLOCK_BYTES: usize = 2 + BLOCK_WEIGHTS;
 
 impl Linear {
     /// The layers named by `prefixes`, stacked into one (several outputs from
-    /// one pass over the input, as query, key and value are).
+    /// one pass over the input, as query, key and value are), each with its
+    /// weights and bias multiplied by the factor beside it.
     fn load(
         file: &E5s1<'_>,
-        prefixes: &[String],
+        prefixes: &[(String, f32)],
         outputs: usize,
         inputs: usize,
     ) -> Result<Self, EmbedError> {
-        let padded_inputs = inputs.div_ceil(TILE_INPUTS) * TILE_INPUTS;
-        let mut blocks = Vec::new();
-        let mut bias = Vec::new();
-        for prefix in prefixes {
+        // Not reserved from the sizes: a damaged header can claim any size,
+        // and each tensor is checked against its bytes before it is read.
+        let (mut weights, mut bias) = (Vec::new(), Vec::new());
+        for (prefix, factor) in prefixes {
             let raw = file.tensor(&format!("{prefix}.w"), DType::Q4_0)?;
             check_shape(raw, outputs, inputs)?;
-            let blocks_per_row = inputs / BLOCK_WEIGHTS;
-            for row in raw.bytes.chunks_exact(blocks_per_row * Q4_0_BLOCK_BYTES) {
-                for block in row.chunks_exact(Q4_0_BLOCK_BYTES) {
-                    // The same f16 scale; Q4_0 byte j holds weight j in the
-                    // low nibble and j + 16 in the high one, both offset by 8.
-                    blocks.extend_from_slice(&block[..2]);
-                    blocks.extend(block[2..].iter().map(|b| ((b & 0x0F) as i8 - 8) as u8));
-                    blocks.extend(block[2..].iter().map(|b| ((b >> 4) as i8 - 8) as u8));
-                }
-                let padding_blocks = (padded_inputs - inputs) / BLOCK_WEIGHTS;
-                blocks.extend(std::iter::repeat_n(0u8, padding_blocks * Q8_0_BLOCK_BYTES));
-            }
-            bias.extend(file.tensor(&format!("{prefix}.b"), DType::F32)?.to_f32());
+            weights.extend(raw.q4_0_to_f32().into_iter().map(|w| w * factor));
+            let b = file.tensor(&format!("{prefix}.b"), DType::F32)?.to_f32();
+            bias.extend(b.into_iter().map(|b| b * factor));
         }
-        let rows = outputs * prefixes.len();
-        let storage = QStorage::from_data(Cow::Owned(blocks), &Device::Cpu, GgmlDType::Q8_0)?;
         Ok(Self {
-            weight: QMatMul::from_qtensor(QTensor::new(storage, (rows, padded_inputs))?)?,
-            bias: Tensor::from_vec(bias, rows, &Device::Cpu)?,
-            inputs,
-            padded_inputs,
+            weight: Int8Matrix::quantize(&weights, outputs * prefixes.len(), inputs),
+            bias,
+            gelu: false,
         })
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let x = if self.padded_inputs > self.inputs {
-            x.pad_with_zeros(D::Minus1, 0, self.padded_inputs - self.inputs)?
-        } else {
-            x.clone()
+        x.apply_op1_no_bwd(self)
+    }
+}
+
+impl CustomOp1 for Linear {
+    fn name(&self) -> &'static str {
+        "int8-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (start, end) = layout.contiguous_offsets().ok_or_else(|| {
+            candle_core::Error::Msg("int8-linear needs a contiguous input".into())
+        })?;
+        let x = &storage.as_slice::<f32>()?[start..end];
+        let mut dims = layout.dims().to_vec();
+        if dims.last() != Some(&self.weight.inputs()) {
+            return Err(candle_core::Error::Msg(format!(
+                "int8-linear takes {} inputs, got shape {dims:?}",
+                self.weight.inputs()
+            )));
+        }
+        let mut out = self.weight.product(x, &self.bias);
+        if self.gelu {
+            gelu_in_place(&mut out);
+        }
+        *dims.last_mut().expect("checked above") = self.weight.outputs();
+        Ok((CpuStorage::F32(out), Shape::from(dims)))
+    }
+}
+
+/// Softmax over the last dimension, in place (the attention's scores are a
+/// fresh tensor).
+struct Softmax;
+
+impl InplaceOp1 for Softmax {
+    fn name(&self) -> &'static str {
+        "softmax-in-place"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let (CpuStorage::F32(values), Some((start, end))) = (storage, layout.contiguous_offsets())
+        else {
+            return Err(candle_core::Error::Msg(
+                "softmax-in-place needs contiguous f32 values".into(),
+            ));
         };
-        self.weight.forward(&x)?.broadcast_add(&self.bias)
+        let width = layout.dims().last().copied().unwrap_or(1);
+        softmax_rows_in_place(&mut values[start..end], width);
+        Ok(())
     }
 }
 
@@ -125,8 +157,11 @@ impl Encoder {
             })
         };
         let linear = |prefix: String, outputs: usize, inputs: usize| {
-            Linear::load(file, &[prefix], outputs, inputs)
+            Linear::load(file, &[(prefix, 1.0)], outputs, inputs)
         };
+        // The attention's 1/sqrt(head size) scale, carried by the query's
+        // weights rather than applied to every score.
+        let query_factor = 1.0 / ((h / sizes.heads) as f32).sqrt();
         let words = file.tensor("emb.word", DType::Q4_0)?;
         let positions = vector("emb.pos")?.reshape((sizes.max_positions, h))?;
         let layers = (0..sizes.layers)
@@ -134,13 +169,17 @@ impl Encoder {
                 Ok(Layer {
                     query_key_value: Linear::load(
                         file,
-                        &["q", "k", "v"].map(|m| format!("l{l}.{m}")),
+                        &[("q", query_factor), ("k", 1.0), ("v", 1.0)]
+                            .map(|(m, factor)| (format!("l{l}.{m}"), factor)),
                         h,
                         h,
                     )?,
                     attention_out: linear(format!("l{l}.ao"), h, h)?,
                     attention_norm: norm(&format!("l{l}.aln"))?,
-                    feed_in: linear(format!("l{l}.fi"), sizes.feed_forward, h)?,
+                    feed_in: Linear {
+                        gelu: true,
+                        ..linear(format!("l{l}.fi"), sizes.feed_forward, h)?
+                    },
                     feed_out: linear(format!("l{l}.fo"), h, sizes.feed_forward)?,
                     output_norm: norm(&format!("l{l}.oln"))?,
                 })
@@ -178,7 +217,9 @@ impl Encoder {
         let head_dim = hidden / heads;
         let ids = Tensor::from_slice(&batch.ids, b * l, &Device::Cpu)?;
         let mask = Tensor::from_slice(&batch.mask, (b, l), &Device::Cpu)?;
-        // Padding is kept out of attention by a large negative score.
+        // Padding is kept out of attention by a large negative score (a text
+        // alone, as a stream embeds it, has none).
+        let padded = batch.mask.contains(&0.0);
         let attention_bias = ((mask.clone() - 1.0)? * 1e9)?.reshape((b, 1, 1, l))?;
 
         let x = self.words.embedding(&ids)?.reshape((b, l, hidden))?;
@@ -191,7 +232,6 @@ impl Encoder {
             &self.embedding_norm.bias,
             eps,
         )?;
-        let scale = 1.0 / (head_dim as f64).sqrt();
         let split_heads = |t: Tensor| -> candle_core::Result<Tensor> {
             t.reshape((b, l, heads, head_dim))?
                 .transpose(1, 2)?
@@ -202,8 +242,12 @@ impl Encoder {
             let q = split_heads(qkv.narrow(D::Minus1, 0, hidden)?)?;
             let k = split_heads(qkv.narrow(D::Minus1, hidden, hidden)?)?;
             let v = split_heads(qkv.narrow(D::Minus1, 2 * hidden, hidden)?)?;
-            let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(&attention_bias)?;
-            let context = softmax_last_dim(&scores)?
+            let mut scores = q.matmul(&k.t()?)?;
+            if padded {
+                scores = scores.broadcast_add(&attention_bias)?;
+            }
+            scores.inplace_op1(&Softmax)?;
+            let context = scores
                 .matmul(&v)?
                 .transpose(1, 2)?
                 .reshape((b, l, hidden))?;
@@ -214,7 +258,7 @@ impl Encoder {
                 &layer.attention_norm.bias,
                 eps,
             )?;
-            let inner = layer.feed_in.forward(&x)?.gelu_erf()?;
+            let inner = layer.feed_in.forward(&x)?;
             let out = (layer.feed_out.forward(&inner)? + &x)?;
             x = layer_norm(
                 &out,

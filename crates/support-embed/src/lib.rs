@@ -7,13 +7,16 @@
 //! and checks; [`Embedder::locate`] finds them from `--embedder DIR`, then
 //! `$SUPPORT_EMBEDDER`, then the set-up script's default folder.
 
+mod activation;
 mod e5s1;
 mod encoder;
+mod int8;
 mod tokenizer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use encoder::{Batch, Encoder};
@@ -67,6 +70,10 @@ pub struct Embedder {
     tokenizer: Tokenizer,
     dir: PathBuf,
 }
+
+/// Names how the encoder computes, in the embedding cache's key: vectors
+/// cached by an earlier version of the arithmetic are not mixed with new ones.
+const ARITHMETIC: &str = "int8 products in blocks of 64, polynomial erf and exp";
 
 /// Texts per forward pass: large enough to stream each weight once for many
 /// tokens, small enough that padding to the longest stays cheap once the
@@ -173,10 +180,20 @@ impl Embedder {
         // Sorted by length, so each batch pads little.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| token_ids[i].len());
+        // Batches run on the current rayon pool, each on one thread (the
+        // integer products are single-threaded): many texts use every core,
+        // and a stream's worker embeds its ticket alone.
+        let chunks: Vec<&[usize]> = order.chunks(BATCH_TEXTS).collect();
+        let embedded = chunks
+            .par_iter()
+            .map(|chunk| {
+                self.encoder
+                    .forward(&pad(chunk.iter().map(|&i| token_ids[i].as_slice())))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut out = vec![Vec::new(); texts.len()];
-        for chunk in order.chunks(BATCH_TEXTS) {
-            let batch = pad(chunk.iter().map(|&i| token_ids[i].as_slice()));
-            for (&i, vector) in chunk.iter().zip(self.encoder.forward(&batch)?) {
+        for (chunk, vectors) in chunks.iter().zip(embedded) {
+            for (&i, vector) in chunk.iter().zip(vectors) {
                 out[i] = vector;
             }
         }
@@ -308,7 +325,7 @@ impl Embedder {
     }
 
     /// A hash of what decides an embedding besides the text: the model file
-    /// (path, size, time), the role and the length cut.
+    /// (path, size, time), the encoder's arithmetic, the role and the length cut.
     fn cache_key(&self, role: Role, max_tokens: usize) -> Option<Sha256> {
         let weights = self.dir.join(WEIGHTS_FILE);
         let meta = std::fs::metadata(&weights).ok()?;
@@ -319,7 +336,7 @@ impl Embedder {
             .ok()?;
         let mut hash = Sha256::new();
         hash.update(format!(
-            "{}\0{}\0{}\0{}\0{}\0",
+            "{}\0{}\0{}\0{ARITHMETIC}\0{}\0{}\0",
             weights.display(),
             meta.len(),
             modified.as_nanos(),
@@ -465,20 +482,31 @@ fn pad<'a>(texts: impl Iterator<Item = &'a [u32]> + Clone) -> Batch {
     batch
 }
 
-/// Makes the encoder run each call on the calling thread alone, for tools
-/// that embed one ticket per worker thread (the stream runner gives each
-/// core its own tickets): candle would otherwise spread every small matmul
-/// of every ticket over all cores and spend the time synchronizing them.
-/// 301 real tickets on 2 cores: 12.3 s against 15.5 s
-/// (`scripts/bench/bench-answer.sh`).
+/// Makes the encoder run each batch on one thread, for tools that embed many
+/// texts at once (training, evaluation): [`Embedder::embed`] spreads the
+/// batches over the cores itself, and candle's own pool would make the
+/// batches' element-wise operations queue for it (500 Banking77 queries:
+/// 364-373 a second against 259-279 in `examples/embed`).
 ///
 /// Call it first thing in `main`, before any thread starts: candle reads
-/// these variables once. A value the user set is kept.
+/// the variable once. A value the user set is kept.
+pub fn one_thread_per_batch() {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
+}
+
+/// As [`one_thread_per_batch`], and every other operation of a call on the
+/// calling thread too, for tools that embed one ticket per worker thread
+/// (the stream runner gives each core its own tickets): candle would
+/// otherwise spread every small operation of every ticket over all cores
+/// and spend the time synchronizing them. 301 real tickets on 2 cores: 3.32 s
+/// with a worker per core, 5.94 s with one worker and candle's threads
+/// (`scripts/bench/bench-answer.sh`).
 pub fn one_thread_per_call() {
-    for var in ["CANDLE_NUM_THREADS", "RAYON_NUM_THREADS"] {
-        if std::env::var_os(var).is_none() {
-            std::env::set_var(var, "1");
-        }
+    one_thread_per_batch();
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", "1");
     }
 }
 
