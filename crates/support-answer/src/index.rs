@@ -148,7 +148,7 @@ impl KbIndex {
         // is sorted by length and cut in batches by the embedder: large
         // chunks pad little (Banking77 in scripts/bench/bench-answer.sh, with
         // candle's own 8-bit products: 90 s at 256 texts a chunk, 149 s at 32
-        // in the run at commit ac4e3db; 26 s now).
+        // in the run at commit ac4e3db; 23-26 s now).
         const CHUNK: usize = 256;
         // Its own pool, one worker per core: the global one follows
         // RAYON_NUM_THREADS, which `one_thread_per_call` sets to 1.

@@ -219,8 +219,11 @@ impl Encoder {
         let mask = Tensor::from_slice(&batch.mask, (b, l), &Device::Cpu)?;
         // Padding is kept out of attention by a large negative score (a text
         // alone, as a stream embeds it, has none).
-        let padded = batch.mask.contains(&0.0);
-        let attention_bias = ((mask.clone() - 1.0)? * 1e9)?.reshape((b, 1, 1, l))?;
+        let attention_bias = if batch.mask.contains(&0.0) {
+            Some(((mask.clone() - 1.0)? * 1e9)?.reshape((b, 1, 1, l))?)
+        } else {
+            None
+        };
 
         let x = self.words.embedding(&ids)?.reshape((b, l, hidden))?;
         let x = x
@@ -243,8 +246,8 @@ impl Encoder {
             let k = split_heads(qkv.narrow(D::Minus1, hidden, hidden)?)?;
             let v = split_heads(qkv.narrow(D::Minus1, 2 * hidden, hidden)?)?;
             let mut scores = q.matmul(&k.t()?)?;
-            if padded {
-                scores = scores.broadcast_add(&attention_bias)?;
+            if let Some(bias) = &attention_bias {
+                scores = scores.broadcast_add(bias)?;
             }
             scores.inplace_op1(&Softmax)?;
             let context = scores

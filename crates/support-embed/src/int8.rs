@@ -9,10 +9,13 @@
 //! applies a float scale every 32 inputs of a 4-row by 16-column tile; here
 //! the tile is 6 rows by 32 columns and the scale comes every `BLOCK` inputs.
 
+use crate::activation::ROUNDING_SHIFT;
+
 /// Inputs per scale, in a weight row and in an activation row alike: the
 /// weights' own 4-bit blocks are 32 wide, and 64 keeps the embeddings at
-/// cosine 0.9997 or more with the reference engine's (tests/reference.rs;
-/// 128 gave 0.9995, and no speed a stream could measure).
+/// cosine 0.9998 or more with the reference engine's (`cargo test
+/// --test reference -- --nocapture` prints it; 128 gave 0.9995, and no
+/// speed a stream could measure).
 pub(crate) const BLOCK: usize = 64;
 /// Output columns computed together: two AVX-512 registers of 16 sums.
 const COLUMNS: usize = 32;
@@ -63,14 +66,21 @@ impl Int8Matrix {
         for (output, row) in rows.chunks_exact(inputs).enumerate() {
             let (group, column) = (output / COLUMNS, output % COLUMNS);
             for (block, values) in row.chunks_exact(BLOCK).enumerate() {
-                let (scale, quantized) = quantize_block(values);
+                let (scale, inverse) = block_scale(values);
                 let at = (group * blocks + block) * COLUMNS + column;
-                scales[at] = scale;
-                offsets[at] = OFFSET * quantized.iter().map(|&q| i32::from(q)).sum::<i32>();
                 let start = (group * blocks + block) * BLOCK * COLUMNS;
-                for (input, q) in quantized.into_iter().enumerate() {
-                    weights[start + (input / 4 * COLUMNS + column) * 4 + input % 4] = q;
+                let mut sum = 0;
+                // Four inputs side by side, then the next four 32 columns on.
+                for (four, values) in values.chunks_exact(4).enumerate() {
+                    let at = start + (four * COLUMNS + column) * 4;
+                    for (w, v) in weights[at..at + 4].iter_mut().zip(values) {
+                        let q = round(v * inverse);
+                        sum += q;
+                        *w = q as i8;
+                    }
                 }
+                scales[at] = scale;
+                offsets[at] = OFFSET * sum;
             }
         }
         Self {
@@ -154,25 +164,21 @@ impl Int8Matrix {
     }
 }
 
-/// A block's scale (its largest magnitude over 127) and its values divided
-/// by it, rounded.
-fn quantize_block(values: &[f32]) -> (f32, Vec<i8>) {
+/// A block's scale (its largest magnitude over 127) and the factor that
+/// maps its values onto -127..=127 (0 for a block of zeros).
+fn block_scale(values: &[f32]) -> (f32, f32) {
     let largest = values.iter().fold(0f32, |m, v| m.max(v.abs()));
     let inverse = if largest > 0.0 { 127.0 / largest } else { 0.0 };
-    (
-        largest / 127.0,
-        values.iter().map(|v| round(v * inverse) as i8).collect(),
-    )
+    (largest / 127.0, inverse)
 }
 
 /// Rounds to the nearest integer, ties to even (as the AVX-512 conversion
-/// does), by adding and taking off 1.5 * 2^23, which compilers vectorize
-/// (`f32::round` is a library call on baseline x86-64). Exact below 2^22; the
-/// values rounded here are at most 127.
+/// does), through [`ROUNDING_SHIFT`]; the values rounded here are at most 127.
 #[inline(always)]
 fn round(v: f32) -> i32 {
-    const SHIFT: f32 = 12_582_912.0;
-    ((v + SHIFT) - SHIFT) as i32
+    (v + ROUNDING_SHIFT)
+        .to_bits()
+        .wrapping_sub(ROUNDING_SHIFT.to_bits()) as i32
 }
 
 fn quantize_rows(x: &[f32]) -> Int8Rows {
@@ -188,12 +194,11 @@ fn portable_quantize_rows(x: &[f32]) -> Int8Rows {
     let mut values = vec![0u8; x.len()];
     let mut scales = Vec::with_capacity(x.len() / BLOCK);
     for (block, out) in x.chunks_exact(BLOCK).zip(values.chunks_exact_mut(BLOCK)) {
-        let largest = block.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let inverse = if largest > 0.0 { 127.0 / largest } else { 0.0 };
+        let (scale, inverse) = block_scale(block);
         for (o, v) in out.iter_mut().zip(block) {
             *o = (round(v * inverse) + OFFSET) as u8;
         }
-        scales.push(largest / 127.0);
+        scales.push(scale);
     }
     Int8Rows { values, scales }
 }

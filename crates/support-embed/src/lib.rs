@@ -485,8 +485,9 @@ fn pad<'a>(texts: impl Iterator<Item = &'a [u32]> + Clone) -> Batch {
 /// Makes the encoder run each batch on one thread, for tools that embed many
 /// texts at once (training, evaluation): [`Embedder::embed`] spreads the
 /// batches over the cores itself, and candle's own pool would make the
-/// batches' element-wise operations queue for it (500 Banking77 queries:
-/// 364-373 a second against 259-279 in `examples/embed`).
+/// batches' element-wise operations queue for it (500 Banking77 queries in
+/// `examples/embed`: 436-444 a second against 322-329 with
+/// `CANDLE_NUM_THREADS=2`).
 ///
 /// Call it first thing in `main`, before any thread starts: candle reads
 /// the variable once. A value the user set is kept.
@@ -498,11 +499,12 @@ pub fn one_thread_per_batch() {
 
 /// As [`one_thread_per_batch`], and every other operation of a call on the
 /// calling thread too, for tools that embed one ticket per worker thread
-/// (the stream runner gives each core its own tickets): candle would
-/// otherwise spread every small operation of every ticket over all cores
-/// and spend the time synchronizing them. 301 real tickets on 2 cores: 3.32 s
-/// with a worker per core, 5.94 s with one worker and candle's threads
-/// (`scripts/bench/bench-answer.sh`).
+/// (the stream runner gives each core its own tickets): candle's f32
+/// products (the attention's) would otherwise spread over every core too.
+/// Since the linear layers run on the calling thread anyway, the gain is
+/// small: 301 real tickets on 2 cores, 3.31-3.65 s against 3.47-4.07 s with
+/// `RAYON_NUM_THREADS=2` (three alternated runs of `support-answer --index`;
+/// `scripts/bench/bench-answer.sh` compares it with candle's threads on).
 pub fn one_thread_per_call() {
     one_thread_per_batch();
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
