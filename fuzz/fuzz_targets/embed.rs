@@ -27,8 +27,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let text = String::from_utf8_lossy(data);
-    let ids = embedder().tokens(&text, Role::Query);
+    let ids = embedder().tokens(&text, Role::Query, 512);
     assert!(ids.len() >= 3 && ids.len() <= 512, "{} ids", ids.len());
     assert_eq!((ids[0], ids[ids.len() - 1]), (0, 2));
     assert!(ids.iter().all(|&id| id < 250_002), "{ids:?}");
+    // Cut short, a text the cut does not shorten keeps the first ids.
+    let max = 3 + usize::from(selector >> 1) % 64;
+    if text.len() < (max - 2) * 16 {
+        let cut = embedder().tokens(&text, Role::Query, max);
+        let kept = cut.len() - 1;
+        assert_eq!(cut[..kept], ids[..kept], "cut to {max}");
+        assert_eq!(cut.len(), ids.len().min(max));
+    }
 });

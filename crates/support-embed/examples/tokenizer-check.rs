@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             expected.truncate(511);
             expected.push(2);
         }
-        if embedder.tokens(text, Role::Query) != expected {
+        if embedder.tokens(text, Role::Query, 512) != expected {
             differ += 1;
         }
     }

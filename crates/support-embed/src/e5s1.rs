@@ -172,12 +172,7 @@ impl RawTensor<'_> {
     /// times its f16 scale.
     pub fn q4_0_to_f32(self) -> Vec<f32> {
         let mut out = Vec::with_capacity(self.bytes.len() / Q4_0_BLOCK_BYTES * BLOCK_WEIGHTS);
-        for block in self.bytes.chunks_exact(Q4_0_BLOCK_BYTES) {
-            let scale = half::f16::from_le_bytes([block[0], block[1]]).to_f32();
-            let weight = |nibble: u8| f32::from(nibble as i8 - 8) * scale;
-            out.extend(block[2..].iter().map(|b| weight(b & 0x0F)));
-            out.extend(block[2..].iter().map(|b| weight(b >> 4)));
-        }
+        extend_q4_0(self.bytes, &mut out);
         out
     }
 
@@ -186,6 +181,17 @@ impl RawTensor<'_> {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect()
+    }
+}
+
+/// Appends the weights of 4-bit blocks (an f16 scale, then 32 nibbles less
+/// 8: the low halves of the 16 bytes first).
+pub fn extend_q4_0(blocks: &[u8], out: &mut Vec<f32>) {
+    for block in blocks.chunks_exact(Q4_0_BLOCK_BYTES) {
+        let scale = half::f16::from_le_bytes([block[0], block[1]]).to_f32();
+        let weight = |nibble: u8| f32::from(nibble as i8 - 8) * scale;
+        out.extend(block[2..].iter().map(|b| weight(b & 0x0F)));
+        out.extend(block[2..].iter().map(|b| weight(b >> 4)));
     }
 }
 

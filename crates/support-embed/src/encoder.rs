@@ -1,18 +1,19 @@
 //! The XLM-RoBERTa encoder of multilingual-e5-small, run with candle. The
-//! word embeddings stay 4-bit in memory; the linear layers run as 8-bit
+//! word embeddings stay 4-bit, read from the mapped weights file; the linear layers run as 8-bit
 //! integer products (see [`crate::int8`]), with activations quantized to 8
 //! bits as the reference engine does; the rest is f32. Output: mean pooling
 //! over the real tokens, L2-normalized.
 
-use candle_core::quantized::{GgmlDType, QStorage, QTensor};
 use candle_core::{
-    CpuStorage, CustomOp1, DType as CDType, Device, InplaceOp1, Layout, Shape, Tensor, D,
+    CpuStorage, CustomOp1, CustomOp2, DType as CDType, Device, Layout, Shape, Tensor, D,
 };
-use candle_nn::ops::layer_norm;
-use std::borrow::Cow;
+use memmap2::Mmap;
+use std::ops::Range;
+use std::sync::Arc;
 
-use crate::activation::{gelu_in_place, softmax_rows_in_place};
-use crate::e5s1::{DType, E5s1, RawTensor, Sizes, BLOCK_WEIGHTS};
+use crate::activation::{gelu_in_place, layer_norm_rows_in_place};
+use crate::attention::Attention;
+use crate::e5s1::{extend_q4_0, DType, E5s1, RawTensor, Sizes, BLOCK_WEIGHTS, Q4_0_BLOCK_BYTES};
 use crate::int8::Int8Matrix;
 use crate::EmbedError;
 
@@ -87,31 +88,87 @@ impl CustomOp1 for Linear {
     }
 }
 
-/// Softmax over the last dimension, in place (the attention's scores are a
-/// fresh tensor).
-struct Softmax;
+/// Layer normalization over the last dimension, as a candle operation on
+/// one tensor or on the sum of two (the residual connection's), in one
+/// pass over the values.
+struct Norm {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    eps: f32,
+}
 
-impl InplaceOp1 for Softmax {
-    fn name(&self) -> &'static str {
-        "softmax-in-place"
+impl Norm {
+    /// Normalized `x`, or `x + residual`.
+    fn forward(&self, x: &Tensor, residual: Option<&Tensor>) -> candle_core::Result<Tensor> {
+        match residual {
+            None => x.apply_op1_no_bwd(self),
+            Some(residual) => x.apply_op2_no_bwd(residual, self),
+        }
     }
 
-    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
-        let (CpuStorage::F32(values), Some((start, end))) = (storage, layout.contiguous_offsets())
-        else {
-            return Err(candle_core::Error::Msg(
-                "softmax-in-place needs contiguous f32 values".into(),
-            ));
-        };
-        let width = layout.dims().last().copied().unwrap_or(1);
-        softmax_rows_in_place(&mut values[start..end], width);
-        Ok(())
+    fn normalize(
+        &self,
+        mut values: Vec<f32>,
+        dims: &[usize],
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        if dims.last() != Some(&self.weight.len()) {
+            return Err(candle_core::Error::Msg(format!(
+                "layer norm over {} values, got shape {dims:?}",
+                self.weight.len()
+            )));
+        }
+        layer_norm_rows_in_place(&mut values, &self.weight, &self.bias, self.eps);
+        Ok((CpuStorage::F32(values), Shape::from(dims)))
     }
 }
 
-struct Norm {
-    weight: Tensor,
-    bias: Tensor,
+fn contiguous_f32<'s>(storage: &'s CpuStorage, layout: &Layout) -> candle_core::Result<&'s [f32]> {
+    let (start, end) = layout
+        .contiguous_offsets()
+        .ok_or_else(|| candle_core::Error::Msg("layer norm needs a contiguous input".into()))?;
+    Ok(&storage.as_slice::<f32>()?[start..end])
+}
+
+impl CustomOp1 for Norm {
+    fn name(&self) -> &'static str {
+        "layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        self.normalize(contiguous_f32(storage, layout)?.to_vec(), layout.dims())
+    }
+}
+
+impl CustomOp2 for Norm {
+    fn name(&self) -> &'static str {
+        "add-layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        x: &CpuStorage,
+        x_layout: &Layout,
+        residual: &CpuStorage,
+        residual_layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        if x_layout.dims() != residual_layout.dims() {
+            return Err(candle_core::Error::Msg(format!(
+                "add-layer-norm: shapes {:?} and {:?}",
+                x_layout.dims(),
+                residual_layout.dims()
+            )));
+        }
+        let (x, residual) = (
+            contiguous_f32(x, x_layout)?,
+            contiguous_f32(residual, residual_layout)?,
+        );
+        let sum = x.iter().zip(residual).map(|(a, b)| a + b).collect();
+        self.normalize(sum, x_layout.dims())
+    }
 }
 
 struct Layer {
@@ -124,9 +181,51 @@ struct Layer {
     output_norm: Norm,
 }
 
+/// The word embeddings, rows of 4-bit blocks decoded as tokens need them.
+struct Words {
+    bytes: WordBytes,
+    rows: usize,
+    row_bytes: usize,
+}
+
+/// Where the word embeddings lie: in the mapped weights file, kept open
+/// (copying its 54 MB took 3% of a 301-ticket stream's time, mostly in page
+/// faults, and 7% of one ticket's), or copied when the weights came as bytes.
+enum WordBytes {
+    Mapped(Arc<Mmap>, Range<usize>),
+    Copied(Vec<u8>),
+}
+
+impl Words {
+    fn bytes(&self) -> &[u8] {
+        match &self.bytes {
+            WordBytes::Mapped(map, range) => &map[range.clone()],
+            WordBytes::Copied(bytes) => bytes,
+        }
+    }
+
+    /// Each token's row, one after the other.
+    fn embed(&self, ids: &[u32]) -> candle_core::Result<Vec<f32>> {
+        let bytes = self.bytes();
+        let mut out =
+            Vec::with_capacity(ids.len() * self.row_bytes / Q4_0_BLOCK_BYTES * BLOCK_WEIGHTS);
+        for &id in ids {
+            let id = id as usize;
+            if id >= self.rows {
+                return Err(candle_core::Error::Msg(format!(
+                    "token id {id} is past the {} word embeddings",
+                    self.rows
+                )));
+            }
+            extend_q4_0(&bytes[id * self.row_bytes..][..self.row_bytes], &mut out);
+        }
+        Ok(out)
+    }
+}
+
 pub struct Encoder {
     sizes: Sizes,
-    words: QTensor,
+    words: Words,
     positions: Tensor,
     token_type: Tensor,
     embedding_norm: Norm,
@@ -142,7 +241,9 @@ pub struct Batch {
 }
 
 impl Encoder {
-    pub fn load(file: &E5s1<'_>) -> Result<Self, EmbedError> {
+    /// The encoder of `file`; `mapped`, when given, is the map `file` was
+    /// parsed from, which the word embeddings then read in place.
+    pub fn load(file: &E5s1<'_>, mapped: Option<Arc<Mmap>>) -> Result<Self, EmbedError> {
         let sizes = file.sizes;
         let h = sizes.hidden;
         let vector = |name: &str| -> Result<Tensor, EmbedError> {
@@ -151,9 +252,20 @@ impl Encoder {
             Ok(Tensor::from_vec(raw.to_f32(), n, &Device::Cpu)?)
         };
         let norm = |prefix: &str| -> Result<Norm, EmbedError> {
+            let values = |name: String| -> Result<Vec<f32>, EmbedError> {
+                let raw = file.tensor(&name, DType::F32)?;
+                if raw.elements != h {
+                    return Err(EmbedError::Corrupt(format!(
+                        "{name} holds {} values, expected {h}",
+                        raw.elements
+                    )));
+                }
+                Ok(raw.to_f32())
+            };
             Ok(Norm {
-                weight: vector(&format!("{prefix}.w"))?,
-                bias: vector(&format!("{prefix}.b"))?,
+                weight: values(format!("{prefix}.w"))?,
+                bias: values(format!("{prefix}.b"))?,
+                eps: sizes.layer_norm_eps as f32,
             })
         };
         let linear = |prefix: String, outputs: usize, inputs: usize| {
@@ -163,6 +275,20 @@ impl Encoder {
         // weights rather than applied to every score.
         let query_factor = 1.0 / ((h / sizes.heads) as f32).sqrt();
         let words = file.tensor("emb.word", DType::Q4_0)?;
+        check_shape(words, words.elements / h, h)?;
+        let words = Words {
+            rows: words.elements / h,
+            row_bytes: h / BLOCK_WEIGHTS * Q4_0_BLOCK_BYTES,
+            bytes: match mapped {
+                Some(map) => {
+                    let start = words.bytes.as_ptr() as usize - map.as_ptr() as usize;
+                    let range = start..start + words.bytes.len();
+                    debug_assert!(std::ptr::eq(&map[range.clone()], words.bytes));
+                    WordBytes::Mapped(map, range)
+                }
+                None => WordBytes::Copied(words.bytes.to_vec()),
+            },
+        };
         let positions = vector("emb.pos")?.reshape((sizes.max_positions, h))?;
         let layers = (0..sizes.layers)
             .map(|l| {
@@ -187,7 +313,7 @@ impl Encoder {
             .collect::<Result<_, EmbedError>>()?;
         Ok(Self {
             sizes,
-            words: q4_0(words, words.elements / h, h)?,
+            words,
             positions,
             // Every text is one segment: token type 0, the first row.
             token_type: vector("emb.type")?.narrow(0, 0, h)?,
@@ -206,71 +332,36 @@ impl Encoder {
 
     /// Sentence embeddings of a batch, one row of `dim()` floats per text.
     pub fn forward(&self, batch: &Batch) -> candle_core::Result<Vec<Vec<f32>>> {
-        let Sizes {
-            hidden,
-            heads,
-            layer_norm_eps,
-            ..
-        } = self.sizes;
-        let eps = layer_norm_eps as f32;
+        let Sizes { hidden, heads, .. } = self.sizes;
         let (b, l) = (batch.texts, batch.len);
-        let head_dim = hidden / heads;
-        let ids = Tensor::from_slice(&batch.ids, b * l, &Device::Cpu)?;
-        let mask = Tensor::from_slice(&batch.mask, (b, l), &Device::Cpu)?;
         // Padding is kept out of attention by a large negative score (a text
         // alone, as a stream embeds it, has none).
-        let attention_bias = if batch.mask.contains(&0.0) {
-            Some(((mask.clone() - 1.0)? * 1e9)?.reshape((b, 1, 1, l))?)
-        } else {
-            None
+        let padding: Option<Vec<f32>> = batch
+            .mask
+            .contains(&0.0)
+            .then(|| batch.mask.iter().map(|m| (m - 1.0) * 1e9).collect());
+        let attention = Attention {
+            heads,
+            padding: padding.as_deref(),
         };
 
-        let x = self.words.embedding(&ids)?.reshape((b, l, hidden))?;
+        let x = Tensor::from_vec(self.words.embed(&batch.ids)?, (b, l, hidden), &Device::Cpu)?;
         let x = x
             .broadcast_add(&self.positions.narrow(0, 0, l)?)?
             .broadcast_add(&self.token_type)?;
-        let mut x = layer_norm(
-            &x,
-            &self.embedding_norm.weight,
-            &self.embedding_norm.bias,
-            eps,
-        )?;
-        let split_heads = |t: Tensor| -> candle_core::Result<Tensor> {
-            t.reshape((b, l, heads, head_dim))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
+        let mut x = self.embedding_norm.forward(&x, None)?;
         for layer in &self.layers {
-            let qkv = layer.query_key_value.forward(&x)?;
-            let q = split_heads(qkv.narrow(D::Minus1, 0, hidden)?)?;
-            let k = split_heads(qkv.narrow(D::Minus1, hidden, hidden)?)?;
-            let v = split_heads(qkv.narrow(D::Minus1, 2 * hidden, hidden)?)?;
-            let mut scores = q.matmul(&k.t()?)?;
-            if let Some(bias) = &attention_bias {
-                scores = scores.broadcast_add(bias)?;
-            }
-            scores.inplace_op1(&Softmax)?;
-            let context = scores
-                .matmul(&v)?
-                .transpose(1, 2)?
-                .reshape((b, l, hidden))?;
-            let attended = (layer.attention_out.forward(&context)? + &x)?;
-            x = layer_norm(
-                &attended,
-                &layer.attention_norm.weight,
-                &layer.attention_norm.bias,
-                eps,
-            )?;
+            let context = layer
+                .query_key_value
+                .forward(&x)?
+                .apply_op1_no_bwd(&attention)?;
+            let attended = layer.attention_out.forward(&context)?;
+            x = layer.attention_norm.forward(&attended, Some(&x))?;
             let inner = layer.feed_in.forward(&x)?;
-            let out = (layer.feed_out.forward(&inner)? + &x)?;
-            x = layer_norm(
-                &out,
-                &layer.output_norm.weight,
-                &layer.output_norm.bias,
-                eps,
-            )?;
+            let out = layer.feed_out.forward(&inner)?;
+            x = layer.output_norm.forward(&out, Some(&x))?;
         }
-        let mask = mask.unsqueeze(2)?;
+        let mask = Tensor::from_slice(&batch.mask, (b, l, 1), &Device::Cpu)?;
         let pooled = x
             .broadcast_mul(&mask)?
             .sum(1)?
@@ -295,10 +386,4 @@ fn check_shape(raw: RawTensor<'_>, rows: usize, columns: usize) -> Result<(), Em
         )));
     }
     Ok(())
-}
-
-fn q4_0(raw: RawTensor<'_>, rows: usize, columns: usize) -> Result<QTensor, EmbedError> {
-    check_shape(raw, rows, columns)?;
-    let storage = QStorage::from_data(Cow::Borrowed(raw.bytes), &Device::Cpu, GgmlDType::Q4_0)?;
-    Ok(QTensor::new(storage, (rows, columns))?)
 }

@@ -8,6 +8,7 @@
 //! `$SUPPORT_EMBEDDER`, then the set-up script's default folder.
 
 mod activation;
+mod attention;
 mod e5s1;
 mod encoder;
 mod int8;
@@ -15,6 +16,7 @@ mod tokenizer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -73,7 +75,8 @@ pub struct Embedder {
 
 /// Names how the encoder computes, in the embedding cache's key: vectors
 /// cached by an earlier version of the arithmetic are not mixed with new ones.
-const ARITHMETIC: &str = "int8 products in blocks of 64, polynomial erf and exp";
+const ARITHMETIC: &str =
+    "int8 products in blocks of 64, polynomial erf and exp with fused multiply-adds, two-pass layer norm";
 
 /// Texts per forward pass: large enough to stream each weight once for many
 /// tokens, small enough that padding to the longest stays cheap once the
@@ -126,19 +129,26 @@ impl Embedder {
             source,
         };
         let file = std::fs::File::open(&weights_path).map_err(io)?;
-        // SAFETY: the map is read-only and dropped at the end of this
-        // function, after the tensors are copied out of it; the set-up script
-        // replaces the file by rename, never in place.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-        Self::from_bytes(&map, dir)
+        // SAFETY: the map is read-only, and the set-up script replaces the
+        // file by rename, never in place: the mapped bytes never change.
+        let map = Arc::new(unsafe { memmap2::Mmap::map(&file) }.map_err(io)?);
+        Self::parse(&map, Some(map.clone()), dir)
     }
 
     /// Loads a model from the bytes of an E5S1 weights file; `dir` is only
     /// reported by [`Embedder::dir`].
     pub fn from_bytes(weights: &[u8], dir: &Path) -> Result<Self, EmbedError> {
+        Self::parse(weights, None, dir)
+    }
+
+    fn parse(
+        weights: &[u8],
+        mapped: Option<Arc<memmap2::Mmap>>,
+        dir: &Path,
+    ) -> Result<Self, EmbedError> {
         let file = e5s1::E5s1::parse(weights)?;
         Ok(Self {
-            encoder: Encoder::load(&file)?,
+            encoder: Encoder::load(&file, mapped)?,
             tokenizer: Tokenizer::from_vocabulary(&file.vocabulary)?,
             dir: dir.to_path_buf(),
         })
@@ -175,7 +185,7 @@ impl Embedder {
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let token_ids: Vec<Vec<u32>> = texts
             .iter()
-            .map(|text| self.tokens_at_most(text.as_ref(), role, max_tokens))
+            .map(|text| self.tokens(text.as_ref(), role, max_tokens))
             .collect();
         // Sorted by length, so each batch pads little.
         let mut order: Vec<usize> = (0..texts.len()).collect();
@@ -201,18 +211,18 @@ impl Embedder {
     }
 
     /// The text's token ids with `<s>` and `</s>`, the role's prefix first,
-    /// at most the model's 512 positions.
-    pub fn tokens(&self, text: &str, role: Role) -> Vec<u32> {
-        self.tokens_at_most(text, role, self.encoder.max_tokens())
-    }
-
-    fn tokens_at_most(&self, text: &str, role: Role, max_tokens: usize) -> Vec<u32> {
+    /// at most `max_tokens` (3 to the model's 512 positions) and, for a text
+    /// of fewer than 16 bytes a token, the first of the whole text's ids.
+    pub fn tokens(&self, text: &str, role: Role, max_tokens: usize) -> Vec<u32> {
         let content_max = max_tokens.clamp(3, self.encoder.max_tokens()) - 2;
         // A piece spans a few bytes on average; a long text is cut well past
         // what its first tokens need, so hostile megabytes cost nothing.
         let text = &text[..text.floor_char_boundary(content_max * 16)];
         let mut ids = vec![self.tokenizer.begin];
-        ids.extend(self.tokenizer.encode(&format!("{}{text}", role.prefix())));
+        ids.extend(
+            self.tokenizer
+                .encode(&format!("{}{text}", role.prefix()), content_max),
+        );
         ids.truncate(content_max + 1);
         ids.push(self.tokenizer.end);
         ids

@@ -14,6 +14,7 @@ use crate::EmbedError;
 
 /// SentencePiece's word-boundary marker, which replaces spaces.
 const METASPACE: char = '\u{2581}';
+const METASPACE_UTF8: &[u8] = "\u{2581}".as_bytes();
 
 pub struct Tokenizer {
     pieces: WordMap<Box<[u8]>, u32>,
@@ -23,6 +24,10 @@ pub struct Tokenizer {
     unknown: u32,
     unknown_score: f32,
     longest_piece: usize,
+    /// No piece holds the word marker past its first character, so every
+    /// segmentation breaks before each marker and each word can be
+    /// segmented alone (true of this model's vocabulary).
+    words_apart: bool,
     pub begin: u32,
     pub end: u32,
 }
@@ -41,6 +46,7 @@ impl Tokenizer {
         let mut pieces = WordMap::default();
         pieces.reserve(scores.len());
         let mut longest_piece = 1;
+        let mut words_apart = true;
         for (id, bounds) in offsets.windows(2).enumerate() {
             let piece = v
                 .blob
@@ -50,8 +56,12 @@ impl Tokenizer {
                 continue;
             }
             longest_piece = longest_piece.max(piece.len());
+            words_apart &= !piece[1..]
+                .windows(METASPACE_UTF8.len())
+                .any(|w| w == METASPACE_UTF8);
             pieces.entry(piece.into()).or_insert(id as u32);
         }
+        words_apart &= pieces.contains_key(METASPACE_UTF8);
         let lowest = scores.iter().copied().fold(f32::INFINITY, f32::min);
         Ok(Self {
             pieces,
@@ -62,15 +72,18 @@ impl Tokenizer {
             scores,
             unknown: v.unknown,
             longest_piece,
+            words_apart,
             begin: v.begin,
             end: v.end,
         })
     }
 
-    /// Token ids of `text` without `<s>` and `</s>`: normalized, spaces
+    /// Token ids of `text` without `<s>` and `</s>`, at least the first
+    /// `wanted` of them (all when the text has fewer): normalized, spaces
     /// collapsed and turned into the word marker, then the most probable
-    /// segmentation into pieces (Viterbi).
-    pub fn encode(&self, text: &str) -> Vec<u32> {
+    /// segmentation into pieces (Viterbi), word by word, so the rest of a
+    /// long text is never segmented.
+    pub fn encode(&self, text: &str, wanted: usize) -> Vec<u32> {
         let mut normalized = String::with_capacity(text.len() + 3);
         let mut previous_space = false;
         for c in text.chars() {
@@ -92,7 +105,22 @@ impl Tokenizer {
                 .chars()
                 .map(|c| if c == ' ' { METASPACE } else { c }),
         );
-        self.segment(&text)
+        if !self.words_apart {
+            return self.segment(&text);
+        }
+        // Every word starts with the marker (the text's first too), which
+        // is a piece: no run of unknown characters spans two words.
+        let mut ids = Vec::new();
+        let mut rest = text.as_str();
+        while !rest.is_empty() && ids.len() < wanted {
+            let end = rest[METASPACE.len_utf8()..]
+                .find(METASPACE)
+                .map_or(rest.len(), |at| at + METASPACE.len_utf8());
+            let (word, after) = rest.split_at(end);
+            ids.extend(self.segment(word));
+            rest = after;
+        }
+        ids
     }
 
     fn segment(&self, text: &str) -> Vec<u32> {

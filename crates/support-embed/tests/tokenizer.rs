@@ -43,10 +43,19 @@ fn token_ids_match_hugging_face_tokenizers() {
     for text in &texts {
         let prefixed = format!("query: {text}");
         let expected = reference.encode(prefixed.as_str(), true).unwrap();
+        let expected = expected.get_ids();
         assert_eq!(
-            embedder.tokens(text, Role::Query),
-            expected.get_ids(),
+            embedder.tokens(text, Role::Query, 512),
+            expected,
             "{text:?}"
         );
+        // Cut short, the first ids (segmented word by word, the rest of the
+        // text never) and `</s>`.
+        for max in [3, 4, 7, 12] {
+            let cut = embedder.tokens(text, Role::Query, max);
+            let kept = expected.len().min(max) - 1;
+            assert_eq!(cut[..kept], expected[..kept], "{text:?} cut to {max}");
+            assert_eq!(cut[kept..], [2], "{text:?} cut to {max}");
+        }
     }
 }
