@@ -68,10 +68,7 @@ impl CustomOp1 for Linear {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (start, end) = layout.contiguous_offsets().ok_or_else(|| {
-            candle_core::Error::Msg("int8-linear needs a contiguous input".into())
-        })?;
-        let x = &storage.as_slice::<f32>()?[start..end];
+        let x = contiguous_f32(storage, layout, self.name())?;
         let mut dims = layout.dims().to_vec();
         if dims.last() != Some(&self.weight.inputs()) {
             return Err(candle_core::Error::Msg(format!(
@@ -122,10 +119,16 @@ impl Norm {
     }
 }
 
-fn contiguous_f32<'s>(storage: &'s CpuStorage, layout: &Layout) -> candle_core::Result<&'s [f32]> {
+/// The f32 values of an operation's input, which the encoder's operations
+/// take contiguous (as candle's own ops leave them).
+pub(crate) fn contiguous_f32<'s>(
+    storage: &'s CpuStorage,
+    layout: &Layout,
+    op: &str,
+) -> candle_core::Result<&'s [f32]> {
     let (start, end) = layout
         .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg("layer norm needs a contiguous input".into()))?;
+        .ok_or_else(|| candle_core::Error::Msg(format!("{op} needs a contiguous input")))?;
     Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
@@ -139,7 +142,10 @@ impl CustomOp1 for Norm {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        self.normalize(contiguous_f32(storage, layout)?.to_vec(), layout.dims())
+        self.normalize(
+            contiguous_f32(storage, layout, CustomOp1::name(self))?.to_vec(),
+            layout.dims(),
+        )
     }
 }
 
@@ -163,8 +169,8 @@ impl CustomOp2 for Norm {
             )));
         }
         let (x, residual) = (
-            contiguous_f32(x, x_layout)?,
-            contiguous_f32(residual, residual_layout)?,
+            contiguous_f32(x, x_layout, CustomOp2::name(self))?,
+            contiguous_f32(residual, residual_layout, CustomOp2::name(self))?,
         );
         let sum = x.iter().zip(residual).map(|(a, b)| a + b).collect();
         self.normalize(sum, x_layout.dims())
@@ -232,10 +238,11 @@ pub struct Encoder {
     layers: Vec<Layer>,
 }
 
-/// One batch: token ids padded to the longest, and the mask of real tokens.
+/// One batch: token ids padded at the end to the longest, and each text's
+/// count of real tokens.
 pub struct Batch {
     pub ids: Vec<u32>,
-    pub mask: Vec<f32>,
+    pub lengths: Vec<usize>,
     pub texts: usize,
     pub len: usize,
 }
@@ -334,15 +341,9 @@ impl Encoder {
     pub fn forward(&self, batch: &Batch) -> candle_core::Result<Vec<Vec<f32>>> {
         let Sizes { hidden, heads, .. } = self.sizes;
         let (b, l) = (batch.texts, batch.len);
-        // Padding is kept out of attention by a large negative score (a text
-        // alone, as a stream embeds it, has none).
-        let padding: Option<Vec<f32>> = batch
-            .mask
-            .contains(&0.0)
-            .then(|| batch.mask.iter().map(|m| (m - 1.0) * 1e9).collect());
         let attention = Attention {
             heads,
-            padding: padding.as_deref(),
+            lengths: &batch.lengths,
         };
 
         let x = Tensor::from_vec(self.words.embed(&batch.ids)?, (b, l, hidden), &Device::Cpu)?;
@@ -361,7 +362,13 @@ impl Encoder {
             let out = layer.feed_out.forward(&inner)?;
             x = layer.output_norm.forward(&out, Some(&x))?;
         }
-        let mask = Tensor::from_slice(&batch.mask, (b, l, 1), &Device::Cpu)?;
+        // Mean pooling over each text's real tokens.
+        let mask: Vec<f32> = batch
+            .lengths
+            .iter()
+            .flat_map(|&n| (0..l).map(move |i| if i < n { 1.0 } else { 0.0 }))
+            .collect();
+        let mask = Tensor::from_vec(mask, (b, l, 1), &Device::Cpu)?;
         let pooled = x
             .broadcast_mul(&mask)?
             .sum(1)?

@@ -476,17 +476,17 @@ fn pad<'a>(texts: impl Iterator<Item = &'a [u32]> + Clone) -> Batch {
     let len = texts.clone().map(<[u32]>::len).max().unwrap_or(0);
     let mut batch = Batch {
         ids: Vec::new(),
-        mask: Vec::new(),
+        lengths: Vec::new(),
         texts: 0,
         len,
     };
-    // <pad> is id 1 in XLM-RoBERTa's vocabulary; masked out anyway.
+    // <pad> is id 1 in XLM-RoBERTa's vocabulary; attention and pooling
+    // read only each text's first `lengths` tokens anyway.
     const PAD: u32 = 1;
     for ids in texts {
         batch.ids.extend_from_slice(ids);
         batch.ids.extend(std::iter::repeat_n(PAD, len - ids.len()));
-        batch.mask.extend(std::iter::repeat_n(1.0, ids.len()));
-        batch.mask.extend(std::iter::repeat_n(0.0, len - ids.len()));
+        batch.lengths.push(ids.len());
         batch.texts += 1;
     }
     batch
