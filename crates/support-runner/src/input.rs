@@ -77,6 +77,8 @@ impl<R: BufRead> Records<R> {
             Some(b'[') => {
                 input.consume(1);
                 start.form = Form::Array;
+                // An array's records are numbered by index, not by line.
+                start.count = 0;
             }
             Some(_) => start.detect_document(&mut input, max_record_bytes)?,
         }
@@ -532,6 +534,16 @@ mod tests {
         let numbers: Vec<u64> = records.iter().map(|(n, _)| *n).collect();
         assert_eq!(numbers, [1, 2, 3, 4, 5, 6]);
         assert_eq!(read_all(b"[ ]", 100).1, []);
+    }
+
+    #[test]
+    fn an_array_after_a_byte_order_mark_and_blank_lines_is_numbered_from_one() {
+        let (form, records) = read_all(b"\xEF\xBB\xBF\n \n\r\n[{\"a\":1},\n{\"b\":2}]", 100);
+        assert_eq!(form, Form::Array);
+        assert_eq!(
+            records,
+            [(1, "{\"a\":1}".to_string()), (2, "{\"b\":2}".to_string())]
+        );
     }
 
     #[test]
