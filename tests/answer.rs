@@ -10,26 +10,29 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+/// `support-answer index` of the example knowledge base into `out`, with
+/// `extra` arguments; its summary.
+fn build_index(out: &Path, extra: &[&str]) -> Value {
+    let kb = common::examples_dir().join("kb/articles.jsonl");
+    let mut args = vec![
+        "index",
+        "--kb",
+        kb.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = common::run("support-answer", &args, b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(run.stdout_str()).unwrap()
+}
+
 /// The example knowledge base's index, built once for every test here.
 fn index() -> &'static Path {
     static INDEX: OnceLock<PathBuf> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let kb = common::examples_dir().join("kb/articles.jsonl");
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("answer-tests.index");
-        let run = common::run(
-            "support-answer",
-            &[
-                "index",
-                "--kb",
-                kb.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            b"",
-        );
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let summary: Value = serde_json::from_str(run.stdout_str()).unwrap();
-        assert_eq!(summary["articles"], 31);
+        assert_eq!(build_index(&out, &[])["articles"], 31);
         out
     })
 }
@@ -313,23 +316,43 @@ fn the_index_can_come_from_the_stores_knowledge_base() {
 
 #[test]
 fn rebuilding_the_index_gives_the_same_files() {
-    let kb = common::examples_dir().join("kb/articles.jsonl");
     let again = tempfile::tempdir().unwrap();
-    let run = common::run(
-        "support-answer",
-        &[
-            "index",
-            "--kb",
-            kb.to_str().unwrap(),
-            "--out",
-            again.path().to_str().unwrap(),
-        ],
-        b"",
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    build_index(again.path(), &[]);
     for file in ["index.json", "vectors.f32"] {
         let first = std::fs::read(index().join(file)).unwrap();
         let second = std::fs::read(again.path().join(file)).unwrap();
         assert!(first == second, "{file} differs between two builds");
+    }
+}
+
+#[test]
+fn a_passage_cap_in_the_config_cuts_the_articles_not_their_questions() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("answer.yaml");
+    std::fs::write(&config, "passage_tokens: 8\n").unwrap();
+    let out = dir.path().join("capped.index");
+    let summary = build_index(&out, &["--config", config.to_str().unwrap()]);
+    assert_eq!(summary["passage_tokens"], 8);
+    let stored: Value =
+        serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    assert_eq!(stored["passage_tokens"], 8);
+    let default: Value =
+        serde_json::from_slice(&std::fs::read(index().join("index.json")).unwrap()).unwrap();
+    assert_eq!(default["passage_tokens"], 128);
+
+    // Row by row against the default build: every article (longer than 8
+    // tokens) is embedded from its first tokens only; every question as before.
+    let rows = |index: &Path| -> Vec<Vec<u8>> {
+        let bytes = std::fs::read(index.join("vectors.f32")).unwrap();
+        bytes.chunks(384 * 4).map(<[u8]>::to_vec).collect()
+    };
+    let (capped, full) = (rows(&out), rows(index()));
+    let kinds = stored["texts"].as_array().unwrap();
+    assert_eq!((capped.len(), full.len()), (kinds.len(), kinds.len()));
+    for ((kind, capped), full) in kinds.iter().zip(&capped).zip(&full) {
+        match kind["kind"].as_str().unwrap() {
+            "article" => assert_ne!(capped, full, "an article embedded whole"),
+            _ => assert_eq!(capped, full, "a question changed"),
+        }
     }
 }

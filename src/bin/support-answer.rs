@@ -288,16 +288,25 @@ fn store_articles(url: &str) -> Result<Vec<kb::Article>, ExitCode> {
 
 fn build_index(cli: &Cli, articles: Vec<kb::Article>, out: &Path) -> ExitCode {
     let started = Instant::now();
+    let config: AnswerConfig = match cli.common.load_config(EMBEDDED_CONFIG) {
+        Ok(config) => config,
+        Err(e) => return support_cli::usage_error(e),
+    };
     let embedder = match open_embedder(cli.embedder.as_deref()) {
         Ok(e) => e,
         Err(code) => return code,
     };
     let count = articles.len();
     let progress = progress_bar(0, "embedding {bar:40} {pos}/{len} texts, {elapsed}");
-    let built = KbIndex::build(articles, &embedder, &|done, total| {
-        progress.set_length(total as u64);
-        progress.set_position(done as u64);
-    });
+    let built = KbIndex::build(
+        articles,
+        &embedder,
+        config.passage_tokens,
+        &|done, total| {
+            progress.set_length(total as u64);
+            progress.set_position(done as u64);
+        },
+    );
     progress.finish_and_clear();
     let index = match built {
         Ok(i) => i,
@@ -311,6 +320,7 @@ fn build_index(cli: &Cli, articles: Vec<kb::Article>, out: &Path) -> ExitCode {
         "index": out.display().to_string(),
         "articles": count,
         "texts": index.texts(),
+        "passage_tokens": index.passage_tokens,
         "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     });
     println!("{summary}");

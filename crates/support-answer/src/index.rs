@@ -54,6 +54,10 @@ struct Stored {
     format: u32,
     model: String,
     dim: usize,
+    /// Tokens of an article's text that were embedded (indexes built
+    /// before the setting embedded up to the model's 512).
+    #[serde(default = "model_positions")]
+    passage_tokens: usize,
     articles: Vec<Article>,
     texts: Vec<IndexedText>,
     lexical: Bm25,
@@ -61,6 +65,8 @@ struct Stored {
 
 pub struct KbIndex {
     pub articles: Vec<Article>,
+    /// Tokens of an article's text that were embedded.
+    pub passage_tokens: usize,
     texts: Vec<IndexedText>,
     lexical: Bm25,
     /// `texts.len()` rows of `dim` floats, L2-normalized.
@@ -116,12 +122,16 @@ pub struct Fusion {
 const LEXICAL_TEXTS: usize = 200;
 
 impl KbIndex {
-    /// Embeds and indexes `articles`. `progress` is told the texts embedded so far.
+    /// Embeds and indexes `articles`, each article's text cut to its first
+    /// `passage_tokens` tokens. `progress` is told the texts embedded so far.
     pub fn build(
         articles: Vec<Article>,
         embedder: &Embedder,
+        passage_tokens: usize,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Self, IndexError> {
+        // As the embedder cuts: what is recorded is what was embedded.
+        let passage_tokens = passage_tokens.clamp(3, embedder.max_tokens());
         let mut texts = Vec::new();
         let mut passages = Vec::new();
         let mut questions = Vec::new();
@@ -158,14 +168,18 @@ impl KbIndex {
             .build()
             .map_err(|e| IndexError::Threads(e.to_string()))?;
         let mut vectors = Vec::with_capacity(total * embedder.dim());
-        for (role, group) in [(Role::Passage, &passages), (Role::Query, &questions)] {
+        let groups = [
+            (Role::Passage, &passages, passage_tokens),
+            (Role::Query, &questions, embedder.max_tokens()),
+        ];
+        for (role, group, max_tokens) in groups {
             // Questions are embedded as queries: e5 compares a ticket with
             // another way of asking symmetrically.
             let chunks: Vec<Vec<Vec<f32>>> = workers.install(|| {
                 group
                     .par_chunks(CHUNK)
                     .map(|chunk| {
-                        let embedded = embedder.embed(chunk, role)?;
+                        let embedded = embedder.embed_truncated(chunk, role, max_tokens)?;
                         let so_far = done.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len();
                         progress(so_far, total);
                         Ok(embedded)
@@ -177,6 +191,7 @@ impl KbIndex {
         let lexical = Bm25::build(passages.iter().chain(&questions).map(String::as_str));
         Ok(KbIndex {
             articles,
+            passage_tokens,
             texts,
             lexical,
             vectors,
@@ -203,6 +218,7 @@ impl KbIndex {
             format: FORMAT,
             model: MODEL.into(),
             dim: self.dim,
+            passage_tokens: self.passage_tokens,
             articles: self.articles.clone(),
             texts: self.texts.clone(),
             lexical: self.lexical.clone(),
@@ -289,6 +305,7 @@ impl KbIndex {
             .collect();
         Ok(KbIndex {
             articles: stored.articles,
+            passage_tokens: stored.passage_tokens,
             texts: stored.texts,
             lexical: stored.lexical,
             vectors,
@@ -389,6 +406,11 @@ impl KbIndex {
         });
         hits
     }
+}
+
+/// The model's positions: what an index built before `passage_tokens` embedded.
+fn model_positions() -> usize {
+    512
 }
 
 /// What is embedded and indexed of an article itself.

@@ -37,6 +37,7 @@ pub struct AnswerConfig {
     pub max_articles: usize,
     pub threshold: f64,
     pub max_tokens: usize,
+    pub passage_tokens: usize,
     pub neighbours: usize,
     pub temperature: f64,
     pub lexical_weight: f64,

@@ -78,10 +78,15 @@ pub struct Embedder {
 const ARITHMETIC: &str =
     "int8 products in blocks of 64, polynomial erf and exp with fused multiply-adds, two-pass layer norm";
 
-/// Texts per forward pass: large enough to stream each weight once for many
-/// tokens, small enough that padding to the longest stays cheap once the
-/// texts are sorted by length.
+/// Texts per forward pass at most: large enough to stream each weight once
+/// for many tokens, small enough that padding to the longest stays cheap
+/// once the texts are sorted by length.
 const BATCH_TEXTS: usize = 32;
+/// Tokens per forward pass, padding included, at most (unless one text is
+/// longer): a batch's activations stay in the caches. 4,223 articles of 128
+/// tokens indexed in 36 s in batches of 8 texts against 44 s in batches of 32
+/// (`support-answer index`, scripts/bench/bench-answer.sh's long articles).
+const BATCH_TOKENS: usize = 1024;
 
 impl Embedder {
     /// The embedder folder: `explicit` (`--embedder DIR`), else
@@ -164,6 +169,11 @@ impl Embedder {
         self.encoder.dim()
     }
 
+    /// Tokens the model reads at most (512), `<s>` and `</s>` included.
+    pub fn max_tokens(&self) -> usize {
+        self.encoder.max_tokens()
+    }
+
     /// L2-normalized embeddings, one per text, in order. Texts longer than
     /// the model's 512 positions keep their first 510 tokens.
     pub fn embed<S: AsRef<str>>(
@@ -193,7 +203,7 @@ impl Embedder {
         // Batches run on the current rayon pool, each on one thread (the
         // integer products are single-threaded): many texts use every core,
         // and a stream's worker embeds its ticket alone.
-        let chunks: Vec<&[usize]> = order.chunks(BATCH_TEXTS).collect();
+        let chunks = batches(&order, |i| token_ids[i].len());
         let embedded = chunks
             .par_iter()
             .map(|chunk| {
@@ -471,6 +481,25 @@ fn append(path: &Path, records: &[u8]) -> std::io::Result<()> {
         .write_all(records)
 }
 
+/// `order` (texts sorted by length, shortest first) cut into batches of at
+/// most [`BATCH_TEXTS`] texts and [`BATCH_TOKENS`] tokens once padded to the
+/// longest; a text longer than that is a batch of its own.
+fn batches(order: &[usize], tokens: impl Fn(usize) -> usize) -> Vec<&[usize]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for end in 1..=order.len() {
+        let full = end - start == BATCH_TEXTS
+            || order
+                .get(end)
+                .is_none_or(|&next| (end + 1 - start) * tokens(next) > BATCH_TOKENS);
+        if full {
+            out.push(&order[start..end]);
+            start = end;
+        }
+    }
+    out
+}
+
 /// Pads token id lists to the longest; the mask marks real tokens.
 fn pad<'a>(texts: impl Iterator<Item = &'a [u32]> + Clone) -> Batch {
     let len = texts.clone().map(<[u32]>::len).max().unwrap_or(0);
@@ -592,7 +621,26 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{cosine, read_text_cache, vote};
+    use super::{batches, cosine, read_text_cache, vote, BATCH_TEXTS, BATCH_TOKENS};
+
+    /// Batch sizes of texts of these token counts, sorted shortest first.
+    fn sizes(lengths: &[usize]) -> Vec<usize> {
+        let order: Vec<usize> = (0..lengths.len()).collect();
+        let cut = batches(&order, |i| lengths[i]);
+        let flat: Vec<usize> = cut.concat();
+        assert_eq!(flat, order, "every text once, in order");
+        cut.iter().map(|b| b.len()).collect()
+    }
+
+    #[test]
+    fn batches_hold_many_short_texts_or_few_long_ones() {
+        assert_eq!(sizes(&[20; 40]), [BATCH_TEXTS, 8]);
+        assert_eq!(sizes(&[128; 20]), [8, 8, 4]);
+        assert_eq!(sizes(&[10, 10, 300, 300, 300, 300]), [3, 3]);
+        // Longer than the budget: one a batch.
+        assert_eq!(sizes(&[BATCH_TOKENS + 1; 2]), [1, 1]);
+        assert_eq!(sizes(&[]), Vec::<usize>::new());
+    }
 
     /// Any bytes in a cache file, at any length: whole records with finite
     /// values come back, nothing panics, and a torn tail is cut off so the
