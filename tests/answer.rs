@@ -342,9 +342,10 @@ fn a_passage_cap_in_the_config_cuts_the_articles_not_their_questions() {
 
     // Row by row against the default build: every article (longer than 8
     // tokens) is embedded from its first tokens only; every question as before.
+    let row_bytes = stored["dim"].as_u64().unwrap() as usize * 4;
     let rows = |index: &Path| -> Vec<Vec<u8>> {
         let bytes = std::fs::read(index.join("vectors.f32")).unwrap();
-        bytes.chunks(384 * 4).map(<[u8]>::to_vec).collect()
+        bytes.chunks(row_bytes).map(<[u8]>::to_vec).collect()
     };
     let (capped, full) = (rows(&out), rows(index()));
     let kinds = stored["texts"].as_array().unwrap();

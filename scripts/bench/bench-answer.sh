@@ -6,10 +6,9 @@
 #     queries of Banking77 dev (short) and ticket bodies of
 #     support_tickets_synth dev (long);
 #   - support-answer indexing Banking77 (77 articles, 8,989 questions), and
-#     a knowledge base of long articles: the distinct questions and answers
-#     of support_tickets_synth train (4,223 of its 20,649 rows; at most
-#     10,000), the ticket's text and the agent's answer as the body, about
-#     1 KB each, indexed with the default passage_tokens and with 512; each
+#     a knowledge base of long articles: support_tickets_synth train's
+#     4,223 tickets (at most 10,000), the ticket's text and the agent's
+#     answer as the body, about 1 KB each, indexed with the default passage_tokens and with 512; each
 #     index is then asked the tickets' subjects (kept out of the articles)
 #     for what the cap costs in recall;
 #   - the tokenizer: start-up against Hugging Face `tokenizers`, and the texts
@@ -64,7 +63,7 @@ echo "== support-answer index: Banking77 (77 articles, their train utterances as
 scripts/data/banking77-kb.py "$work/b77" 2>/dev/null
 /usr/bin/time -f '{"peak_rss_kb": %M}' "$B/support-answer" index --kb "$work/b77/articles.jsonl" --out "$work/b77.index" 2>&1
 
-echo "== support-answer index: long articles (support_tickets_synth train's distinct questions and answers)"
+echo "== support-answer index: long articles (support_tickets_synth train's tickets with their answers)"
 python3 - "$data" "$work" <<'PY'
 import csv, json, sys
 data, work = sys.argv[1], sys.argv[2]

@@ -130,8 +130,8 @@ impl KbIndex {
         passage_tokens: usize,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Self, IndexError> {
-        // As the embedder cuts: what is recorded is what was embedded.
-        let passage_tokens = passage_tokens.clamp(3, embedder.max_tokens());
+        // What is recorded is what was embedded.
+        let passage_tokens = embedder.token_limit(passage_tokens);
         let mut texts = Vec::new();
         let mut passages = Vec::new();
         let mut questions = Vec::new();

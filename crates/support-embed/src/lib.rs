@@ -83,9 +83,9 @@ const ARITHMETIC: &str =
 /// once the texts are sorted by length.
 const BATCH_TEXTS: usize = 32;
 /// Tokens per forward pass, padding included, at most (unless one text is
-/// longer): a batch's activations stay in the caches. 4,223 articles of 128
-/// tokens indexed in 36 s in batches of 8 texts against 44 s in batches of 32
-/// (`support-answer index`, scripts/bench/bench-answer.sh's long articles).
+/// longer): a batch's activations stay in the caches. scripts/bench/
+/// bench-answer.sh indexes its 4,223 long articles in 34 s (128 tokens each)
+/// and 79 s (whole), against 46 s and 116 s (847 MB) with no cap here.
 const BATCH_TOKENS: usize = 1024;
 
 impl Embedder {
@@ -174,6 +174,12 @@ impl Embedder {
         self.encoder.max_tokens()
     }
 
+    /// The tokens a text keeps when cut to `max_tokens`: 3 (`<s>`, one
+    /// token, `</s>`) to [`Embedder::max_tokens`].
+    pub fn token_limit(&self, max_tokens: usize) -> usize {
+        max_tokens.clamp(3, self.max_tokens())
+    }
+
     /// L2-normalized embeddings, one per text, in order. Texts longer than
     /// the model's 512 positions keep their first 510 tokens.
     pub fn embed<S: AsRef<str>>(
@@ -224,7 +230,7 @@ impl Embedder {
     /// at most `max_tokens` (3 to the model's 512 positions) and, for a text
     /// of fewer than 16 bytes a token, the first of the whole text's ids.
     pub fn tokens(&self, text: &str, role: Role, max_tokens: usize) -> Vec<u32> {
-        let content_max = max_tokens.clamp(3, self.encoder.max_tokens()) - 2;
+        let content_max = self.token_limit(max_tokens) - 2;
         // A piece spans a few bytes on average; a long text is cut well past
         // what its first tokens need, so hostile megabytes cost nothing.
         let text = &text[..text.floor_char_boundary(content_max * 16)];
@@ -500,7 +506,7 @@ fn batches(order: &[usize], tokens: impl Fn(usize) -> usize) -> Vec<&[usize]> {
     out
 }
 
-/// Pads token id lists to the longest; the mask marks real tokens.
+/// Pads token id lists to the longest, keeping each one's length.
 fn pad<'a>(texts: impl Iterator<Item = &'a [u32]> + Clone) -> Batch {
     let len = texts.clone().map(<[u32]>::len).max().unwrap_or(0);
     let mut batch = Batch {

@@ -67,7 +67,7 @@ impl<R: BufRead> Records<R> {
         let (blank_lines, first) = skip_blank_start(&mut input)?;
         let mut start = Start {
             form: Form::Lines,
-            count: blank_lines,
+            count: 0,
             ready: None,
             done: first.is_none(),
             replay: Vec::new(),
@@ -77,10 +77,13 @@ impl<R: BufRead> Records<R> {
             Some(b'[') => {
                 input.consume(1);
                 start.form = Form::Array;
-                // An array's records are numbered by index, not by line.
-                start.count = 0;
             }
-            Some(_) => start.detect_document(&mut input, max_record_bytes)?,
+            Some(_) => {
+                // Lines are numbered as they stand in the input, blank ones
+                // included; an array's elements from 1.
+                start.count = blank_lines;
+                start.detect_document(&mut input, max_record_bytes)?;
+            }
         }
         Ok(Records {
             input: Cursor::new(start.replay).chain(input),
