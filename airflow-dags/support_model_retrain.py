@@ -6,14 +6,15 @@ promote` keeps it only when no gate metric is worse and one is better, printing
 the change of each. The flows and DAGs run the active models with
 `--store-models`; `support-store models rollback` undoes a promotion.
 
-categorize (skipped when $SUPPORT_TRAIN_DATA or $SUPPORT_EVAL_DATA is not set)
-  1. export_corrections: the categorizer decisions people corrected
-     (`triage_results.true_label`, tool `category`) as CSV `text,label`.
-  2. train_categorize: the team's training set ($SUPPORT_TRAIN_DATA, CSV
-     `text,label`) plus the corrections -> a candidate.
-  3. evaluate_categorize: the candidate and the active model (the embedded
-     default before any) on $SUPPORT_EVAL_DATA.
-  4. promote_categorize: when its macro-F1 is higher.
+categorize (skipped when $SUPPORT_TRAIN_DATA or $SUPPORT_EVAL_DATA is not set) and
+sentiment (the same with $SUPPORT_SENTIMENT_TRAIN_DATA and $SUPPORT_SENTIMENT_EVAL_DATA)
+  1. corrections_TOOL: the tool's decisions people corrected
+     (`triage_results.true_label`, `support-export corrections --tool`) as CSV `text,label`.
+  2. train_TOOL: the team's training set (CSV `text,label`) plus the corrections
+     -> a candidate.
+  3. evaluate_TOOL: the candidate and the active model (the embedded default
+     before any) on the held-out data.
+  4. promote_TOOL: when its macro-F1 is higher.
 
 ml-predict (skipped when $SUPPORT_ML_EVAL_DATA is not set)
   1. train_ml_predict: the store's resolved and closed tickets -> a candidate.
@@ -29,10 +30,54 @@ line; stdin is /dev/null wherever a tool would otherwise read it.
 
 from support_common import DEFAULT_ARGS, START_DATE, bash, tool
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, chain
 
 # Exit code 99 skips a BashOperator task (and, by the default trigger rule, those after it).
 SKIP = 99
+
+
+def retrain_classifier(name: str, key: str, what: str, train_var: str, eval_var: str) -> list:
+    """The tasks that retrain support-NAME (whose result is KEY in the ticket) on $TRAIN_VAR
+    and the store's corrections, and promote the candidate when it beats the active model
+    on $EVAL_VAR. Skipped, with a line saying so, when either variable is not set."""
+    binary = tool(f"support-{name}")
+    corrections, train = f'"$RUN_DIR/{name}-corrections.csv"', f'"$RUN_DIR/{name}-train.csv"'
+    model, eval_data = f'"$RUN_DIR/{name}.model"', f'"${eval_var}"'
+    candidate, active = f'"$RUN_DIR/{name}-candidate.json"', f'"$RUN_DIR/{name}-active.json"'
+    export = bash(
+        f"corrections_{name}",
+        f'if [ -z "${{{train_var}:-}}" ] || [ -z "${{{eval_var}:-}}" ]; then\n'
+        f'  echo "{train_var} or {eval_var} is not set: {what} is not retrained"\n'
+        f"  exit {SKIP}\n"
+        "fi\n"
+        'mkdir -p "$RUN_DIR"\n'
+        f'{tool("support-export")} corrections --tool {key} --output {corrections} < /dev/null\n'
+        f'echo "$(($(wc -l < {corrections}) - 1)) correction(s)"',
+    )
+    # The corrections' header row is dropped: the training set brings its own
+    # (`awk 1` ends its last line, should the file lack the final newline).
+    fit = bash(
+        f"train_{name}",
+        f'{{ awk 1 "${train_var}"; tail -n +2 {corrections}; }} > {train}\n'
+        f"{binary} train --data {train} --text text --label label --out {model} < /dev/null",
+    )
+    evaluate = bash(
+        f"evaluate_{name}",
+        f"{binary} evaluate --model {model} --data {eval_data} --text text --label label "
+        f"> {candidate} < /dev/null\n"
+        # The active model of the store, else the embedded default.
+        f"{binary} evaluate --store-models --data {eval_data} --text text --label label "
+        f"> {active} < /dev/null",
+    )
+    promote = bash(
+        f"promote_{name}",
+        f"{tool('support-store')} models promote --tool {name} --file {model} "
+        f"--report {candidate} --active-report {active} --eval-data {eval_data} "
+        f'--training-data "$(basename "${train_var}") and $(($(wc -l < {corrections}) - 1)) '
+        'correction(s)" < /dev/null',
+    )
+    return [export, fit, evaluate, promote]
+
 
 with DAG(
     dag_id="support_model_retrain",
@@ -44,40 +89,6 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["support", "model"],
 ):
-    export_corrections = bash(
-        "export_corrections",
-        'mkdir -p "$RUN_DIR"\n'
-        f'{tool("support-export")} corrections --output "$RUN_DIR/corrections.csv" < /dev/null\n'
-        'echo "$(($(wc -l < "$RUN_DIR/corrections.csv") - 1)) correction(s)"',
-    )
-    # The corrections' header row is dropped: the training set brings its own
-    # (`awk 1` ends its last line, should the file lack the final newline).
-    train_categorize = bash(
-        "train_categorize",
-        'if [ -z "${SUPPORT_TRAIN_DATA:-}" ] || [ -z "${SUPPORT_EVAL_DATA:-}" ]; then\n'
-        '  echo "SUPPORT_TRAIN_DATA or SUPPORT_EVAL_DATA is not set: the categorizer is not retrained"\n'
-        f"  exit {SKIP}\n"
-        "fi\n"
-        '{ awk 1 "$SUPPORT_TRAIN_DATA"; tail -n +2 "$RUN_DIR/corrections.csv"; } > "$RUN_DIR/train.csv"\n'
-        f'{tool("support-categorize")} train --data "$RUN_DIR/train.csv" --text text --label label '
-        '--out "$RUN_DIR/categorize.model"',
-    )
-    evaluate_categorize = bash(
-        "evaluate_categorize",
-        f'{tool("support-categorize")} evaluate --model "$RUN_DIR/categorize.model" '
-        '--data "$SUPPORT_EVAL_DATA" --text text --label label > "$RUN_DIR/categorize-candidate.json"\n'
-        # The active model of the store, else the embedded default.
-        f'{tool("support-categorize")} evaluate --store-models '
-        '--data "$SUPPORT_EVAL_DATA" --text text --label label > "$RUN_DIR/categorize-active.json"',
-    )
-    promote_categorize = bash(
-        "promote_categorize",
-        f'{tool("support-store")} models promote --tool categorize --file "$RUN_DIR/categorize.model" '
-        '--report "$RUN_DIR/categorize-candidate.json" --active-report "$RUN_DIR/categorize-active.json" '
-        '--eval-data "$SUPPORT_EVAL_DATA" '
-        '--training-data "$(basename "$SUPPORT_TRAIN_DATA") and $(($(wc -l < "$RUN_DIR/corrections.csv") - 1)) '
-        'correction(s)" < /dev/null',
-    )
     train_ml_predict = bash(
         "train_ml_predict",
         'if [ -z "${SUPPORT_ML_EVAL_DATA:-}" ]; then\n'
@@ -106,5 +117,15 @@ with DAG(
         '"$RUN_DIR/ml-predict-train.json") records)" < /dev/null',
     )
     cleanup = bash("cleanup", 'rm -rf "$RUN_DIR"', trigger_rule="none_failed")
-    export_corrections >> train_categorize >> evaluate_categorize >> promote_categorize >> cleanup
+    for retrain in (
+        retrain_classifier("categorize", "category", "the categorizer", "SUPPORT_TRAIN_DATA", "SUPPORT_EVAL_DATA"),
+        retrain_classifier(
+            "sentiment",
+            "sentiment",
+            "the sentiment model",
+            "SUPPORT_SENTIMENT_TRAIN_DATA",
+            "SUPPORT_SENTIMENT_EVAL_DATA",
+        ),
+    ):
+        chain(*retrain, cleanup)
     train_ml_predict >> promote_ml_predict >> cleanup

@@ -623,7 +623,7 @@ fn the_report_shows_knowledge_base_articles_that_failed() {
 }
 
 #[test]
-fn corrections_export_as_the_training_csv_the_categorizer_reads() {
+fn corrections_export_as_the_training_csv_each_tool_reads() {
     let db = loaded();
     let mut client = db.connect().unwrap();
     let corrected = client
@@ -635,10 +635,21 @@ fn corrections_export_as_the_training_csv_the_categorizer_reads() {
         )
         .unwrap();
     assert_eq!(corrected, 3, "the examples carry category results");
+    // One sentiment correction, on the last ticket: its own export.
+    let sentiment_subject: String = client
+        .query_one(
+            "UPDATE triage_results r SET true_label = 'positive' FROM tickets t
+             WHERE t.id = r.ticket_id AND r.tool = 'sentiment' AND r.ticket_id =
+               (SELECT max(ticket_id) FROM triage_results WHERE tool = 'sentiment')
+             RETURNING t.subject",
+            &[],
+        )
+        .unwrap()
+        .get(0);
     let first_subject: String = client
         .query_one(
             "SELECT t.subject FROM tickets t JOIN triage_results r ON r.ticket_id = t.id
-             WHERE r.true_label IS NOT NULL ORDER BY t.id LIMIT 1",
+             WHERE r.tool = 'category' AND r.true_label IS NOT NULL ORDER BY t.id LIMIT 1",
             &[],
         )
         .unwrap()
@@ -658,6 +669,23 @@ fn corrections_export_as_the_training_csv_the_categorizer_reads() {
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|r| &r[1] == "refund"));
     assert!(rows[0][0].starts_with(&first_subject), "{:?}", rows[0]);
+    run_ok(&[
+        "corrections",
+        "--tool",
+        "sentiment",
+        "--db",
+        db.url(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(&out)
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(&rows[0][1], "positive");
+    assert!(rows[0][0].starts_with(&sentiment_subject), "{:?}", rows[0]);
 
     // Files hold no corrections: the message says where they are.
     let output = run(&[

@@ -12,8 +12,9 @@ use support_export::error::EXIT_CODES_HELP;
 use support_export::filter::parse_time;
 use support_export::report::{self, ReportFormat};
 use support_export::{
-    export_corrections, export_tickets, summarize, CsvCells, ExportConfig, ExportError, FileSource,
-    Filter, Output, Period, PgSource, ReadSummary, Source, TicketFormat, Window,
+    export_corrections, export_tickets, summarize, CorrectedTool, CsvCells, ExportConfig,
+    ExportError, FileSource, Filter, Output, Period, PgSource, ReadSummary, Source, TicketFormat,
+    Window,
 };
 use support_runner::Summary;
 use support_store::TimeoutArgs;
@@ -56,10 +57,10 @@ enum Command {
     /// A report for people: one self-contained HTML page with charts, or Markdown (default period 7d).
     #[command(after_help = after_help(REPORT_EXAMPLE))]
     Report(ReportArgs),
-    /// The categorizer decisions people corrected in the store, as CSV
-    /// `text,label` for `support-categorize train` (the retrain DAG's input).
+    /// A tool's decisions people corrected in the store, as CSV `text,label` for
+    /// `support-categorize train` or `support-sentiment train` (the retrain DAG's input).
     #[command(after_help = after_help(CORRECTIONS_EXAMPLE))]
-    Corrections(Shared),
+    Corrections(CorrectionsArgs),
 }
 
 const TICKETS_EXAMPLE: &str = r#"  support-export tickets --input examples/history.jsonl \
@@ -69,7 +70,8 @@ const TICKETS_EXAMPLE: &str = r#"  support-export tickets --input examples/histo
     support-export tickets --format jsonl > all.jsonl"#;
 const CORRECTIONS_EXAMPLE: &str = r#"  DATABASE_URL=postgres://postgres@127.0.0.1:5432/support \
     support-export corrections --output corrections.csv
-  support-export corrections --db postgres://postgres@127.0.0.1:5432/support --period 90d"#;
+  support-export corrections --db postgres://postgres@127.0.0.1:5432/support --period 90d \
+    --tool sentiment --output sentiment-corrections.csv"#;
 const DASHBOARD_EXAMPLE: &str = r#"  support-export dashboard --input examples/history.jsonl \
     --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 24h"#;
 const KPIS_EXAMPLE: &str = r#"  support-export kpis --input examples/history.jsonl \
@@ -148,6 +150,15 @@ struct TicketsArgs {
 }
 
 #[derive(Args)]
+struct CorrectionsArgs {
+    /// Whose decisions: the categorizer's (`category`) or the sentiment's.
+    #[arg(long, value_enum, default_value_t = CorrectedTool::Category)]
+    tool: CorrectedTool,
+    #[command(flatten)]
+    shared: Shared,
+}
+
+#[derive(Args)]
 struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     format: ReportFormat,
@@ -159,7 +170,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (shared, default_period) = match &cli.command {
         Command::Tickets(args) => (&args.shared, None),
-        Command::Corrections(shared) => (shared, None),
+        Command::Corrections(args) => (&args.shared, None),
         Command::Dashboard(shared) => (shared, Some("24h")),
         Command::Kpis(shared) | Command::Conversations(shared) => (shared, Some("7d")),
         Command::Report(args) => (&args.shared, Some("7d")),
@@ -207,8 +218,8 @@ fn main() -> ExitCode {
                 output = out;
                 read
             }
-            Command::Corrections(_) => {
-                let (out, read) = export_corrections(&mut source, &filter, output)?;
+            Command::Corrections(args) => {
+                let (out, read) = export_corrections(&mut source, args.tool, &filter, output)?;
                 output = out;
                 read
             }

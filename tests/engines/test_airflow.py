@@ -264,9 +264,8 @@ def labelled_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def intents() -> dict[str, list[tuple[str, str]]]:
-    """The example history's distinct texts with their intents, split 3:1 (train, dev).
+def history_labels(label_of) -> dict[str, list[tuple[str, str]]]:
+    """The example history's distinct texts, each with `label_of(ticket)`, split 3:1 (train, dev).
 
     From the repository itself, so the test needs no dataset beside the clone.
     """
@@ -275,12 +274,22 @@ def intents() -> dict[str, list[tuple[str, str]]]:
         for line in f:
             ticket = json.loads(line)
             text = " ".join(filter(None, (ticket.get("subject"), ticket.get("description"))))
-            texts[text] = ticket["category"]["subcategory"]
+            texts[text] = label_of(ticket)
     rows = sorted(texts.items())
     return {
         "train": [row for i, row in enumerate(rows) if i % 4],
         "dev": [row for i, row in enumerate(rows) if i % 4 == 0],
     }
+
+
+@pytest.fixture(scope="module")
+def intents() -> dict[str, list[tuple[str, str]]]:
+    return history_labels(lambda ticket: ticket["category"]["subcategory"])
+
+
+@pytest.fixture(scope="module")
+def sentiments() -> dict[str, list[tuple[str, str]]]:
+    return history_labels(lambda ticket: ticket["sentiment"]["label"])
 
 
 def models(database: str, tool_name: str) -> list[dict]:
@@ -289,7 +298,10 @@ def models(database: str, tool_name: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines()]
 
 
-def test_retrain_promotes_a_better_model_and_keeps_a_better_current_one(run_env, database, hostile, tmp_path, intents):
+def test_retrain_promotes_a_better_model_and_keeps_a_better_current_one(
+        run_env, database, hostile, tmp_path, intents, sentiments, knowledge):
+    """The categorizer and the sentiment model, each from its own training set and the
+    store's corrections of its own decisions, with the embedding model on the worker."""
     seed_tickets(database, hostile)
     corrections = tmp_path / "corrections.jsonl"
     corrections.write_text(
@@ -297,44 +309,56 @@ def test_retrain_promotes_a_better_model_and_keeps_a_better_current_one(run_env,
         + json.dumps({"ticket": "T-DONE", "tool": "category", "label": "get_refund", "by": "ana"}) + "\n"
         # The hostile subject goes into the training data through the corrections export.
         + json.dumps({"ticket": "T-EVIL", "tool": "category", "label": "complaint", "by": "ana"}) + "\n"
+        + json.dumps({"ticket": "T-EVIL", "tool": "sentiment", "label": "negative", "by": "ana"}) + "\n"
     )
     run([tool("support-store"), "correct", "--db", database, "--input", corrections])
-    assert len(query(database, "SELECT 1 FROM triage_results WHERE true_label IS NOT NULL")) == 3
+    assert len(query(database, "SELECT 1 FROM triage_results WHERE true_label IS NOT NULL")) == 4
 
-    # Every training row: plenty for the 13 intents; every 40th: too little to be any good.
-    many = labelled_csv(tmp_path / "many.csv", intents["train"])
-    few = labelled_csv(tmp_path / "few.csv", intents["train"][::40])
-    held_out = labelled_csv(tmp_path / "dev.csv", intents["dev"])
-    # The active model is weak: one a person promoted by hand.
-    weak = tmp_path / "weak.model"
-    run([tool("support-categorize"), "train", "--data", few, "--out", weak])
-    weak_report = tmp_path / "weak.json"
-    weak_report.write_text(run([tool("support-categorize"), "evaluate", "--model", weak, "--data", held_out]).stdout)
-    run([tool("support-store"), "models", "promote", "--db", database, "--tool", "categorize", "--force",
-         "--file", weak, "--report", weak_report])
+    # Every training row: plenty to learn from; a few rows: too little to be any good.
+    data = {
+        "categorize": {name: labelled_csv(tmp_path / f"{name}.csv", rows) for name, rows in (
+            ("many", intents["train"]), ("few", intents["train"][::40]), ("dev", intents["dev"]))},
+        "sentiment": {name: labelled_csv(tmp_path / f"sentiment-{name}.csv", rows) for name, rows in (
+            ("many", sentiments["train"]), ("few", sentiments["train"][::10]), ("dev", sentiments["dev"]))},
+    }
+    for name, files in data.items():
+        # The active model is weak: one a person promoted by hand.
+        weak, weak_report = tmp_path / f"{name}-weak.model", tmp_path / f"{name}-weak.json"
+        run([tool(f"support-{name}"), "train", "--data", files["few"], "--out", weak])
+        weak_report.write_text(run([tool(f"support-{name}"), "evaluate", "--model", weak, "--data", files["dev"]]).stdout)
+        run([tool("support-store"), "models", "promote", "--db", database, "--tool", name, "--force",
+             "--file", weak, "--report", weak_report])
     # The database URL carries a password (PostgreSQL here trusts local connections and
     # ignores it): the tools read it from the environment, so no command line has it.
     password = "s3cret/p@ss word"
     with_password = database.replace("postgres@", f"postgres:{urllib.parse.quote(password, safe='')}@")
-    env = {**run_env, "SUPPORT_EVAL_DATA": str(held_out), "DATABASE_URL": with_password}
+    env = {**run_env, "DATABASE_URL": with_password, "SUPPORT_EMBEDDER": str(knowledge.embedder),
+           "SUPPORT_EVAL_DATA": str(data["categorize"]["dev"]),
+           "SUPPORT_SENTIMENT_EVAL_DATA": str(data["sentiment"]["dev"])}
 
-    # The active model is weak and the candidate learns from many rows: promoted, with the
-    # change of macro-F1 in the log and the store.
-    log = dags_test({**env, "SUPPORT_TRAIN_DATA": str(many)}, "support_model_retrain", "2026-01-03T02:00:00+00:00")
-    assert "3 correction(s)" in log
+    def training(size: str) -> dict[str, str]:
+        return {"SUPPORT_TRAIN_DATA": str(data["categorize"][size]),
+                "SUPPORT_SENTIMENT_TRAIN_DATA": str(data["sentiment"][size])}
+
+    # The active models are weak and the candidates learn from many rows: promoted, with
+    # the change of macro-F1 in the log and the store.
+    log = dags_test({**env, **training("many")}, "support_model_retrain", "2026-01-03T02:00:00+00:00")
+    assert "3 correction(s)" in log and "1 correction(s)" in log
     assert "s3cret" not in log
-    assert '"promoted":true' in log and "/macro_f1" in log, log[-3000:]
+    assert log.count('"promoted":true') == 2 and "/macro_f1" in log, log[-3000:]
     # ml-predict has no held-out data here: skipped, and the run still succeeds.
     assert "the resolution model (ml-predict) is not retrained" in log
-    strong, first = models(database, "categorize")
-    assert (strong["version"], strong["active"], first["active"]) == (2, True, False)
-    assert strong["metrics"]["/macro_f1"] > first["metrics"]["/macro_f1"]
-    assert strong["training_data"] == "many.csv and 3 correction(s)"
+    for name, corrected in (("categorize", 3), ("sentiment", 1)):
+        strong, first = models(database, name)
+        assert (strong["version"], strong["active"], first["active"]) == (2, True, False), name
+        assert strong["metrics"]["/macro_f1"] > first["metrics"]["/macro_f1"], name
+        assert strong["training_data"] == f"{data[name]['many'].name} and {corrected} correction(s)"
 
-    # Now the candidate learns from few rows and the active model is strong: kept.
-    log = dags_test({**env, "SUPPORT_TRAIN_DATA": str(few)}, "support_model_retrain", "2026-01-10T02:00:00+00:00")
-    assert '"promoted":false' in log, log[-3000:]
-    assert [(m["version"], m["active"]) for m in models(database, "categorize")] == [(2, True), (1, False)]
+    # Now the candidates learn from few rows and the active models are strong: kept.
+    log = dags_test({**env, **training("few")}, "support_model_retrain", "2026-01-10T02:00:00+00:00")
+    assert log.count('"promoted":false') == 2, log[-3000:]
+    for name in ("categorize", "sentiment"):
+        assert [(m["version"], m["active"]) for m in models(database, name)] == [(2, True), (1, False)], name
     # Promoted or not, each run removed its folder.
     assert list((tmp_path / "work" / "support_model_retrain").iterdir()) == []
     hostile.assert_nothing_ran()

@@ -79,14 +79,35 @@ pub fn summarize(
 }
 
 /// Writes the tickets `filter` selects to `out` in `format`, streaming.
-/// Writes the corrections of the tickets that pass `filter` as CSV
-/// `text,label`, what `support-categorize train` reads; returns how many.
+/// The tools that learn from text labels, whose corrected decisions
+/// `corrections` exports as training data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CorrectedTool {
+    /// support-categorize's `category` (a category, or the model's label).
+    Category,
+    /// support-sentiment's `sentiment` (negative, neutral or positive).
+    Sentiment,
+}
+
+impl CorrectedTool {
+    /// Its key in the ticket, which is `triage_results.tool`.
+    pub fn key(self) -> &'static str {
+        match self {
+            CorrectedTool::Category => "category",
+            CorrectedTool::Sentiment => "sentiment",
+        }
+    }
+}
+
+/// Writes `tool`'s corrections of the tickets that pass `filter` as CSV
+/// `text,label`, what the tool's `train` reads; returns how many.
 pub fn export_corrections<W: Write>(
     source: &mut Source,
+    tool: CorrectedTool,
     filter: &Filter,
     out: W,
 ) -> Result<(W, ReadSummary), ExportError> {
-    let corrections = source.corrections(filter)?;
+    let corrections = source.corrections(tool, filter)?;
     let mut writer = csv::Writer::from_writer(out);
     writer
         .write_record(["text", "label"])

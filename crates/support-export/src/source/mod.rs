@@ -14,6 +14,7 @@ use crate::filter::Filter;
 use crate::knowledge::FailedArticle;
 use crate::metrics::AgentNames;
 use crate::row::TicketRow;
+use crate::CorrectedTool;
 
 /// What to read.
 #[derive(Debug, Clone, Copy)]
@@ -63,14 +64,18 @@ impl Source {
         }
     }
 
-    /// The categorizer decisions people corrected (text, label): kept only
+    /// The decisions of `tool` people corrected (text, label): kept only
     /// in the store.
-    pub fn corrections(&mut self, filter: &Filter) -> Result<Vec<(String, String)>, ExportError> {
+    pub fn corrections(
+        &mut self,
+        tool: CorrectedTool,
+        filter: &Filter,
+    ) -> Result<Vec<(String, String)>, ExportError> {
         match self {
             Source::Files(_) => Err(ExportError::Usage(
                 "corrections are kept in the store (triage_results.true_label): give --db URL or set DATABASE_URL".into(),
             )),
-            Source::Postgres(source) => source.corrections(filter),
+            Source::Postgres(source) => source.corrections(tool, filter),
         }
     }
 

@@ -17,6 +17,7 @@ use crate::filter::Filter;
 use crate::knowledge::FailedArticle;
 use crate::metrics::AgentNames;
 use crate::row::{Activity, Conversation, Feedback, TicketRow, COLUMNS};
+use crate::CorrectedTool;
 use support_store::row::TicketColumns;
 use support_store::Timeouts;
 
@@ -112,16 +113,17 @@ impl PgSource {
             .collect())
     }
 
-    /// Every stored categorizer decision a person corrected, as the text
-    /// and the label the person gave, oldest ticket first, of the tickets
-    /// that pass `filter`.
+    /// Every stored decision of `tool` a person corrected, as the text and
+    /// the label the person gave, oldest ticket first, of the tickets that
+    /// pass `filter`.
     pub(super) fn corrections(
         &mut self,
+        tool: CorrectedTool,
         filter: &Filter,
     ) -> Result<Vec<(String, String)>, ExportError> {
         let mut conditions = filter_conditions(filter);
         conditions.extend([
-            "r.tool = 'category'".into(),
+            format!("r.tool = '{}'", tool.key()),
             "r.true_label IS NOT NULL".into(),
         ]);
         let query = format!(
