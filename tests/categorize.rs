@@ -293,10 +293,40 @@ fn a_model_trained_with_embeddings_reads_spanish_it_never_saw() {
         &["--model", embedding_model.to_str().unwrap()],
         spanish.as_bytes(),
     );
+    // The nearest English texts vote too, and say so.
+    let category = &embedded.json_lines()[0]["category"];
+    assert!(
+        category["reasons"]
+            .to_string()
+            .contains("neighbours: the nearest training texts are lost_card's"),
+        "{category}"
+    );
     assert_eq!(
         labels(embedded),
         ["lost_card", "change_pin", "exchange_rate"]
     );
+    // Without the vote the model keeps no texts: smaller, and no such reason.
+    let unvoted = dir.path().join("u.model");
+    let mut command = common::command("support-categorize");
+    command.env_remove("SUPPORT_LEXICAL").args([
+        "train",
+        "--vote-weight",
+        "0",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        unvoted.to_str().unwrap(),
+    ]);
+    assert_eq!(common::run_command(&mut command, b"").code, 0);
+    let size = |path: &Path| std::fs::metadata(path).unwrap().len();
+    assert!(
+        size(&unvoted) + 24 * 384 < size(&embedding_model),
+        "a byte per dimension of each of the 24 texts"
+    );
+    let unvoted = embedding_run(&["--model", unvoted.to_str().unwrap()], spanish.as_bytes());
+    assert!(!unvoted.json_lines()[0]["category"]["reasons"]
+        .to_string()
+        .contains("neighbours"));
     let words_only = common::run(
         "support-categorize",
         &["--model", lexical_model.to_str().unwrap()],

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `support-categorize train` with and without the texts' embeddings as
-# features: trained on Banking77's train split (English), scored on its dev
-# split and on 154 Spanish questions written for Banking77's intents
+# features, and with and without the nearest training texts' vote: trained
+# on Banking77's train split (English), scored on its dev split and on 154
+# Spanish questions written for Banking77's intents
 # (crates/support-answer/tests/data/banking77-es.csv). Prints accuracy,
 # macro-F1, training seconds (the optimizer) and embedding seconds (all of
 # the train split the first time, the per-text cache after; with
 # XDG_CACHE_HOME pointing at an empty folder, and SUPPORT_EMBEDDER at the
-# model, it shows the cold cost). Needs the embedding model:
+# model, it shows the cold cost), the model's size, and how many of the dev
+# questions per second the model categorizes as a stream of tickets (one
+# process, embedding each). Needs the embedding model:
 # scripts/setup-models.sh.
 #
 # Usage: scripts/bench/eval-categorize-train.sh [DATASETS_DIR]   (default: ../shared/datasets)
@@ -23,16 +26,29 @@ score() { # MODEL DATA LABEL_COLUMN [FLAGS] -> "accuracy macro-F1"
     "$tool" "${@:4}" --model "$1" evaluate --data "$2" --label "$3" 2>/dev/null |
         python3 -c 'import json,sys; r=json.load(sys.stdin); print("%.3f %.3f" % (r["accuracy"], r["macro_f1"]))'
 }
-printf '%-22s %18s %18s %10s %10s\n' features "dev acc / F1" "Spanish acc / F1" train-s embed-s
-for variant in lexical embeddings; do
-    flags=()
-    [ "$variant" = lexical ] && flags=(--lexical)
+# The dev questions as tickets, for the stream's speed.
+python3 - "$datasets/banking77/dev.csv" > "$work/dev.jsonl" <<'PY'
+import csv, json, sys
+for i, row in enumerate(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8"))):
+    print(json.dumps({"id": str(i), "description": row["text"]}))
+PY
+printf '%-32s %18s %18s %10s %10s %10s %14s\n' features "dev acc / F1" "Spanish acc / F1" train-s embed-s model-KB stream-tickets/s
+for variant in lexical unvoted embeddings; do
+    flags=() train_flags=()
+    case $variant in
+        lexical) flags=(--lexical) label="words" ;;
+        unvoted) train_flags=(--vote-weight 0) label="words + embeddings, no vote" ;;
+        embeddings) label="words + embeddings + vote" ;;
+    esac
     model=$work/banking77-$variant.model
-    summary=$("$tool" "${flags[@]}" train --data "$datasets/banking77/train.csv" --out "$model")
+    summary=$("$tool" "${flags[@]}" train "${train_flags[@]}" --data "$datasets/banking77/train.csv" --out "$model")
     read -r seconds embedding < <(python3 -c 'import json,sys; s=json.loads(sys.argv[1]); print(s["seconds"], s["embedding_seconds"] or "-")' "$summary")
     read -r dev_acc dev_f1 < <(score "$model" "$datasets/banking77/dev.csv" label "${flags[@]}")
     read -r es_acc es_f1 < <(score "$model" "$spanish" article_id "${flags[@]}")
-    label="words"
-    [ "$variant" = embeddings ] && label="words + embeddings"
-    printf '%-22s %18s %18s %10s %10s\n' "$label" "$dev_acc / $dev_f1" "$es_acc / $es_f1" "$seconds" "$embedding"
+    started=$(date +%s.%N)
+    "$tool" "${flags[@]}" --model "$model" < "$work/dev.jsonl" > /dev/null 2>&1
+    rate=$(python3 -c 'import sys; print("%.0f" % (int(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2]))))' \
+        "$(wc -l < "$work/dev.jsonl")" "$started" "$(date +%s.%N)")
+    printf '%-32s %18s %18s %10s %10s %10s %14s\n' "$label" "$dev_acc / $dev_f1" "$es_acc / $es_f1" "$seconds" "$embedding" \
+        "$(($(wc -c < "$model") / 1024))" "$rate"
 done

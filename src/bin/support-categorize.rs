@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use support_categorize::{evaluate, CategorizeConfig, Categorizer, EMBEDDED_CONFIG};
 use support_cli::{self, CommonArgs, LabelledData, ReportFormat};
 use support_embed::Embedder;
-use support_model::{load_examples, train_on_features, TrainOptions};
+use support_model::{load_examples, train_on_features, TrainOptions, VoteSettings};
 use support_store::models::ModelTool;
 use support_suite::store_models::StoreModelsArg;
 use support_suite::training::{train_command, EmbeddingSource, TrainArgs, Trained};
@@ -56,7 +56,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a model from labelled CSV (with header) or JSON Lines and write it to --out.
-    Train(TrainArgs),
+    Train {
+        #[command(flatten)]
+        args: TrainArgs,
+        /// Share of each prediction from the vote of the training texts nearest the ticket,
+        /// whose embeddings the model then keeps (0: no vote, a smaller model). Only with
+        /// the embeddings.
+        #[arg(long, default_value_t = VOTE.weight)]
+        vote_weight: f32,
+    },
     /// Evaluate on labelled data: accuracy, macro-F1, per-class figures, confusions, review threshold.
     Evaluate {
         #[command(flatten)]
@@ -69,13 +77,27 @@ enum Command {
     },
 }
 
+/// How the nearest training texts vote: neighbours and temperature chosen
+/// by scripts/bench/tune-categorize-vote.sh, the weight by
+/// scripts/bench/tune-categorize-train.sh (five folds of Banking77's train
+/// split).
+const VOTE: VoteSettings = VoteSettings {
+    neighbours: 10,
+    temperature: 0.02,
+    weight: 0.3,
+};
+
 /// `train`'s defaults: with embeddings (C = 10), scale 3 weighs them best
 /// on every fifth row of Banking77's train split, trained on the rest
-/// (held-out accuracy 0.9121, 0.9188, 0.9204, 0.9204 at 1 to 4; the lowest
-/// of a tie): scripts/bench/tune-categorize-train.sh.
-fn train_defaults() -> TrainOptions {
+/// (scripts/bench/tune-categorize-train.sh); the nearest texts vote with
+/// `vote_weight` (none at 0).
+fn train_defaults(vote_weight: f32) -> TrainOptions {
     TrainOptions {
         dense_scale: 3.0,
+        neighbours: (vote_weight != 0.0).then_some(VoteSettings {
+            weight: vote_weight,
+            ..VOTE
+        }),
         ..TrainOptions::default()
     }
 }
@@ -89,7 +111,7 @@ fn main() -> ExitCode {
     } else {
         support_embed::one_thread_per_batch();
     }
-    let training = matches!(cli.command, Some(Command::Train(_)));
+    let training = matches!(cli.command, Some(Command::Train { .. }));
     let model =
         match cli
             .store_models
@@ -113,7 +135,10 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         None => support_cli::run_tool(&cli.common, EMBEDDED_CONFIG, build),
-        Some(Command::Train(train)) => {
+        Some(Command::Train {
+            args: train,
+            vote_weight,
+        }) => {
             cli.common.init_logging();
             let examples =
                 match load_examples(&train.data.data, &train.data.text, &train.data.label) {
@@ -133,7 +158,7 @@ fn main() -> ExitCode {
                 train,
                 source,
                 &examples,
-                train_defaults(),
+                train_defaults(*vote_weight),
                 |vectors, options, progress| {
                     let model =
                         train_on_features(&examples, &|t| tokenize(t), vectors, options, progress)?;

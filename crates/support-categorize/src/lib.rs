@@ -335,8 +335,11 @@ impl Categorizer {
                 .ok()
         });
         let analysis = self.model.analyze_with(tokens, embedding.as_deref());
-        let (distribution, mut source, model_name) =
+        let (mut distribution, mut source, model_name) =
             self.base_distribution(ticket, &analysis, &mut reasons);
+        if let (Some(embedding), "model") = (&embedding, source.as_str()) {
+            self.add_neighbours_vote(&mut distribution, embedding, &mut reasons);
+        }
         let semantic = self.semantic_share(ticket, &mut reasons);
         if semantic.is_some() {
             source = format!("embeddings+{source}");
@@ -445,6 +448,53 @@ impl Categorizer {
                 reasons.push(format!("embeddings failed ({e}); the lexical path decided"));
                 None
             }
+        }
+    }
+
+    /// Blends the vote of the training texts nearest the ticket's
+    /// `embedding` into the model's `distribution`, when the model keeps
+    /// them (trained with embeddings, see `support-categorize train`).
+    fn add_neighbours_vote(
+        &self,
+        distribution: &mut Distribution,
+        embedding: &[f32],
+        reasons: &mut Vec<String>,
+    ) {
+        let Some(neighbours) = self
+            .model
+            .neighbours()
+            .filter(|_| embedding.len() == self.model.dense_dims())
+        else {
+            return;
+        };
+        let settings = neighbours.settings();
+        let cosines: Vec<f64> = neighbours
+            .vectors()
+            .map(|vector| f64::from(support_embed::cosine(vector, embedding)))
+            .collect();
+        let vote = support_embed::vote(
+            &cosines,
+            |text| neighbours.label_of(text),
+            distribution.len(),
+            settings.neighbours as usize,
+            f64::from(settings.temperature),
+        );
+        let weight = f64::from(settings.weight);
+        for (p, share) in distribution.iter_mut().zip(&vote.share) {
+            *p = (1.0 - weight) * *p + weight * share;
+        }
+        if let Some((best, share)) = vote
+            .share
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+        {
+            reasons.push(format!(
+                "neighbours: the nearest training texts are {}'s ({:.0}% of the vote, cosine {:.3})",
+                self.model.labels()[best],
+                share * 100.0,
+                vote.similarity[best]
+            ));
         }
     }
 

@@ -10,23 +10,30 @@
 //! idf, scales                f32 × rows each
 //! weights                    i8 × rows × labels (row-major)
 //! bias                       f32 × labels
-//! (version 2 only) dense dims u32, dense scale f32, dense weights f32 × dims × labels
+//! (version 2, 3) dense dims u32, dense scale f32, dense weights f32 × dims × labels
+//! (version 3 only) neighbours u32, temperature f32, weight f32, texts u32,
+//!                  label u32 × texts, scale f32 × texts, vectors i8 × texts × dims
 //! checksum                   u64 of every byte before it (see `checksum`)
 //! ```
 //!
-//! A model without dense weights is written as version 1, byte for byte as
-//! before they existed, so its file never changes.
+//! A model is written in the lowest version that holds it: without dense
+//! weights as version 1, without neighbours as version 2, byte for byte as
+//! before the later parts existed, so its file never changes.
 
 use crate::error::ModelError;
 use crate::features::FeatureSettings;
 use crate::model::{DenseBlock, Model};
+use crate::neighbours::{Neighbours, VoteSettings};
 
 const MAGIC: &[u8; 8] = b"SUPMODEL";
 /// Bump when the layout or the meaning of any field (including feature
-/// extraction or hashing) changes. Version 2 adds dense weights.
-pub const FORMAT_VERSION: u32 = 2;
+/// extraction or hashing) changes. Version 2 adds dense weights, 3 the
+/// neighbours.
+pub const FORMAT_VERSION: u32 = 3;
 /// The version a model without dense weights is written in.
 const SPARSE_ONLY_VERSION: u32 = 1;
+/// The version a model with dense weights and no neighbours is written in.
+const DENSE_VERSION: u32 = 2;
 
 /// Checksum of the file body: four independent multiply-rotate lanes over
 /// 8-byte words, so a multi-megabyte model verifies in a fraction of a
@@ -56,9 +63,10 @@ impl Model {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.weights.len() + 8 * self.buckets.len());
         out.extend_from_slice(MAGIC);
-        let version = match self.dense {
-            Some(_) => FORMAT_VERSION,
-            None => SPARSE_ONLY_VERSION,
+        let version = match (&self.dense, &self.neighbours) {
+            (_, Some(_)) => FORMAT_VERSION,
+            (Some(_), None) => DENSE_VERSION,
+            (None, None) => SPARSE_ONLY_VERSION,
         };
         out.extend_from_slice(&version.to_le_bytes());
         let s = &self.settings;
@@ -86,6 +94,21 @@ impl Model {
             for v in std::iter::once(&dense.scale).chain(&dense.weights) {
                 out.extend_from_slice(&v.to_le_bytes());
             }
+        }
+        if let Some(neighbours) = &self.neighbours {
+            let vote = neighbours.settings;
+            out.extend_from_slice(&vote.neighbours.to_le_bytes());
+            for v in [vote.temperature, vote.weight] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(&(neighbours.len() as u32).to_le_bytes());
+            for label in &neighbours.labels {
+                out.extend_from_slice(&label.to_le_bytes());
+            }
+            for v in &neighbours.scales {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend(neighbours.vectors.iter().map(|&q| q as u8));
         }
         let sum = checksum(&out);
         out.extend_from_slice(&sum.to_le_bytes());
@@ -168,6 +191,28 @@ impl Model {
                 weights: reader.f32s(dims * label_count)?,
             })
         };
+        let neighbours = match (version, &dense) {
+            (FORMAT_VERSION, Some(dense)) => {
+                let settings = VoteSettings {
+                    neighbours: reader.u32()?,
+                    temperature: reader.f32s(1)?[0],
+                    weight: reader.f32s(1)?[0],
+                };
+                // Each text holds at least its label, scale and one byte per dimension.
+                let texts = reader.count(8 + dense.dims)?;
+                let labels = (0..texts).map(|_| reader.u32()).collect::<Result<_, _>>()?;
+                let scales = reader.f32s(texts)?;
+                let vectors = reader
+                    .take(texts * dense.dims)?
+                    .iter()
+                    .map(|&b| b as i8)
+                    .collect();
+                Some(Neighbours::from_parts(
+                    settings, dense.dims, labels, scales, vectors,
+                ))
+            }
+            _ => None,
+        };
         if reader.at != body.len() {
             return Err(ModelError::Invalid(format!(
                 "{} unexpected trailing bytes",
@@ -176,6 +221,7 @@ impl Model {
         }
         Model::from_parts(settings, labels, buckets, idf, scales, weights, bias)
             .and_then(|model| model.with_dense(dense))
+            .and_then(|model| model.with_neighbours(neighbours))
             .map_err(ModelError::Invalid)
     }
 }
@@ -255,7 +301,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::tests::{bilingual_dense_model, bilingual_model};
+    use crate::train::tests::{bilingual_dense_model, bilingual_model, bilingual_neighbours_model};
 
     #[test]
     fn round_trips_bytes_and_predictions() {
@@ -266,6 +312,25 @@ mod tests {
         assert_eq!(loaded.to_bytes(), bytes);
         for text in ["quiero un reembolso", "where is my parcel", "contraseña"] {
             assert_eq!(loaded.predict(text), model.predict(text));
+        }
+    }
+
+    /// Each model is written in the lowest version that holds it, so files
+    /// of models without the later parts never change.
+    #[test]
+    fn the_neighbours_round_trip_in_version_3_and_other_models_keep_theirs() {
+        let version = |bytes: &[u8]| u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+        for (model, expected) in [
+            (bilingual_model(), 1),
+            (bilingual_dense_model(), 2),
+            (bilingual_neighbours_model(), 3),
+        ] {
+            let bytes = model.to_bytes();
+            assert_eq!(version(&bytes), expected);
+            let loaded = Model::from_bytes(&bytes).unwrap();
+            assert_eq!(loaded, model);
+            assert_eq!(loaded.to_bytes(), bytes);
+            assert_eq!(loaded.neighbours().is_some(), expected == 3);
         }
     }
 
@@ -304,10 +369,8 @@ mod tests {
                 supported: FORMAT_VERSION
             }
         );
-        assert!(
-            error.to_string().contains("version 3 is not supported"),
-            "{error}"
-        );
+        let expected = format!("version {} is not supported", FORMAT_VERSION + 1);
+        assert!(error.to_string().contains(&expected), "{error}");
     }
 
     #[test]
@@ -331,7 +394,11 @@ mod tests {
     /// never a panic.
     #[test]
     fn any_byte_or_length_with_a_valid_checksum_loads_or_errs_without_panic() {
-        for model in [bilingual_model(), bilingual_dense_model()] {
+        for model in [
+            bilingual_model(),
+            bilingual_dense_model(),
+            bilingual_neighbours_model(),
+        ] {
             any_byte_or_length_loads_or_errs(&model.to_bytes());
         }
     }

@@ -37,6 +37,7 @@ mod features;
 mod format;
 pub mod metrics;
 mod model;
+mod neighbours;
 mod rows;
 mod train;
 
@@ -45,4 +46,5 @@ pub use error::{DataError, ModelError, TrainError};
 pub use features::{FeatureKind, FeatureSettings};
 pub use format::FORMAT_VERSION;
 pub use model::{Analysis, Model, Prediction, Ranked, Reason};
+pub use neighbours::{Neighbours, VoteSettings};
 pub use train::{fit_multinomial, train, train_on_features, Example, TrainOptions};

@@ -5,6 +5,7 @@ use serde::Serialize;
 use support_text::{tokenize, Token};
 
 use crate::features::{extract, FeatureKind, FeatureSettings, Origin};
+use crate::neighbours::Neighbours;
 use crate::rows::RowIndex;
 
 /// A multi-class linear classifier over hashed TF-IDF features.
@@ -31,6 +32,8 @@ pub struct Model {
     /// Weights of a vector given beside the text (a sentence embedding),
     /// when the model was trained with one.
     pub(crate) dense: Option<DenseBlock>,
+    /// The training texts' embeddings, when they vote beside the weights.
+    pub(crate) neighbours: Option<Neighbours>,
 }
 
 /// The weights of dense features: a vector of `dims` numbers per text
@@ -235,6 +238,7 @@ impl Model {
             weights,
             bias,
             dense: None,
+            neighbours: None,
         })
     }
 
@@ -252,6 +256,18 @@ impl Model {
             }
         }
         Ok(Model { dense, ..self })
+    }
+
+    /// The model with the training texts' embeddings that vote beside its
+    /// weights (only for a model with dense weights, of their length).
+    pub(crate) fn with_neighbours(self, neighbours: Option<Neighbours>) -> Result<Model, String> {
+        if let Some(neighbours) = &neighbours {
+            if self.dense.is_none() {
+                return Err("neighbours need a model trained with embeddings".into());
+            }
+            neighbours.validate(self.labels.len(), self.dense_dims())?;
+        }
+        Ok(Model { neighbours, ..self })
     }
 
     /// The labels this model can predict, in its internal order.
@@ -277,6 +293,13 @@ impl Model {
     /// embedding, see [`Model::analyze_with`]), or 0 if it reads none.
     pub fn dense_dims(&self) -> usize {
         self.dense.as_ref().map_or(0, |d| d.dims)
+    }
+
+    /// The training texts' embeddings that vote for their labels, when the
+    /// model keeps them (see [`Neighbours`]): a caller holding the text's
+    /// embedding blends their vote into [`Analysis::probabilities`].
+    pub fn neighbours(&self) -> Option<&Neighbours> {
+        self.neighbours.as_ref()
     }
 
     /// [`Model::analyze`] with the text's vector for a model trained with

@@ -16,6 +16,7 @@ use support_text::{tokenize, Token};
 use crate::error::TrainError;
 use crate::features::{extract, FeatureSettings};
 use crate::model::{count_sorted, softmax, weigh, DenseBlock, Model};
+use crate::neighbours::{Neighbours, VoteSettings};
 use crate::rows::RowIndex;
 
 /// A labelled text.
@@ -41,6 +42,11 @@ pub struct TrainOptions {
     /// word features under the same regularization.
     #[serde(default = "default_dense_scale")]
     pub dense_scale: f32,
+    /// Keep the training texts' dense vectors in the model, so that the
+    /// nearest vote beside the weights (see [`Neighbours`]); only with
+    /// dense vectors.
+    #[serde(default)]
+    pub neighbours: Option<VoteSettings>,
 }
 
 fn default_dense_scale() -> f32 {
@@ -55,6 +61,7 @@ impl Default for TrainOptions {
             min_df: 1,
             max_iterations: 100,
             dense_scale: default_dense_scale(),
+            neighbours: None,
         }
     }
 }
@@ -137,6 +144,9 @@ pub fn train_on_features(
             options.dense_scale
         )));
     }
+    if let Some(vote) = &options.neighbours {
+        vote.validate().map_err(TrainError::InvalidOptions)?;
+    }
     if let Some(vectors) = dense {
         let dims = vectors.first().map_or(0, Vec::len);
         if vectors.len() != examples.len()
@@ -179,7 +189,7 @@ pub fn train_on_features(
     );
     let rows = RowIndex::new(&buckets, options.features.bucket_count())
         .expect("vocabulary buckets are increasing and in range");
-    let targets = examples
+    let targets: Vec<u32> = examples
         .iter()
         .map(|e| {
             labels
@@ -187,6 +197,9 @@ pub fn train_on_features(
                 .expect("label collected above") as u32
         })
         .collect();
+    let neighbours = dense
+        .zip(options.neighbours)
+        .map(|(vectors, vote)| Neighbours::new(vote, vectors, targets.clone()));
     let first_char_row =
         buckets.partition_point(|&b| b < options.features.char_block_start()) as u32;
     let matrix = build_matrix(
@@ -220,6 +233,7 @@ pub fn train_on_features(
         bias,
     )
     .and_then(|model| model.with_dense(dense))
+    .and_then(|model| model.with_neighbours(neighbours))
     .expect("trainer builds consistent models"))
 }
 
@@ -727,6 +741,22 @@ pub(crate) mod tests {
     /// [`bilingual_model`] with a 3-number vector per text (its length, its
     /// vowels, its spaces, scaled): a model with dense weights.
     pub(crate) fn bilingual_dense_model() -> Model {
+        bilingual_dense_model_with(&TrainOptions::default())
+    }
+
+    /// [`bilingual_dense_model`] keeping its texts' vectors to vote.
+    pub(crate) fn bilingual_neighbours_model() -> Model {
+        bilingual_dense_model_with(&TrainOptions {
+            neighbours: Some(VoteSettings {
+                neighbours: 3,
+                temperature: 0.05,
+                weight: 0.3,
+            }),
+            ..TrainOptions::default()
+        })
+    }
+
+    fn bilingual_dense_model_with(options: &TrainOptions) -> Model {
         let examples = bilingual_examples();
         let vectors: Vec<Vec<f32>> = examples
             .iter()
@@ -743,7 +773,7 @@ pub(crate) mod tests {
             &examples,
             &|t| tokenize(t),
             Some(&vectors),
-            &TrainOptions::default(),
+            options,
             &|_| {},
         )
         .unwrap()
