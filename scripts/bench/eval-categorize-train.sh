@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `support-categorize train` with and without the texts' embeddings as
-# features, and with and without the nearest training texts' vote: trained
+# features, and with and without the nearest training texts' vote (and the
+# vote alone, the embeddings' own figure): trained
 # on Banking77's train split (English), scored on its dev split and on 154
 # Spanish questions written for Banking77's intents
 # (crates/support-answer/tests/data/banking77-es.csv). Prints accuracy,
@@ -33,10 +34,11 @@ for i, row in enumerate(csv.DictReader(open(sys.argv[1], newline="", encoding="u
     print(json.dumps({"id": str(i), "description": row["text"]}))
 PY
 printf '%-32s %18s %18s %10s %10s %10s %14s\n' features "dev acc / F1" "Spanish acc / F1" train-s embed-s model-KB stream-tickets/s
-for variant in lexical unvoted embeddings; do
+for variant in lexical vote-alone unvoted embeddings; do
     flags=() train_flags=()
     case $variant in
         lexical) flags=(--lexical) label="words" ;;
+        vote-alone) train_flags=(--vote-weight 1) label="embeddings alone (the vote)" ;;
         unvoted) train_flags=(--vote-weight 0) label="words + embeddings, no vote" ;;
         embeddings) label="words + embeddings + vote" ;;
     esac
