@@ -259,24 +259,26 @@ fn a_model_trained_with_embeddings_reads_spanish_it_never_saw() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("intents.csv");
     std::fs::write(&data, INTENTS_EN).unwrap();
-    let train = |model: &Path, lexical: bool| {
+    let train = |model: &Path, lexical: bool, flags: &[&str]| {
         let mut command = common::command("support-categorize");
         if !lexical {
             command.env_remove("SUPPORT_LEXICAL");
         }
-        command.args([
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            model.to_str().unwrap(),
-        ]);
+        command
+            .args([
+                "train",
+                "--data",
+                data.to_str().unwrap(),
+                "--out",
+                model.to_str().unwrap(),
+            ])
+            .args(flags);
         let run = common::run_command(&mut command, b"");
         assert_eq!(run.code, 0, "{}", run.stderr);
     };
     let (embedding_model, lexical_model) = (dir.path().join("e.model"), dir.path().join("l.model"));
-    train(&embedding_model, false);
-    train(&lexical_model, true);
+    train(&embedding_model, false, &[]);
+    train(&lexical_model, true, &[]);
 
     let spanish = "\
 {\"id\":\"1\",\"description\":\"He perdido la tarjeta\"}
@@ -307,17 +309,7 @@ fn a_model_trained_with_embeddings_reads_spanish_it_never_saw() {
     );
     // Without the vote the model keeps no texts: smaller, and no such reason.
     let unvoted = dir.path().join("u.model");
-    let mut command = common::command("support-categorize");
-    command.env_remove("SUPPORT_LEXICAL").args([
-        "train",
-        "--vote-weight",
-        "0",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        unvoted.to_str().unwrap(),
-    ]);
-    assert_eq!(common::run_command(&mut command, b"").code, 0);
+    train(&unvoted, false, &["--vote-weight", "0"]);
     let size = |path: &Path| std::fs::metadata(path).unwrap().len();
     assert!(
         size(&unvoted) + 24 * 384 < size(&embedding_model),

@@ -431,11 +431,7 @@ impl Categorizer {
         };
         match semantic.vote(ticket, self.category_names.len()) {
             Ok(vote) => {
-                let (best, share) = vote
-                    .share
-                    .iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))?;
+                let (best, share) = vote.leader()?;
                 reasons.push(format!(
                     "embeddings: nearest examples are {}'s ({:.0}% of the vote, cosine {:.3})",
                     self.category_names[best],
@@ -483,12 +479,7 @@ impl Categorizer {
         for (p, share) in distribution.iter_mut().zip(&vote.share) {
             *p = (1.0 - weight) * *p + weight * share;
         }
-        if let Some((best, share)) = vote
-            .share
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
-        {
+        if let Some((best, share)) = vote.leader() {
             reasons.push(format!(
                 "neighbours: the nearest training texts are {}'s ({:.0}% of the vote, cosine {:.3})",
                 self.model.labels()[best],

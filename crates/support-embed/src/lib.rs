@@ -567,6 +567,18 @@ pub struct Vote {
     pub similarity: Vec<f64>,
 }
 
+impl Vote {
+    /// The group with the largest share, and that share (the first group of
+    /// a tie); none without groups.
+    pub fn leader(&self) -> Option<(usize, f64)> {
+        self.share
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+    }
+}
+
 /// The `neighbours` texts nearest the query (by `cosines`, one per text)
 /// vote for their group (`group_of(text)`, below `groups`), each weighted by
 /// `exp((cosine - best) / temperature)`: a near tie splits the vote, a clear
