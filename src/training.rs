@@ -28,14 +28,43 @@ pub struct TrainArgs {
     /// not installed.
     #[arg(long)]
     pub embedding_scale: Option<f32>,
+    /// Lengths of the character n-grams taken inside each word, as MIN-MAX
+    /// (default: the tool's, 2-5); 0 for none. Fewer lengths give fewer
+    /// features: a smaller, faster model.
+    #[arg(long, value_name = "MIN-MAX", value_parser = parse_char_ngrams)]
+    pub char_ngrams: Option<(u8, u8)>,
+}
+
+/// `3-4` → (3, 4); `0` → no character n-grams.
+fn parse_char_ngrams(value: &str) -> Result<(u8, u8), String> {
+    if value == "0" {
+        return Ok((0, 0));
+    }
+    let lengths = value.split_once('-').and_then(|(min, max)| {
+        let (min, max) = (
+            min.trim().parse::<u8>().ok()?,
+            max.trim().parse::<u8>().ok()?,
+        );
+        (1 <= min && min <= max && max <= 8).then_some((min, max))
+    });
+    lengths.ok_or_else(|| {
+        format!(
+            "expected MIN-MAX with 1 <= MIN <= MAX <= 8 (e.g. 3-4), or 0 for none; got {value:?}"
+        )
+    })
 }
 
 impl TrainArgs {
     /// The tool's `defaults` with the flags given.
     pub fn options(&self, defaults: TrainOptions) -> TrainOptions {
+        let mut features = defaults.features;
+        if let Some((char_min, char_max)) = self.char_ngrams {
+            (features.char_min, features.char_max) = (char_min, char_max);
+        }
         TrainOptions {
             c: self.c.unwrap_or(defaults.c),
             dense_scale: self.embedding_scale.unwrap_or(defaults.dense_scale),
+            features,
             ..defaults
         }
     }
@@ -143,4 +172,20 @@ pub fn train_command(
 /// Seconds rounded to the millisecond.
 fn milliseconds(seconds: f64) -> f64 {
     (seconds * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_char_ngrams;
+
+    #[test]
+    fn char_ngrams_read_as_min_max_or_none() {
+        assert_eq!(parse_char_ngrams("3-4"), Ok((3, 4)));
+        assert_eq!(parse_char_ngrams("1-8"), Ok((1, 8)));
+        assert_eq!(parse_char_ngrams("0"), Ok((0, 0)));
+        for bad in ["4-3", "0-2", "2-9", "3", "a-b", "", "-"] {
+            let error = parse_char_ngrams(bad).unwrap_err();
+            assert!(error.contains("MIN-MAX"), "{bad}: {error}");
+        }
+    }
 }

@@ -216,10 +216,21 @@ mod tests {
     }
 
     /// The character n-grams, hashed one start at a time, are each gram's
-    /// own hash, in length-then-position order, for any word length.
+    /// own hash, in length-then-position order, for any word length and
+    /// any range of lengths.
     #[test]
     fn char_ngrams_are_each_gram_hashed_whole_in_order() {
-        let s = FeatureSettings::default();
+        for (char_min, char_max) in [(2, 5), (1, 1), (1, 8), (3, 3), (4, 7), (8, 8)] {
+            let s = FeatureSettings {
+                char_min,
+                char_max,
+                ..FeatureSettings::default()
+            };
+            char_ngrams_match_each_gram_hashed_whole(&s);
+        }
+    }
+
+    fn char_ngrams_match_each_gram_hashed_whole(s: &FeatureSettings) {
         let shift = 64 - (u32::from(s.hash_bits) - 1);
         for text in [
             "a",
@@ -250,13 +261,13 @@ mod tests {
                 }
             }
             let char_block = s.char_block_start();
-            let got: Vec<u32> = features(text, &s)
+            let got: Vec<u32> = features(text, s)
                 .into_iter()
                 .filter(|(b, _)| b & char_block != 0)
                 .map(|(b, _)| b & !char_block)
                 .collect();
             let expected: Vec<u32> = expected.into_iter().map(|b| b & !char_block).collect();
-            assert_eq!(got, expected, "{text}");
+            assert_eq!(got, expected, "{text} with {s:?}");
         }
     }
 

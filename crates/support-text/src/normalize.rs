@@ -1,6 +1,8 @@
 //! Folding and tokenization: lower case, accents removed, so "Facturación",
 //! "facturacion" and "FACTURACION" all read the same.
 
+use crate::phrases::WordKeys;
+
 /// Lower-cases and strips diacritics (`Está` → `esta`, `ñ` → `n`, `’` → `'`).
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -61,6 +63,21 @@ pub struct Token {
     pub kind: TokenKind,
     /// Written in capitals (two letters or more), e.g. "NEVER".
     pub shouted: bool,
+    /// The keys every phrase matcher looks the word up by, hashed once
+    /// here rather than once per matcher (a ticket meets six).
+    pub(crate) keys: WordKeys,
+}
+
+impl Token {
+    pub fn new(norm: String, kind: TokenKind, shouted: bool) -> Token {
+        let keys = WordKeys::of(&norm);
+        Token {
+            norm,
+            kind,
+            shouted,
+            keys,
+        }
+    }
 }
 
 const EMOTICONS: &[&str] = &[
@@ -86,11 +103,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         }
         let trimmed = chunk.trim_matches(|c: char| c == ',' || c == '.' || c == '!' || c == '?');
         if trimmed.len() <= LONGEST_EMOTICON && EMOTICONS.contains(&trimmed) {
-            tokens.push(Token {
-                norm: trimmed.to_string(),
-                kind: TokenKind::Emoji,
-                shouted: false,
-            });
+            tokens.push(Token::new(trimmed.to_string(), TokenKind::Emoji, false));
             continue;
         }
         split_chunk(chunk, &mut word, &mut tokens);
@@ -105,11 +118,8 @@ fn split_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
         |word: &mut String, letters: &mut usize, upper: &mut usize, tokens: &mut Vec<Token>| {
             let w = word.trim_matches('\'');
             if !w.is_empty() {
-                tokens.push(Token {
-                    norm: w.to_string(),
-                    kind: TokenKind::Word,
-                    shouted: *letters >= 2 && *upper == *letters,
-                });
+                let shouted = *letters >= 2 && *upper == *letters;
+                tokens.push(Token::new(w.to_string(), TokenKind::Word, shouted));
             }
             word.clear();
             *letters = 0;
@@ -139,11 +149,7 @@ fn split_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
         } else {
             flush(word, &mut letters, &mut upper, tokens);
             if is_emoji(c) {
-                tokens.push(Token {
-                    norm: c.to_string(),
-                    kind: TokenKind::Emoji,
-                    shouted: false,
-                });
+                tokens.push(Token::new(c.to_string(), TokenKind::Emoji, false));
             }
         }
     }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
+use crate::hash::WordHasher;
 use crate::normalize::{fold, tokenize, Token};
 
 /// One word of a phrase: the bytes `start..end` of [`PhraseSet::text`],
@@ -78,11 +79,34 @@ fn word_hash(word: &str) -> u64 {
 
 const PREFIX_KEY_CHARS: usize = 3;
 
-/// The first `PREFIX_KEY_CHARS` characters of `word`, borrowed: this runs for
-/// every token scanned, so it must not allocate.
+/// The first `PREFIX_KEY_CHARS` characters of `word`.
 fn prefix_key(word: &str) -> Option<&str> {
     let (start, last) = word.char_indices().nth(PREFIX_KEY_CHARS - 1)?;
     Some(&word[..start + last.len_utf8()])
+}
+
+/// A token's keys in the indexes: the [`word_hash`] of the word and of its
+/// prefix key (none for a word shorter than the key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WordKeys {
+    exact: u64,
+    prefix: Option<u64>,
+}
+
+impl WordKeys {
+    pub(crate) fn of(word: &str) -> WordKeys {
+        // The hash reads bytes in order, so the prefix's is a step on the way to the word's.
+        let mut hasher = WordHasher::default();
+        let prefix = prefix_key(word).map(|key| {
+            hasher.write(key.as_bytes());
+            (hasher.finish(), key.len())
+        });
+        hasher.write(&word.as_bytes()[prefix.map_or(0, |(_, len)| len)..]);
+        WordKeys {
+            exact: hasher.finish(),
+            prefix: prefix.map(|(hash, _)| hash),
+        }
+    }
 }
 
 /// Appends the matcher's form of a word written in a phrase (without its
@@ -194,13 +218,13 @@ impl PhraseSet {
         }
     }
 
-    /// The phrases indexed under `key` in `index`.
-    fn candidates_of(&self, index: &Index, key: &str) -> &[u32] {
+    /// The phrases indexed under the [`word_hash`] `key` in `index`.
+    fn candidates_of(&self, index: &Index, key: u64) -> &[u32] {
         if index.is_empty() {
             return &[];
         }
         index
-            .get(&word_hash(key))
+            .get(&key)
             .map_or(&[], |r| &self.candidates[r.start as usize..r.end as usize])
     }
 
@@ -208,10 +232,11 @@ impl PhraseSet {
     pub fn find_all(&self, tokens: &[Token]) -> Vec<PhraseMatch> {
         let mut found = Vec::new();
         for start in 0..tokens.len() {
-            let word = tokens[start].norm.as_str();
-            let exact = self.candidates_of(&self.by_first_word, word);
-            let prefixed =
-                prefix_key(word).map_or(&[][..], |k| self.candidates_of(&self.by_first_prefix, k));
+            let keys = tokens[start].keys;
+            let exact = self.candidates_of(&self.by_first_word, keys.exact);
+            let prefixed = keys
+                .prefix
+                .map_or(&[][..], |k| self.candidates_of(&self.by_first_prefix, k));
             for &phrase in exact.iter().chain(prefixed) {
                 let pattern = self.phrase_words(phrase as usize);
                 let end = start + pattern.len();
@@ -250,6 +275,28 @@ pub fn matched_text(tokens: &[Token], m: &PhraseMatch) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A token's keys are the hashes the indexes are built with, whatever
+    /// the word's length and characters.
+    #[test]
+    fn token_keys_are_the_word_and_prefix_hashes() {
+        for word in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "reembolso",
+            "ñandú",
+            "año",
+            "😡",
+            "電子メール",
+        ] {
+            let keys = WordKeys::of(word);
+            assert_eq!(keys.exact, word_hash(word), "{word}");
+            assert_eq!(keys.prefix, prefix_key(word).map(word_hash), "{word}");
+        }
+    }
 
     /// Each match of `text` as (phrase number, matched words).
     fn found(set: &PhraseSet, text: &str) -> Vec<(usize, String)> {
