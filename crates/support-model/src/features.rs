@@ -144,11 +144,20 @@ pub(crate) fn extract(
         padded.push(b' ');
         padded.extend_from_slice(word.as_bytes());
         padded.push(b' ');
-        // Character n-grams count Unicode characters, not bytes.
+        // Character n-grams count Unicode characters, not bytes; in an
+        // ASCII word (most of them) each byte is one.
+        let ascii = word.is_ascii();
         char_starts.clear();
-        char_starts.extend((0..padded.len()).filter(|&i| !is_continuation(padded[i])));
-        char_starts.push(padded.len());
-        let chars = char_starts.len() - 1;
+        if !ascii {
+            char_starts.extend((0..padded.len()).filter(|&i| !is_continuation(padded[i])));
+            char_starts.push(padded.len());
+        }
+        let chars = if ascii {
+            padded.len()
+        } else {
+            char_starts.len() - 1
+        };
+        let char_start = |i: usize| if ascii { i } else { char_starts[i] };
         let origin = Origin {
             kind: FeatureKind::Word,
             first_word,
@@ -164,7 +173,7 @@ pub(crate) fn extract(
                 break;
             }
             for start in 0..=chars - n {
-                let gram = &padded[char_starts[start]..char_starts[start + n]];
+                let gram = &padded[char_start(start)..char_start(start + n)];
                 emit(
                     bucket(Hasher::new(b'c').bytes(gram), shift) | char_block,
                     origin,

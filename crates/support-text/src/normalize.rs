@@ -69,6 +69,8 @@ pub struct Token {
 }
 
 impl Token {
+    /// The token of the folded word (or emoji) `norm`, with its phrase keys:
+    /// matchers read those keys, so a token's `norm` is not changed after.
     pub fn new(norm: String, kind: TokenKind, shouted: bool) -> Token {
         let keys = WordKeys::of(&norm);
         Token {
