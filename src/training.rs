@@ -10,7 +10,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use support_cli::LabelledData;
 use support_embed::{Embedder, Role};
-use support_model::{Example, TrainOptions};
+use support_model::{Example, FeatureSettings, TrainOptions};
 
 /// The flags of every tool's `train`.
 #[derive(clap::Args)]
@@ -35,23 +35,25 @@ pub struct TrainArgs {
     pub char_ngrams: Option<(u8, u8)>,
 }
 
-/// `3-4` → (3, 4); `0` → no character n-grams.
+/// `3-4` → (3, 4); `0` → no character n-grams. The lengths are checked by
+/// the rule a model's feature settings follow.
 fn parse_char_ngrams(value: &str) -> Result<(u8, u8), String> {
     if value == "0" {
         return Ok((0, 0));
     }
-    let lengths = value.split_once('-').and_then(|(min, max)| {
-        let (min, max) = (
-            min.trim().parse::<u8>().ok()?,
-            max.trim().parse::<u8>().ok()?,
-        );
-        (1 <= min && min <= max && max <= 8).then_some((min, max))
-    });
-    lengths.ok_or_else(|| {
-        format!(
-            "expected MIN-MAX with 1 <= MIN <= MAX <= 8 (e.g. 3-4), or 0 for none; got {value:?}"
-        )
-    })
+    let usage = || format!("expected MIN-MAX (e.g. 3-4), or 0 for none; got {value:?}");
+    let (char_min, char_max) = value
+        .split_once('-')
+        .and_then(|(min, max)| Some((min.trim().parse().ok()?, max.trim().parse().ok()?)))
+        .ok_or_else(usage)?;
+    FeatureSettings {
+        char_min,
+        char_max,
+        ..FeatureSettings::default()
+    }
+    .validate()
+    .map_err(|rule| format!("{}: {rule}", usage()))?;
+    Ok((char_min, char_max))
 }
 
 impl TrainArgs {

@@ -6,9 +6,10 @@
 #   - bitext_cs_8k dev (the same 27 intents written for another set: how
 #     well the model carries to wordings it never saw),
 # as the intent the tool gives (`category.subcategory`, keyword rules off),
-# with the model's size and the lexical stream's speed on 50,000 distinct
+# with the model's size, the lexical stream's speed on 50,000 distinct
 # real tickets (scripts/data/distinct-tickets.py; the three models
-# alternated, median of three runs).
+# alternated, median of three runs), and how many of those tickets get the
+# same category and subcategory as from the 2-5 model.
 #
 #   scripts/bench/eval-default-model.sh [DATASETS_DIR]
 set -euo pipefail
@@ -43,8 +44,12 @@ for run in 1 2 3; do
   done
 done
 
-echo "| character n-grams | model KB | bitext_cs_20k dev | bitext_cs_8k dev | lexical stream, tickets/s |"
-echo "|---|---:|---:|---:|---:|"
+for chars in $variants; do
+  "$tool" --model "$work/$chars.model" < "$work/stream.jsonl" > "$work/$chars.stream.jsonl"
+done
+
+echo "| character n-grams | model KB | bitext_cs_20k dev | bitext_cs_8k dev | lexical stream, tickets/s | same category / subcategory as 2-5 |"
+echo "|---|---:|---:|---:|---:|---:|"
 for chars in $variants; do
   scores=""
   for set in bitext_cs_20k bitext_cs_8k; do
@@ -57,5 +62,13 @@ print("%.3f" % (hits / len(rows)))')" | "
   done
   speed=$(awk -v v="$chars" '$1 == v {print $2}' "$work/times" | sort -n | sed -n 2p \
     | awk '{printf "%.0f", 50000 / $1}')
-  echo "| $chars | $(( $(stat -c %s "$work/$chars.model") / 1000 )) | $scores$speed |"
+  same=$(python3 - "$work/2-5.stream.jsonl" "$work/$chars.stream.jsonl" <<'PY'
+import json, sys
+pairs = list(zip(*[[json.loads(line)["category"] for line in open(path)] for path in sys.argv[1:]]))
+name = sum(a["name"] == b["name"] for a, b in pairs) / len(pairs)
+sub = sum(a.get("subcategory") == b.get("subcategory") for a, b in pairs) / len(pairs)
+print(f"{name:.1%} / {sub:.1%}")
+PY
+)
+  echo "| $chars | $(( $(stat -c %s "$work/$chars.model") / 1000 )) | $scores$speed | $same |"
 done

@@ -44,7 +44,8 @@ impl Default for FeatureSettings {
 pub(crate) const MAX_HASH_BITS: u8 = 24;
 
 impl FeatureSettings {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    /// Whether a model can be trained and read with these settings.
+    pub fn validate(&self) -> Result<(), String> {
         if !(8..=MAX_HASH_BITS).contains(&self.hash_bits) {
             return Err(format!(
                 "hash_bits must be 8..={MAX_HASH_BITS}, got {}",

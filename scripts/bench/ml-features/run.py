@@ -52,12 +52,6 @@ def assemble(names, part):
     return np.column_stack(Xs), ns, cats
 
 
-# tuning split: last 20% of train by incident number is validation
-order = np.argsort([r["_num"] for r in train])
-cut = int(len(train) * 0.8)
-inner = np.zeros(len(train), bool); inner[order[:cut]] = True
-tr_i, va_i = inner & ok, (~inner) & ok
-
 LOSSES = {
     "q50-log": ("quantile", True),
     "abs-log": ("absolute_error", True),
@@ -76,14 +70,12 @@ def model(loss, cats, n_iter, lr=0.05, leaves=31, min_leaf=20, l2=0.0):
 FOLD = np.array([r["_num"] % 5 for r in train])  # random-like 5-fold split of train (incident number mod 5)
 
 
-def run(names, lossname="q50-log", max_iter=1500, cv="kfold", extra=None, **hp):
+def run(names, lossname="q50-log", max_iter=1500, **hp):
     (X, ns, cats), (Xd, _, _) = assemble(names, 0), assemble(names, 1)
-    if extra is not None:  # (train_matrix, dev_matrix, names, cats)
-        X, Xd, ns, cats = np.column_stack([X, extra[0]]), np.column_stack([Xd, extra[1]]), ns + extra[2], cats + extra[3]
     loss, logt = LOSSES[lossname]
     fwd = np.log1p if logt else (lambda v: v)
     inv = np.expm1 if logt else (lambda v: v)
-    splits = [(tr_i, va_i)] if cv == "last20" else [(ok & (FOLD != k), ok & (FOLD == k)) for k in range(5)]
+    splits = [(ok & (FOLD != k), ok & (FOLD == k)) for k in range(5)]
     err = np.zeros(max_iter); nval = 0
     for a, b in splits:
         m = model(loss, cats, max_iter, **hp).fit(X[a], fwd(y[a]))
@@ -98,12 +90,6 @@ def run(names, lossname="q50-log", max_iter=1500, cv="kfold", extra=None, **hp):
     mae = np.abs(pred - yd[okd]).mean()
     return dict(val_mae=curve[best - 1], iters=best, mae=mae, red=1 - mae / BASE_MAE, secs=secs, model=full,
                 names=ns, pred=pred)
-
-
-def show(label, res):
-    print(f"{label:<48} val {res['val_mae']:8.1f}  it {res['iters']:5d}  dev MAE {res['mae']:8.1f}  "
-          f"{100 * res['red']:6.1f}%  {res['secs']:5.1f}s", flush=True)
-    return res
 
 
 if __name__ == "__main__":
