@@ -1,6 +1,8 @@
 //! `Record::parse` on arbitrary bytes: never panics, and a record it accepts
 //! writes back as valid JSON (`to_json`) with the same keys, and reads as a
 //! map (`to_map`, which the runner uses for tickets with repeated keys).
+//! Any JSON value the bytes hold is written by `json_out` (the writer of the
+//! tools' results) byte for byte as serde_json writes it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,6 +10,15 @@ use serde::de::IgnoredAny;
 use support_core::Record;
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
+        let mut ours = Vec::new();
+        support_core::json_out::write(&value, &mut ours).expect("a Value always writes");
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            serde_json::to_string(&value).expect("a Value always serializes"),
+            "json_out differs from serde_json"
+        );
+    }
     let Ok(record) = Record::parse(data) else {
         return;
     };

@@ -45,6 +45,15 @@ impl RecordError {
         }
     }
 
+    /// A panic while processing the record: a bug, reported in the
+    /// record's place so the records around it still go through.
+    pub fn internal() -> Self {
+        RecordError::new(
+            ErrorKind::Failed,
+            "internal error while processing this record",
+        )
+    }
+
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         RecordError::new(ErrorKind::InvalidField, message).with_field(field)
     }

@@ -3,6 +3,8 @@
 //! number such as `1e999` or a lone surrogate escape, which a parse into
 //! `serde_json::Value` refuses, passes through as it was written.
 
+use crate::json_out::write_str;
+
 /// serde_json refuses input nested this deep; raw values are not parsed
 /// into, so the record checks the nesting itself to refuse the same input.
 pub(crate) const MAX_NESTING: usize = 128;
@@ -128,17 +130,6 @@ pub(crate) fn write_compact(json: &[u8], out: &mut Vec<u8>) {
                 i += 1;
             }
         }
-    }
-}
-
-/// A JSON string as serde_json writes it.
-pub(crate) fn write_str(text: &str, out: &mut Vec<u8>) {
-    if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-        serde_json::to_writer(&mut *out, text).expect("writing to memory cannot fail");
-    } else {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
     }
 }
 

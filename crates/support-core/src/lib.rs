@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod config;
 pub mod error;
+pub mod json_out;
 pub mod json_text;
 pub mod record;
 pub mod results;
@@ -24,7 +25,7 @@ pub use error::{ErrorKind, RecordError};
 pub use record::Record;
 pub use results::ToolResult;
 pub use ticket::{FieldName, Role, TextField, Ticket};
-pub use tool::{apply_to_record, Context, Pipeline, Stage, Tool};
+pub use tool::{apply_to_record, apply_to_records, Context, Pipeline, Stage, Tool};
 
 /// Rounds a score for output: three decimals are what a person reads, and
 /// stable digits keep outputs comparable across runs.

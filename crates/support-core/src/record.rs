@@ -14,7 +14,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{ErrorKind, RecordError};
-use crate::json_text::{nested_too_deep, write_compact, write_str};
+use crate::json_out::write_str;
+use crate::json_text::{nested_too_deep, write_compact};
 use crate::results::AddedResult;
 
 /// One JSON object: keys in input order, values as JSON text.

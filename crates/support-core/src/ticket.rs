@@ -275,12 +275,18 @@ impl<'a> Ticket<'a> {
     ) -> Result<T, RecordError> {
         match Ticket::from_record(record) {
             Ok(mut ticket) => read(&mut ticket),
-            Err(err) if err.message.starts_with("duplicate field") => {
+            Err(err) if Ticket::reads_as_map(&err) => {
                 let map = record.to_map();
                 read(&mut Ticket::from_map(&map)?)
             }
             Err(err) => Err(err),
         }
+    }
+
+    /// Whether a record [`Ticket::from_record`] refused with `err` is read
+    /// from its parsed object instead: a key repeated inside an object.
+    pub fn reads_as_map(err: &RecordError) -> bool {
+        err.message.starts_with("duplicate field")
     }
 
     /// Reads the typed view of a parsed JSON object, like [`Ticket::from_record`].

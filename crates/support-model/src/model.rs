@@ -455,8 +455,18 @@ impl<'m> Analysis<'m, '_> {
                 .enumerate()
                 .flat_map(|(i, t)| (i > 0).then_some(b' ').into_iter().chain(t.norm.bytes()))
         };
-        features.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| text(a.0).cmp(text(b.0))));
-        features.truncate(limit);
+        let strongest_first = |a: &(Origin, f32), b: &(Origin, f32)| {
+            b.1.total_cmp(&a.1).then_with(|| text(a.0).cmp(text(b.0)))
+        };
+        // Distinct features have distinct texts, so the order is total: the
+        // `limit` strongest are picked, then only they are sorted.
+        if limit == 0 {
+            features.clear();
+        } else if features.len() > limit {
+            features.select_nth_unstable_by(limit - 1, strongest_first);
+            features.truncate(limit);
+        }
+        features.sort_by(strongest_first);
         let reasons = features
             .into_iter()
             .map(|(origin, weight)| Reason {
@@ -489,8 +499,15 @@ struct WordIdentities {
 impl WordIdentities {
     fn new(tokens: &[Token]) -> Self {
         let mut places: Vec<u32> = (0..tokens.len() as u32).collect();
-        // Stable: the places of one word stay in order.
-        places.sort_by(|&a, &b| tokens[a as usize].norm.cmp(&tokens[b as usize].norm));
+        // Equal words side by side, each word's places in order; the words'
+        // own order does not matter, so their hashes order them, and their
+        // texts only when two hashes are equal.
+        places.sort_unstable_by(|&a, &b| {
+            let (ta, tb) = (&tokens[a as usize], &tokens[b as usize]);
+            (ta.word_hash().cmp(&tb.word_hash()))
+                .then_with(|| ta.norm.cmp(&tb.norm))
+                .then(a.cmp(&b))
+        });
         let mut first: Vec<u32> = (0..tokens.len() as u32).collect();
         let mut previous = vec![None; tokens.len()];
         for pair in places.windows(2) {

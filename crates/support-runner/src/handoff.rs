@@ -61,8 +61,13 @@ impl Handoff {
         }
         pending.bytes += record.content.as_ref().map_or(0, Vec::len);
         pending.records.push(record);
+        // The processor waits only for a first record: waking it for every
+        // record would cost the reader a system call each.
+        let first = pending.records.len() == 1;
         drop(pending);
-        self.changed.notify_all();
+        if first {
+            self.changed.notify_all();
+        }
         true
     }
 

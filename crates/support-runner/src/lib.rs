@@ -15,9 +15,9 @@ use std::panic::{self, AssertUnwindSafe};
 
 use rayon::prelude::*;
 use serde_json::Value;
-use support_core::error::{ErrorKind, ErrorRecord, RecordError};
+use support_core::error::{ErrorRecord, RecordError};
 use support_core::json_text::{top_level_id, write_pretty};
-use support_core::{apply_to_record, Context, Record, Stage};
+use support_core::{apply_to_record, apply_to_records, Context, Record, Stage};
 
 use crate::handoff::{CloseOnExit, Handoff, Taken};
 use crate::input::{Form, RawRecord, Records};
@@ -143,11 +143,8 @@ fn process_batches(
             Taken::Records(batch) => batch,
             Taken::End(end) => return end.map_err(|e| RunError::Input(e.to_string())),
         };
-        let outcomes: Vec<Outcome> = if batch.len() == 1 {
-            batch
-                .into_iter()
-                .map(|record| process(stage, &opts.ctx, record))
-                .collect()
+        let outcomes: Vec<Outcome> = if batch.len() <= GROUP_RECORDS {
+            process_group(stage, &opts.ctx, batch)
         } else {
             let pool = match &mut pool {
                 Some(pool) => pool,
@@ -160,17 +157,69 @@ fn process_batches(
                         })?,
                 ),
             };
-            pool.install(|| {
+            let groups: Vec<Vec<Outcome>> = pool.install(|| {
                 batch
                     .into_par_iter()
-                    .map(|record| process(stage, &opts.ctx, record))
+                    .chunks(GROUP_RECORDS)
+                    .map(|group| process_group(stage, &opts.ctx, group))
                     .collect()
-            })
+            });
+            groups.into_iter().flatten().collect()
         };
         for outcome in outcomes {
             sink.write(outcome)?;
         }
     }
+}
+
+/// Records a worker takes through the stages together, stage by stage
+/// (`apply_to_records`): enough for each stage's code to stay in the
+/// processor's caches from one ticket to the next, few enough for the
+/// tickets' own data to stay there too.
+const GROUP_RECORDS: usize = 16;
+
+/// The outcomes of `raws`, in order. Tickets go through the stages as one
+/// group; should anything outside a stage panic, each record of the group is
+/// processed again on its own, so one bad record costs only its own place.
+fn process_group(stage: &dyn Stage, ctx: &Context, raws: Vec<RawRecord>) -> Vec<Outcome> {
+    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(raws.len());
+    let mut records = Vec::with_capacity(raws.len());
+    let mut numbers = Vec::with_capacity(raws.len());
+    for raw in &raws {
+        let outcome = match &raw.content {
+            Err(err) => Some(error_outcome(err, raw.number, None)),
+            Ok(bytes) => match Record::parse(bytes) {
+                Err(err) => Some(error_outcome(&err, raw.number, top_level_id(bytes))),
+                Ok(record) if record.is_error_record() => Some(passed_error(&record, raw.number)),
+                Ok(record) => {
+                    records.push(record);
+                    numbers.push(raw.number);
+                    None
+                }
+            },
+        };
+        outcomes.push(outcome);
+    }
+    let applied = panic::catch_unwind(AssertUnwindSafe(|| apply_to_records(stage, &records, ctx)));
+    let Ok(results) = applied else {
+        return raws
+            .into_iter()
+            .map(|raw| process(stage, ctx, raw))
+            .collect();
+    };
+    let mut results = results.into_iter().zip(&records).zip(numbers);
+    outcomes
+        .into_iter()
+        .map(|outcome| {
+            outcome.unwrap_or_else(|| {
+                let ((result, record), number) = results.next().expect("a result per record");
+                match result {
+                    Ok(json) => Outcome::Record(json),
+                    Err(err) => error_outcome(&err, number, id_string(record)),
+                }
+            })
+        })
+        .collect()
 }
 
 /// A processed record, serialized compact: either the output or the error record.
@@ -192,22 +241,21 @@ fn process_record(stage: &dyn Stage, ctx: &Context, json: &[u8], number: u64) ->
         Err(err) => return error_outcome(&err, number, top_level_id(json)),
     };
     if record.is_error_record() {
-        // An earlier tool's error record keeps its kind, message, field,
-        // line and id: the first tool to fail says best what went wrong.
-        tracing::debug!(line = number, "passing an earlier error record through");
-        return Outcome::Error(record.to_json());
+        return passed_error(&record, number);
     }
     let result = panic::catch_unwind(AssertUnwindSafe(|| apply_to_record(stage, &record, ctx)))
-        .unwrap_or_else(|_| {
-            Err(RecordError::new(
-                ErrorKind::Failed,
-                "internal error while processing this record",
-            ))
-        });
+        .unwrap_or_else(|_| Err(RecordError::internal()));
     match result {
         Ok(json) => Outcome::Record(json),
         Err(err) => error_outcome(&err, number, id_string(&record)),
     }
+}
+
+/// An earlier tool's error record keeps its kind, message, field, line and
+/// id: the first tool to fail says best what went wrong.
+fn passed_error(record: &Record<'_>, number: u64) -> Outcome {
+    tracing::debug!(line = number, "passing an earlier error record through");
+    Outcome::Error(record.to_json())
 }
 
 fn error_outcome(err: &RecordError, line: u64, id: Option<String>) -> Outcome {
@@ -354,6 +402,95 @@ mod tests {
         assert_eq!(out[0]["echo"]["subject"], "a");
         assert_eq!(out[0]["second"], true);
         assert_eq!(out[1]["error"]["kind"], "no_text");
+    }
+
+    /// Panics on a ticket whose subject is "boom".
+    struct Boom;
+    impl Tool for Boom {
+        type Output = SawEcho;
+        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<SawEcho, RecordError> {
+            assert!(t.subject.as_deref() != Some("boom"), "boom");
+            Ok(SawEcho(t.result::<Echoed>().is_some()))
+        }
+    }
+
+    /// Applies `Echo` and `Second` record by record, but panics when asked
+    /// to apply them to a group: a panic outside any one ticket's stage.
+    struct GroupPanics(Pipeline);
+    impl Stage for GroupPanics {
+        fn apply(&self, ticket: &mut Ticket<'_>, ctx: &Context) -> Result<(), RecordError> {
+            self.0.apply(ticket, ctx)
+        }
+        fn apply_each(&self, _: &mut [Result<Ticket<'_>, RecordError>], _: &Context) {
+            panic!("group");
+        }
+    }
+
+    fn subjects(count: usize, boom_every: usize) -> String {
+        (0..count)
+            .map(|i| match i % boom_every {
+                0 => format!("{{\"id\":{i},\"subject\":\"boom\"}}\n"),
+                1 => format!("{{\"id\":{i}}}\n"),
+                _ => format!("{{\"id\":{i},\"subject\":\"s{i}\"}}\n"),
+            })
+            .collect()
+    }
+
+    /// Groups of records go through the stages together; a ticket that
+    /// fails or panics in a stage is its own error record, and the tickets
+    /// of its group, before and after it, still go through every stage.
+    #[test]
+    fn a_panic_in_a_stage_costs_only_its_ticket() {
+        let pipeline = Pipeline::new(vec![Box::new(Echo), Box::new(Boom), Box::new(Second)]);
+        for count in [1, 3, 100] {
+            let mut out = Vec::new();
+            let input = subjects(count, 7);
+            let summary = run(&pipeline, &opts(1 << 20), input.as_bytes(), &mut out, None).unwrap();
+            let out = lines(std::str::from_utf8(&out).unwrap());
+            assert_eq!(out.len(), count);
+            for (i, line) in out.iter().enumerate() {
+                let id = line.get("id").unwrap_or(&line["error"]["id"]);
+                assert_eq!(
+                    id.to_string().trim_matches('"'),
+                    i.to_string(),
+                    "in order, in place"
+                );
+                match i % 7 {
+                    0 => {
+                        assert_eq!(
+                            line["error"]["message"],
+                            "internal error while processing this record"
+                        );
+                        assert_eq!(line["error"]["line"], i + 1);
+                    }
+                    1 => assert_eq!(line["error"]["kind"], "no_text"),
+                    _ => assert_eq!(
+                        (&line["echo"]["subject"], &line["second"]),
+                        (&json!(format!("s{i}")), &json!(true))
+                    ),
+                }
+            }
+            assert_eq!(
+                summary.failed as usize,
+                out.iter().filter(|l| l.get("error").is_some()).count()
+            );
+        }
+    }
+
+    #[test]
+    fn a_panic_outside_the_stages_processes_the_group_record_by_record() {
+        let stage = GroupPanics(Pipeline::new(vec![Box::new(Echo), Box::new(Second)]));
+        let input: String = (0..50)
+            .map(|i| format!("{{\"id\":{i},\"subject\":\"s{i}\"}}\n"))
+            .collect();
+        let mut out = Vec::new();
+        let summary = run(&stage, &opts(1 << 20), input.as_bytes(), &mut out, None).unwrap();
+        assert_eq!(summary.failed, 0);
+        let out = lines(std::str::from_utf8(&out).unwrap());
+        assert_eq!(out.len(), 50);
+        for (i, line) in out.iter().enumerate() {
+            assert_eq!((&line["id"], &line["second"]), (&json!(i), &json!(true)));
+        }
     }
 
     #[test]

@@ -80,6 +80,12 @@ impl Token {
             keys,
         }
     }
+
+    /// A hash of `norm`, equal for equal words: a cheap first comparison
+    /// for code grouping a text's equal words.
+    pub fn word_hash(&self) -> u64 {
+        self.keys.exact
+    }
 }
 
 const EMOTICONS: &[&str] = &[

@@ -89,7 +89,7 @@ fn prefix_key(word: &str) -> Option<&str> {
 /// prefix key (none for a word shorter than the key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WordKeys {
-    exact: u64,
+    pub(crate) exact: u64,
     prefix: Option<u64>,
 }
 

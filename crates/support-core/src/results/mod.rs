@@ -59,7 +59,7 @@ impl AddedResult {
                 let value = value
                     .downcast_ref::<T>()
                     .expect("an added result is written as the type it was added as");
-                serde_json::to_writer(out, value)
+                crate::json_out::write(value, out)
             },
         }
     }
