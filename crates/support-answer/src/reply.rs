@@ -298,6 +298,12 @@ mod tests {
         assert_eq!((summary.answered, summary.rest), (1, 0));
         // A number serde_json's Value cannot hold passes through as written.
         assert!(answered.contains(r#""n":1e999"#), "{answered}");
+        // The messages as text: a parse into a Value would also accept a raw
+        // value written as serde_json's private wrapper object.
+        assert!(
+            answered.contains(r#""messages":[{"role":"user","content":"ayuda"},{"role":"bot","#),
+            "{answered}"
+        );
         let ticket: serde_json::Value =
             serde_json::from_str(&answered.trim().replace("1e999", "1")).unwrap();
         assert_eq!(ticket["status"], "resolved");

@@ -156,7 +156,14 @@ pub struct Compound<'w, 'a> {
     writer: &'w mut Writer<'a>,
     first: bool,
     close: &'static [u8],
+    /// A `serde_json::value::RawValue`: its one field is JSON text to write as it is.
+    raw: bool,
 }
+
+/// The struct name serde_json's `RawValue` serializes under (with one field
+/// of that name holding its JSON text); serde_json's serializer writes that
+/// text as it is, and so does this one (tested below against serde_json).
+const RAW_VALUE: &str = "$serde_json::private::RawValue";
 
 impl<'w, 'a> Compound<'w, 'a> {
     fn open(writer: &'w mut Writer<'a>, open: &[u8], close: &'static [u8]) -> Self {
@@ -165,6 +172,20 @@ impl<'w, 'a> Compound<'w, 'a> {
             writer,
             first: true,
             close,
+            raw: false,
+        }
+    }
+
+    /// A raw value's text, written as it is (`RawValue` holds valid JSON).
+    fn raw_text<T: ?Sized + Serialize>(&mut self, text: &T) -> Result {
+        match serde_json::to_value(text)? {
+            serde_json::Value::String(json) => {
+                self.writer.out.extend_from_slice(json.as_bytes());
+                Ok(())
+            }
+            _ => Err(ser::Error::custom(
+                "a raw JSON value's text must be a string",
+            )),
         }
     }
 
@@ -180,6 +201,9 @@ impl<'w, 'a> Compound<'w, 'a> {
     }
 
     fn field<T: ?Sized + Serialize>(&mut self, key: &str, value: &T) -> Result {
+        if self.raw {
+            return self.raw_text(value);
+        }
         self.separate();
         write_str(key, self.writer.out);
         self.writer.out.push(b':');
@@ -302,7 +326,13 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'w, 'a>> {
         Ok(Compound::open(self, b"{", b"}"))
     }
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'w, 'a>> {
+    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Compound<'w, 'a>> {
+        if name == RAW_VALUE {
+            return Ok(Compound {
+                raw: true,
+                ..Compound::open(self, b"", b"")
+            });
+        }
         Ok(Compound::open(self, b"{", b"}"))
     }
     fn serialize_struct_variant(
@@ -590,6 +620,23 @@ mod tests {
             }
         }
         Bytes(bytes)
+    }
+
+    /// serde_json's raw values (support-answer appends its reply to a
+    /// ticket's messages as they came) are written as their text.
+    #[test]
+    fn raw_values_are_written_as_their_text() {
+        use serde_json::value::{to_raw_value, RawValue};
+        let messages: Vec<Box<RawValue>> = vec![
+            serde_json::from_str(r#"{"role":"user", "content":"a\u00e9 \"q\""}"#).unwrap(),
+            to_raw_value(&json!({"role": "bot", "n": [1, 2.5]})).unwrap(),
+        ];
+        same_as_serde_json(&messages);
+        same_as_serde_json(&json!({"k": 1}).as_object().map(|_| messages.first()));
+        assert!(
+            ours(&messages).contains(r#""content":"a\u00e9 \"q\"""#),
+            "as written"
+        );
     }
 
     #[test]
