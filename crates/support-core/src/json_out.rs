@@ -3,7 +3,7 @@
 //!
 //! Strings are most of a result (keys, reasons, labels), and serde_json
 //! checks them a byte at a time, each key and each `Display` fragment (a
-//! timestamp) apart. This writer checks 16 bytes at a time, writes the
+//! timestamp) apart. This writer checks a word (8 bytes) at a time, writes the
 //! punctuation straight into the buffer, and takes numbers from the same
 //! crates serde_json does (itoa, zmij), so the text is the same.
 
