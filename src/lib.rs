@@ -4,6 +4,7 @@
 //! the JSON Schemas, the `train` command the learning tools share, and the
 //! `--store-models` flag that gives them the models promoted in the store.
 
+pub mod allocator;
 pub mod chain;
 pub mod compose;
 pub mod registry;

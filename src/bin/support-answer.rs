@@ -15,7 +15,7 @@ use support_suite::store_models::StoreModelsArg;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: support_suite::allocator::Mimalloc = support_suite::allocator::Mimalloc;
 
 const EXAMPLE: &str = r#"  scripts/setup-models.sh        # once: installs the embedding model
   support-answer index --kb examples/kb/articles.jsonl --out kb.index

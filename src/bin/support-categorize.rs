@@ -14,7 +14,7 @@ use support_text::tokenize;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: support_suite::allocator::Mimalloc = support_suite::allocator::Mimalloc;
 
 const EXAMPLE: &str = r#"  echo '{"id":"T-9","subject":"Reembolso",
          "description":"Quiero que me devuelvan el dinero"}' \

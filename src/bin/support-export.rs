@@ -21,7 +21,7 @@ use support_store::TimeoutArgs;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: support_suite::allocator::Mimalloc = support_suite::allocator::Mimalloc;
 
 const EXAMPLE: &str = r#"  support-export dashboard --input examples/history.jsonl \
     --feedback examples/feedback.jsonl --now 2026-11-24T09:00:00Z --period 7d

@@ -15,7 +15,7 @@ use support_suite::store_models::StoreModelsArg;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: support_suite::allocator::Mimalloc = support_suite::allocator::Mimalloc;
 
 const EXAMPLE: &str = r#"  support-ml-predict train --data examples/history.jsonl \
     --feedback examples/feedback.jsonl --out team.model

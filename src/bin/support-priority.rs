@@ -8,7 +8,7 @@ use support_suite::compose::PriorityTool;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: support_suite::allocator::Mimalloc = support_suite::allocator::Mimalloc;
 
 const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"Caída del servicio",
          "description":"No funciona nada desde esta mañana",

@@ -8,7 +8,7 @@ use support_route::{RouteConfig, Router, EMBEDDED_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: support_suite::allocator::Mimalloc = support_suite::allocator::Mimalloc;
 
 const EXAMPLE: &str = r#"  echo '{"subject":"Cobro duplicado","description":"Me cobraron dos veces"}' \
     | support-tags \

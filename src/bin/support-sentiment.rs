@@ -14,7 +14,7 @@ use support_suite::training::{train_command, EmbeddingSource, TrainArgs, Trained
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: support_suite::allocator::Mimalloc = support_suite::allocator::Mimalloc;
 
 const EXAMPLE: &str = r#"  echo '{"id":"T-1","subject":"No funciona",
          "description":"Es la tercera vez que escribo y nadie responde!!!"}' \

@@ -14,7 +14,7 @@ use support_store::{parse_duration, Client, StoreError, TimeoutArgs, Timeouts, E
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: support_suite::allocator::Mimalloc = support_suite::allocator::Mimalloc;
 
 const EXAMPLE: &str = r#"  export DATABASE_URL=postgres://postgres@127.0.0.1:5432/support
   support-store migrate

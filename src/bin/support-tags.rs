@@ -6,7 +6,7 @@ use support_tags::{Tagger, TagsConfig, EMBEDDED_CONFIG};
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: support_suite::allocator::Mimalloc = support_suite::allocator::Mimalloc;
 
 const EXAMPLE: &str = r#"  echo '{"subject":"Factura duplicada","description":"Quiero un reembolso"}' \
     | support-tags

@@ -12,7 +12,7 @@ use support_suite::store_models::StoreModelsArg;
 
 // Many small allocations from several threads: mimalloc (see the README's performance notes).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: support_suite::allocator::Mimalloc = support_suite::allocator::Mimalloc;
 
 const EXAMPLE: &str = r#"  support-triage --agents examples/agents.yaml < examples/tickets.jsonl \
     > triaged.jsonl

@@ -18,6 +18,7 @@ mod semantic;
 
 use std::path::Path;
 use std::sync::Arc;
+use support_core::text;
 
 use anyhow::Context as _;
 use serde::Deserialize;
@@ -196,7 +197,7 @@ impl Categorizer {
             } else {
                 "lexical path only"
             };
-            let why = format!(
+            let why = text!(
                 "{path}: {} of the model's labels are in no category of the taxonomy ({}{}); list them under a category's `intents` to use the embeddings",
                 outside.len(),
                 outside.iter().take(3).copied().collect::<Vec<_>>().join(", "),
@@ -234,7 +235,7 @@ impl Categorizer {
         match embedder {
             Some(embedder) => self.with_embedder(embedder),
             None => {
-                let why = format!(
+                let why = text!(
                     "lexical path only: the embedding model is not installed (run `{}`)",
                     support_embed::SETUP_COMMAND
                 );
@@ -279,7 +280,7 @@ impl Categorizer {
                 let bytes = std::fs::read(path)
                     .with_context(|| format!("cannot read model file {}", path.display()))?;
                 let model = Model::from_bytes(&bytes).with_context(|| {
-                    format!(
+                    text!(
                         "{} is not a model made by `support-categorize train`",
                         path.display()
                     )
@@ -330,7 +331,7 @@ impl Categorizer {
             embedder
                 .ticket(ticket, self.config.embeddings.max_tokens)
                 .map_err(|e| {
-                    reasons.push(format!("the model's embedding features are left out: {e}"))
+                    reasons.push(text!("the model's embedding features are left out: {e}"))
                 })
                 .ok()
         });
@@ -342,7 +343,7 @@ impl Categorizer {
         }
         let semantic = self.semantic_share(ticket, &mut reasons);
         if semantic.is_some() {
-            source = format!("embeddings+{source}");
+            source = text!("embeddings+{source}");
         }
         let mut decision = self.rules.apply(
             tokens,
@@ -376,24 +377,26 @@ impl Categorizer {
                 .map(|l| self.model.labels()[l].clone())
         };
         let label = subcategory(best);
-        if let (Some(label), false) = (&label, decision.forced) {
+        // Only a decision the model made is explained by its words.
+        if let (Some(label), false, true) = (&label, decision.forced, source.starts_with("model")) {
             let words: Vec<String> = analysis
                 .explain(label, self.config.reason_features * 4)
                 .unwrap_or_default()
                 .into_iter()
                 .filter(Reason::tells_a_person)
                 .take(self.config.reason_features)
-                .map(|r| format!("'{}'", r.feature))
+                .map(|r| r.feature)
                 .collect();
-            if !words.is_empty() && source.starts_with("model") {
-                reasons.push(format!("model: {} pointed to {label}", words.join(", ")));
+            if !words.is_empty() {
+                reasons.push(text!("model: '{}' pointed to {label}", words.join("', '")));
             }
         }
         let needs_review = confidence < self.config.review_threshold;
         if needs_review {
-            reasons.push(format!(
+            reasons.push(text!(
                 "confidence {:.2} is under the review threshold {:.2}",
-                confidence, self.config.review_threshold
+                confidence,
+                self.config.review_threshold
             ));
         }
         reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
@@ -432,7 +435,7 @@ impl Categorizer {
         match semantic.vote(ticket, self.category_names.len()) {
             Ok(vote) => {
                 let (best, share) = vote.leader()?;
-                reasons.push(format!(
+                reasons.push(text!(
                     "embeddings: nearest examples are {}'s ({:.0}% of the vote, cosine {:.3})",
                     self.category_names[best],
                     share * 100.0,
@@ -441,7 +444,7 @@ impl Categorizer {
                 Some((vote.share, semantic.config()))
             }
             Err(e) => {
-                reasons.push(format!("embeddings failed ({e}); the lexical path decided"));
+                reasons.push(text!("embeddings failed ({e}); the lexical path decided"));
                 None
             }
         }
@@ -480,7 +483,7 @@ impl Categorizer {
             *p = (1.0 - weight) * *p + weight * share;
         }
         if let Some((best, share)) = vote.leader() {
-            reasons.push(format!(
+            reasons.push(text!(
                 "neighbours: the nearest training texts are {}'s ({:.0}% of the vote, cosine {:.3})",
                 self.model.labels()[best],
                 share * 100.0,
@@ -514,20 +517,20 @@ impl Categorizer {
                             distribution[i] = distribution[i].max(confidence);
                         }
                     }
-                    let name =
-                        format!("remote:{}", answer.model.as_deref().unwrap_or(remote.url()));
+                    let name = text!("remote:{}", answer.model.as_deref().unwrap_or(remote.url()));
                     let via = if from == AnswerSource::Cache {
                         " (cached answer)"
                     } else {
                         ""
                     };
-                    reasons.push(format!(
+                    reasons.push(text!(
                         "remote classifier answered {} at {:.2}{via}",
-                        answer.label, answer.confidence
+                        answer.label,
+                        answer.confidence
                     ));
                     return (distribution, "remote".to_string(), name);
                 }
-                Err(why) => reasons.push(format!(
+                Err(why) => reasons.push(text!(
                     "remote classifier unavailable ({why}); used the local model"
                 )),
             }

@@ -1,6 +1,7 @@
 //! Keyword rules that boost or force a category, in any language.
 
 use serde::Deserialize;
+use support_core::text;
 use support_text::{matched_text, PhraseSet, Token};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -180,7 +181,7 @@ impl Rules {
             }
             let quoted = words
                 .iter()
-                .map(|w| format!("'{w}'"))
+                .map(|w| text!("'{w}'"))
                 .collect::<Vec<_>>()
                 .join(", ");
             match rule.action {
@@ -194,7 +195,7 @@ impl Rules {
                     decision.boosted = true;
                     decision
                         .reasons
-                        .push(format!("rule {}: {quoted} (boost +{boost})", rule.name));
+                        .push(text!("rule {}: {quoted} (boost +{boost})", rule.name));
                 }
                 Action::Force => {
                     if force.is_none_or(|f| rule.weight > f.weight) {
@@ -202,7 +203,7 @@ impl Rules {
                     }
                     decision
                         .reasons
-                        .push(format!("rule {}: {quoted} (force)", rule.name));
+                        .push(text!("rule {}: {quoted} (force)", rule.name));
                 }
             }
         }

@@ -27,6 +27,33 @@ pub use results::ToolResult;
 pub use ticket::{FieldName, Role, TextField, Ticket};
 pub use tool::{apply_to_record, apply_to_records, Context, Pipeline, Stage, Tool};
 
+/// `format!` for the reasons and other texts a tool writes for every ticket:
+/// the text starts with room for a sentence (128 bytes), where `format!`
+/// starts from its template's length and then grows, copying, once or twice
+/// for nearly every reason. In support-triage this was 4% of instructions.
+///
+/// ```
+/// use support_core::text;
+/// let (score, level) = (61.5, "high");
+/// assert_eq!(text!("score {score} of 100 is {level}"), "score 61.5 of 100 is high");
+/// assert_eq!(text!("no trigger fired"), "no trigger fired");
+/// ```
+#[macro_export]
+macro_rules! text {
+    ($($arg:tt)*) => {{
+        let args = ::std::format_args!($($arg)*);
+        match args.as_str() {
+            ::std::option::Option::Some(plain) => ::std::borrow::ToOwned::to_owned(plain),
+            ::std::option::Option::None => {
+                let mut text = ::std::string::String::with_capacity(128);
+                ::std::fmt::Write::write_fmt(&mut text, args)
+                    .expect("a Display implementation returned an error");
+                text
+            }
+        }
+    }};
+}
+
 /// Rounds a score for output: three decimals are what a person reads, and
 /// stable digits keep outputs comparable across runs.
 pub fn round3(x: f64) -> f64 {
@@ -43,4 +70,19 @@ pub fn suite_cache_dir() -> std::path::PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cache")))
         .unwrap_or_else(|| std::path::PathBuf::from(".cache"))
         .join("support-suite")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_writes_what_format_writes_at_any_length() {
+        let word = "reembolso";
+        for repeat in [0, 1, 14, 15, 40] {
+            let long = word.repeat(repeat);
+            assert_eq!(
+                text!("'{long}' ({:+}), {:.2}", -2.5, 1.0 / 3.0),
+                format!("'{long}' ({:+}), {:.2}", -2.5, 1.0 / 3.0)
+            );
+        }
+    }
 }

@@ -415,20 +415,16 @@ impl<'a> Ticket<'a> {
     }
 
     /// The customer's tier, lower-cased for comparisons (`vip`, `premium`, ...).
-    pub fn tier(&self) -> Option<String> {
+    pub fn tier(&self) -> Option<Cow<'_, str>> {
         self.customer
             .as_ref()
             .and_then(|c| c.tier.as_deref())
-            .map(|t| t.trim().to_lowercase())
-            .filter(|t| !t.is_empty())
+            .and_then(trimmed_lowercase)
     }
 
     /// The channel, lower-cased.
-    pub fn channel(&self) -> Option<String> {
-        self.channel
-            .as_deref()
-            .map(|c| c.trim().to_lowercase())
-            .filter(|c| !c.is_empty())
+    pub fn channel(&self) -> Option<Cow<'_, str>> {
+        self.channel.as_deref().and_then(trimmed_lowercase)
     }
 
     /// The customer texts ([`Ticket::customer_texts`]) tokenized and split
@@ -621,6 +617,23 @@ impl<'de> serde::Deserializer<'de> for MapRef<'de> {
     }
 }
 
+/// `text` trimmed and lower-cased, none if blank: borrowed when it already
+/// is lower case, as tiers and channels nearly always are (several tools
+/// read them for every ticket).
+fn trimmed_lowercase(text: &str) -> Option<Cow<'_, str>> {
+    let text = text.trim();
+    if text.is_empty() {
+        None
+    } else if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Some(Cow::Borrowed(text))
+    } else {
+        Some(Cow::Owned(text.to_lowercase()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -667,6 +680,28 @@ mod tests {
         let fields: Vec<String> = t.customer_texts().map(|f| f.field.to_string()).collect();
         assert_eq!(fields, ["subject", "body", "messages[0].content"]);
         assert!(t.created_at.is_some());
+    }
+
+    #[test]
+    fn tier_and_channel_are_trimmed_and_lower_cased_borrowing_when_they_already_are() {
+        for (given, expected, borrowed) in [
+            ("vip", Some("vip"), true),
+            ("  email ", Some("email"), true),
+            ("VIP", Some("vip"), false),
+            ("Ñandú Premium", Some("ñandú premium"), false),
+            ("   ", None, false),
+        ] {
+            let m = json!({"subject": "x", "channel": given, "customer": {"tier": given}});
+            let t = Ticket::from_map(m.as_object().unwrap()).unwrap();
+            for read in [t.tier(), t.channel()] {
+                assert_eq!(read.as_deref(), expected, "{given:?}");
+                assert_eq!(
+                    matches!(read, Some(Cow::Borrowed(_))),
+                    borrowed,
+                    "{given:?}"
+                );
+            }
+        }
     }
 
     #[test]

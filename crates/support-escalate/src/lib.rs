@@ -14,6 +14,7 @@ use serde_json::Value;
 use support_core::results::answer::EarlierAnswer;
 use support_core::results::priority::{Priority, Sla, SlaClock, SlaStatus};
 use support_core::results::sentiment::{SentimentReading, Trend};
+use support_core::text;
 use support_core::ticket::{analysed_prefix, Message, ANALYSED_TEXT_BYTES};
 use support_core::{round3, FieldName, Role, Ticket};
 use support_text::{folded_chars, matched_text, tokenize, PhraseSet};
@@ -38,9 +39,9 @@ fn answer_reason(ticket: &Ticket<'_>) -> Option<String> {
     let answer = ticket.reading::<EarlierAnswer>()?;
     let confidence = answer.confidence.unwrap_or(0.0);
     Some(if answer.auto_reply {
-        format!("Knowledge base: a confident answer (confidence {confidence:.2}) can be sent without an agent.")
+        text!("Knowledge base: a confident answer (confidence {confidence:.2}) can be sent without an agent.")
     } else {
-        format!("Knowledge base: no confident answer (confidence {confidence:.2}); an agent must reply.")
+        text!("Knowledge base: no confident answer (confidence {confidence:.2}); an agent must reply.")
     })
 }
 
@@ -126,9 +127,10 @@ impl Escalator {
 
         let mut reasons: Vec<String> = fired.iter().map(|f| trigger_reason(&f.trigger)).collect();
         if let Some(rule) = rule {
-            reasons.push(format!(
+            reasons.push(text!(
                 "Rule \"{}\" raises the level to {}.",
-                rule.name, rule.level
+                rule.name,
+                rule.level
             ));
         }
         reasons.push(sla_source_reason(&priority.sla, priority_source));
@@ -147,7 +149,7 @@ impl Escalator {
             None => {
                 reasons.push(match (resolved, called_for) {
                     (true, level) if level > EscalationLevel::None => {
-                        format!("No escalation: the ticket is resolved (it would be {level}).")
+                        text!("No escalation: the ticket is resolved (it would be {level}).")
                     }
                     _ if fired.is_empty() => "No escalation: no trigger fired.".to_string(),
                     _ => "No escalation: no trigger calls for a level above none.".to_string(),
@@ -227,9 +229,10 @@ impl Escalator {
                 Some(SlaStatus::AtRisk) => (at_risk, "at risk"),
                 _ => continue,
             };
-            let detail = format!(
+            let detail = text!(
                 "{what} due {due} ({} min for {} priority) is {state}",
-                clock.target_minutes, priority.level
+                clock.target_minutes,
+                priority.level
             );
             fired.push(fire(kind, effect, detail));
         }
@@ -255,7 +258,7 @@ impl Escalator {
         let check = &self.config.bot_confidence;
         if let Some((value, field)) = lowest_bot_confidence(ticket, last_bot) {
             if value < check.below {
-                let detail = format!("bot confidence {value} ({field}) is below {}", check.below);
+                let detail = text!("bot confidence {value} ({field}) is below {}", check.below);
                 fired.push(fire(
                     TriggerKind::LowBotConfidence,
                     &check.escalation,
@@ -268,7 +271,7 @@ impl Escalator {
             let content = &messages[last].content;
             let read = analysed_prefix(content, ANALYSED_TEXT_BYTES);
             if read.len() < content.len() {
-                text_cut = Some(format!(
+                text_cut = Some(text!(
                     "text cut: read the first {} of {} bytes of the last bot message ({last_field}, limit {ANALYSED_TEXT_BYTES})",
                     read.len(),
                     content.len()
@@ -276,7 +279,7 @@ impl Escalator {
             }
             let tokens = tokenize(read);
             if let Some(m) = self.bot_fallback_phrases.find_all(&tokens).first() {
-                let detail = format!(
+                let detail = text!(
                     "last bot message ({last_field}) says \"{}\"",
                     matched_text(&tokens, m)
                 );
@@ -287,7 +290,7 @@ impl Escalator {
                 ));
             }
             if let Some(earlier) = earlier_same_bot_message(messages, last) {
-                let detail = format!(
+                let detail = text!(
                     "last bot message ({last_field}) repeats {}",
                     FieldName::Message(earlier)
                 );
@@ -305,7 +308,7 @@ impl Escalator {
             .filter(|m| m.role == Role::Bot)
             .count();
         if !resolved && bot_turns >= turns_check.at_least {
-            let detail = format!(
+            let detail = text!(
                 "{bot_turns} bot turns without an agent reply and the ticket is not resolved (limit {})",
                 turns_check.at_least
             );
@@ -324,11 +327,11 @@ impl Escalator {
                     CustomerSignal::HumanRequest => &mut human,
                     CustomerSignal::Critical(group) => &mut critical[group],
                 };
-                slot.get_or_insert_with(|| format!("\"{}\" in {field}", matched_text(tokens, &m)));
+                slot.get_or_insert_with(|| text!("\"{}\" in {field}", matched_text(tokens, &m)));
             }
         }
         if let Some(found) = human {
-            let detail = format!("customer asks for a person: {found}");
+            let detail = text!("customer asks for a person: {found}");
             fired.push(fire(
                 TriggerKind::HumanRequested,
                 &self.config.human_request.escalation,
@@ -337,7 +340,7 @@ impl Escalator {
         }
         for (group, found) in self.config.critical_words.iter().zip(critical) {
             if let Some(found) = found {
-                let detail = format!("{}: {found}", group.name);
+                let detail = text!("{}: {found}", group.name);
                 fired.push(fire(TriggerKind::CriticalWords, &group.escalation, detail));
             }
         }
@@ -345,7 +348,7 @@ impl Escalator {
 
     fn sentiment_trigger<'c>(&'c self, sentiment: &SentimentReading, fired: &mut Vec<Fired<'c>>) {
         if sentiment.trend == Some(Trend::Worsening) {
-            let detail = format!(
+            let detail = text!(
                 "sentiment is worsening over the conversation ({})",
                 sentiment.source()
             );
@@ -367,7 +370,7 @@ impl Escalator {
             fired.push(fire(
                 TriggerKind::Vip,
                 &vip.escalation,
-                format!("customer tier {tier}"),
+                text!("customer tier {tier}"),
             ));
         }
     }
@@ -419,7 +422,7 @@ impl Escalator {
         let mut deadlines = vec![Deadline {
             kind: DeadlineKind::Acknowledge,
             due: after(action.acknowledge_within_minutes),
-            basis: format!(
+            basis: text!(
                 "{} min from now for a {level} escalation",
                 action.acknowledge_within_minutes
             ),
@@ -498,7 +501,7 @@ fn lowest_bot_confidence(ticket: &Ticket<'_>, last_bot: Option<usize>) -> Option
         let messages = ticket.prior::<Vec<MessageConfidence>>("messages")?;
         Some((
             messages.into_iter().nth(i)?.confidence?,
-            format!("messages[{i}].confidence"),
+            text!("messages[{i}].confidence"),
         ))
     });
     top.into_iter()
@@ -546,9 +549,9 @@ fn clock_deadline(
     match clock.status_at(now)? {
         SlaStatus::Breached => Some((
             after(grace),
-            format!("{what} SLA breached at {due}: {grace} min from now"),
+            text!("{what} SLA breached at {due}: {grace} min from now"),
         )),
-        SlaStatus::AtRisk | SlaStatus::OnTrack => Some((due, format!("{what} SLA due time"))),
+        SlaStatus::AtRisk | SlaStatus::OnTrack => Some((due, text!("{what} SLA due time"))),
         SlaStatus::Met => None,
     }
 }
@@ -559,8 +562,8 @@ fn trigger_reason(trigger: &Trigger) -> String {
         first.make_ascii_uppercase();
     }
     match trigger.level {
-        EscalationLevel::None => format!("{sentence} (does not escalate alone)."),
-        level => format!("{sentence} (calls for {level})."),
+        EscalationLevel::None => text!("{sentence} (does not escalate alone)."),
+        level => text!("{sentence} (calls for {level})."),
     }
 }
 
@@ -568,7 +571,7 @@ fn sla_source_reason(sla: &Sla, priority_source: &str) -> String {
     if sla.first_response.due.is_none() && sla.resolution.due.is_none() {
         "No SLA due times (no created_at): SLA clocks not checked.".to_string()
     } else {
-        format!("SLA {priority_source}.")
+        text!("SLA {priority_source}.")
     }
 }
 
@@ -576,12 +579,12 @@ fn decision_reason(level: EscalationLevel, actions: &[Action]) -> String {
     let steps: Vec<String> = actions
         .iter()
         .map(|action| match action {
-            Action::Reassign { queue } => format!("reassign to {queue}"),
-            Action::RaisePriority { from, to } => format!("raise priority from {from} to {to}"),
-            Action::Notify { who } => format!("notify {who}"),
+            Action::Reassign { queue } => text!("reassign to {queue}"),
+            Action::RaisePriority { from, to } => text!("raise priority from {from} to {to}"),
+            Action::Notify { who } => text!("notify {who}"),
         })
         .collect();
-    format!("Escalate to {level}: {}.", steps.join(", "))
+    text!("Escalate to {level}: {}.", steps.join(", "))
 }
 
 impl Default for Escalator {

@@ -470,16 +470,25 @@ impl<'m> Analysis<'m, '_> {
         let reasons = features
             .into_iter()
             .map(|(origin, weight)| Reason {
-                feature: self.tokens[self.words_of(origin)]
-                    .iter()
-                    .map(|t| t.norm.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                feature: self.text_of(origin),
                 kind: origin.kind,
                 weight,
             })
             .collect();
         Some(reasons)
+    }
+
+    /// The words of a feature joined by spaces, built in one allocation.
+    fn text_of(&self, origin: Origin) -> String {
+        let words = &self.tokens[self.words_of(origin)];
+        let mut text = String::with_capacity(words.iter().map(|t| t.norm.len() + 1).sum());
+        for (i, token) in words.iter().enumerate() {
+            if i > 0 {
+                text.push(' ');
+            }
+            text.push_str(&token.norm);
+        }
+        text
     }
 
     fn words_of(&self, origin: Origin) -> std::ops::Range<usize> {

@@ -10,6 +10,7 @@ mod config;
 mod sla;
 
 use std::collections::HashMap;
+use support_core::text;
 
 use jiff::Timestamp;
 use support_core::results::sentiment::SentimentReading;
@@ -134,7 +135,7 @@ impl Prioritizer {
             factors
                 .iter()
                 .filter(|f| f.kind != FactorKind::Base && f.points != 0.0)
-                .map(|f| capitalize(format!("{} ({:+}).", f.cause, f.points))),
+                .map(|f| capitalize(text!("{} ({:+}).", f.cause, f.points))),
         );
         let sla = self.sla(ticket, level, resolved, now);
         reasons.extend(sla_reasons(ticket, &sla, level));
@@ -196,7 +197,7 @@ impl Prioritizer {
                 Factor {
                     kind: FactorKind::Impact,
                     points,
-                    cause: format!("{}: \"{}\" in {}{capped}", group.name, hit.words, hit.field),
+                    cause: text!("{}: \"{}\" in {}{capped}", group.name, hit.words, hit.field),
                 }
             })
             .collect()
@@ -207,7 +208,7 @@ impl Prioritizer {
         let negativity = Factor {
             kind: FactorKind::Negativity,
             points: weights.negativity_points * (-s.score).max(0.0),
-            cause: format!(
+            cause: text!(
                 "negative sentiment, score {} ({})",
                 round3(s.score),
                 s.source()
@@ -216,7 +217,7 @@ impl Prioritizer {
         let frustration = Factor {
             kind: FactorKind::Frustration,
             points: weights.frustration_points * s.frustration,
-            cause: format!("frustration {} ({})", round3(s.frustration), s.source()),
+            cause: text!("frustration {} ({})", round3(s.frustration), s.source()),
         };
         [negativity, frustration]
             .into_iter()
@@ -230,7 +231,7 @@ impl Prioritizer {
         (points != 0.0).then(|| Factor {
             kind: FactorKind::Tier,
             points,
-            cause: format!("customer tier {tier}"),
+            cause: text!("customer tier {tier}"),
         })
     }
 
@@ -240,7 +241,7 @@ impl Prioritizer {
         (points != 0.0).then(|| Factor {
             kind: FactorKind::Channel,
             points,
-            cause: format!("{channel} channel"),
+            cause: text!("{channel} channel"),
         })
     }
 
@@ -259,7 +260,7 @@ impl Prioritizer {
         Some(Factor {
             kind: FactorKind::Age,
             points: step.points,
-            cause: format!("open for {} h (step from {} h)", hours.floor(), step.hours),
+            cause: text!("open for {} h (step from {} h)", hours.floor(), step.hours),
         })
     }
 
@@ -271,11 +272,11 @@ impl Prioritizer {
         floor: Option<(Level, &str)>,
     ) -> String {
         match floor {
-            Some((floor_level, impact)) if level != by_score => format!(
+            Some((floor_level, impact)) if level != by_score => text!(
                 "Level {level}: score {score} of 100 is {by_score} ({}), but {impact} sets a floor of {floor_level}.",
                 self.band(by_score)
             ),
-            _ => format!("Level {level}: score {score} of 100 ({}).", self.band(level)),
+            _ => text!("Level {level}: score {score} of 100 ({}).", self.band(level)),
         }
     }
 
@@ -283,8 +284,8 @@ impl Prioritizer {
     fn band(&self, level: Level) -> String {
         let levels = &self.config.levels;
         match levels.lower_bound(level) {
-            Some(bound) => format!("{level} from {bound}"),
-            None => format!("below {} at {}", Level::Medium, levels.medium),
+            Some(bound) => text!("{level} from {bound}"),
+            None => text!("below {} at {}", Level::Medium, levels.medium),
         }
     }
 
@@ -369,7 +370,7 @@ fn first_reply_time(messages: &[Message<'_>]) -> Option<Timestamp> {
 
 fn sla_reasons(ticket: &Ticket<'_>, sla: &Sla, level: Level) -> Vec<String> {
     if ticket.created_at.is_none() {
-        return vec![format!(
+        return vec![text!(
             "No created_at: SLA due times cannot be computed (targets for {level}: first response {}, resolution {}).",
             duration_words(sla.first_response.target_minutes),
             duration_words(sla.resolution.target_minutes)
@@ -390,7 +391,7 @@ fn sla_reasons(ticket: &Ticket<'_>, sla: &Sla, level: Level) -> Vec<String> {
             "done at an unknown time that may be after it, so met or not cannot be told",
             SlaStatus::describe,
         );
-        format!(
+        text!(
             "{what} due {due} ({} for {level}): {status}.",
             duration_words(clock.target_minutes)
         )
@@ -401,9 +402,9 @@ fn sla_reasons(ticket: &Ticket<'_>, sla: &Sla, level: Level) -> Vec<String> {
 /// `90` → "90 min", `120` → "2 h", `2880` → "2 d".
 fn duration_words(minutes: u32) -> String {
     match minutes {
-        m if m > 0 && m % 1440 == 0 => format!("{} d", m / 1440),
-        m if m > 0 && m % 60 == 0 => format!("{} h", m / 60),
-        m => format!("{m} min"),
+        m if m > 0 && m % 1440 == 0 => text!("{} d", m / 1440),
+        m if m > 0 && m % 60 == 0 => text!("{} h", m / 60),
+        m => text!("{m} min"),
     }
 }
 

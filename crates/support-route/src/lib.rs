@@ -11,6 +11,7 @@ use support_core::results::priority::EarlierPriority;
 pub use support_core::results::route::{AgentCandidate, Route};
 use support_core::results::sentiment::EarlierSentiment;
 use support_core::results::tags::EarlierTags;
+use support_core::text;
 
 use anyhow::{bail, ensure};
 use support_core::{round3, Context, RecordError, Ticket, Tool};
@@ -135,7 +136,7 @@ impl Router {
     pub fn route(&self, ticket: &Ticket<'_>, ctx: &Context) -> Route {
         let facts = self.facts(ticket);
         let language = &facts.language;
-        let mut reasons = vec![format!("language {} {}", language.code, language.source)];
+        let mut reasons = vec![text!("language {} {}", language.code, language.source)];
         if language.detected {
             reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
         }
@@ -153,9 +154,9 @@ impl Router {
                 };
                 let why: Vec<String> = evidence
                     .iter()
-                    .map(|e| format!("{} ({})", e.text, round3(e.confidence)))
+                    .map(|e| text!("{} ({})", e.text, round3(e.confidence)))
                     .collect();
-                reasons.push(format!(
+                reasons.push(text!(
                     "rules[{i}] -> queue {}: {}",
                     rule.queue,
                     why.join(", ")
@@ -163,7 +164,7 @@ impl Router {
                 (rule.queue.as_str(), Some(i), confidence)
             }
             None => {
-                reasons.push(format!(
+                reasons.push(text!(
                     "no rule matched -> default queue {}",
                     self.default_queue
                 ));
@@ -224,7 +225,7 @@ impl Router {
     fn language(&self, ticket: &Ticket<'_>) -> TicketLanguage {
         let given = |code: &str, source: &str| TicketLanguage {
             code: normalize_language(code),
-            source: format!("from {source}"),
+            source: text!("from {source}"),
             confidence: 1.0,
             detected: false,
         };
@@ -248,7 +249,7 @@ impl Router {
         if let Some(other) = detection.other {
             return TicketLanguage {
                 code: other.code.to_string(),
-                source: format!(
+                source: text!(
                     "detected from the text ({}), neither es nor en",
                     round3(other.confidence)
                 ),
@@ -258,7 +259,7 @@ impl Router {
         }
         TicketLanguage {
             code: detection.language.code().to_string(),
-            source: format!("detected from the text ({})", round3(detection.confidence)),
+            source: text!("detected from the text ({})", round3(detection.confidence)),
             confidence: detection.confidence,
             detected: true,
         }

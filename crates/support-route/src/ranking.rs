@@ -2,6 +2,7 @@
 //! shift), scored and explained.
 
 use std::collections::HashMap;
+use support_core::text;
 
 use anyhow::bail;
 
@@ -35,14 +36,14 @@ impl Profile {
         // An agent without a rating counts as the middle of the 1-5 scale.
         let satisfaction = agent.satisfaction.map_or(0.5, |s| (s.get() - 1.0) / 4.0);
         let satisfaction_reason = match agent.satisfaction {
-            Some(s) => format!("satisfaction {} of 5", s.get()),
+            Some(s) => text!("satisfaction {} of 5", s.get()),
             None => "no satisfaction score (counted as 3 of 5)".to_string(),
         };
         let zone = &agent.hours.time_zone.name;
         Profile {
             base_score: (weights.capacity * free + weights.satisfaction * satisfaction)
                 / weights.total(),
-            capacity_reason: format!(
+            capacity_reason: text!(
                 "free capacity {} of {}",
                 agent.capacity.saturating_sub(agent.load),
                 agent.capacity
@@ -52,7 +53,7 @@ impl Profile {
                 .hours
                 .shifts
                 .iter()
-                .map(|s| format!("{}-{} {zone}", s.start, s.end))
+                .map(|s| text!("{}-{} {zone}", s.start, s.end))
                 .collect(),
             agent,
         }
@@ -88,7 +89,7 @@ impl Available<'_> {
             .iter()
             .map(String::as_str)
             .partition(|w| agent.skills.iter().any(|s| s == w));
-        let mut skills = format!("skills {} of {} wanted (", has.len(), wanted.len());
+        let mut skills = text!("skills {} of {} wanted (", has.len(), wanted.len());
         if !has.is_empty() {
             skills.push_str("has ");
             skills.push_str(&has.join(", "));
@@ -108,7 +109,7 @@ impl Available<'_> {
                 skills,
                 profile.capacity_reason.clone(),
                 profile.satisfaction_reason.clone(),
-                format!(
+                text!(
                     "speaks {language}; on shift {}, now {weekday} {:02}:{:02} local",
                     profile.shift_labels[self.shift],
                     local.hour(),
@@ -131,15 +132,15 @@ pub(crate) struct Rejections {
 impl Rejections {
     pub(crate) fn describe(&self, queue: &str, language: &str) -> String {
         let parts = [
-            (self.queue, format!("not serving {queue}")),
-            (self.language, format!("not speaking {language}")),
+            (self.queue, text!("not serving {queue}")),
+            (self.language, text!("not speaking {language}")),
             (self.capacity, "at capacity".to_string()),
             (self.shift, "off shift".to_string()),
         ];
         parts
             .into_iter()
             .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!("{n} {what}"))
+            .map(|(n, what)| text!("{n} {what}"))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -209,7 +210,7 @@ impl Router {
         if available.is_empty() {
             return (
                 Vec::new(),
-                format!(
+                text!(
                     "queue only: none of the {} agents fits ({})",
                     profiles.len(),
                     rejected.describe(queue, language)
@@ -221,7 +222,7 @@ impl Router {
                 .total_cmp(&a.score)
                 .then_with(|| a.profile.agent.id.cmp(&b.profile.agent.id))
         });
-        let reason = format!(
+        let reason = text!(
             "agent {}: best of {} available (score {})",
             available[0].profile.agent.id,
             available.len(),

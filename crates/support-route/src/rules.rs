@@ -1,6 +1,9 @@
 //! Queue rules: what they read of a ticket ([`Facts`]), and each rule
 //! compiled once into conditions that say why they hold and how surely.
 
+use std::borrow::Cow;
+use support_core::text;
+
 use anyhow::ensure;
 use support_agents::normalize_language;
 
@@ -38,8 +41,8 @@ pub(crate) struct Facts<'a> {
     pub(crate) category: Option<Weighted<'a>>,
     pub(crate) tags: Vec<Weighted<'a>>,
     pub(crate) priority: Option<Weighted<'a>>,
-    pub(crate) tier: Option<String>,
-    pub(crate) channel: Option<String>,
+    pub(crate) tier: Option<Cow<'a, str>>,
+    pub(crate) channel: Option<Cow<'a, str>>,
     pub(crate) language: TicketLanguage,
 }
 
@@ -136,7 +139,7 @@ impl Condition {
                 .category
                 .filter(|c| self.accepts(c.value))
                 .map(|c| Evidence {
-                    text: format!("category is {}", c.value),
+                    text: text!("category is {}", c.value),
                     confidence: c.confidence,
                 }),
             Field::Tags => facts
@@ -145,30 +148,30 @@ impl Condition {
                 .filter(|t| self.accepts(t.value))
                 .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
                 .map(|t| Evidence {
-                    text: format!("tag {}", t.value),
+                    text: text!("tag {}", t.value),
                     confidence: t.confidence,
                 }),
             Field::Priority => facts
                 .priority
                 .filter(|p| self.accepts(p.value))
                 .map(|p| Evidence {
-                    text: format!("priority is {}", p.value),
+                    text: text!("priority is {}", p.value),
                     confidence: p.confidence,
                 }),
             Field::Language => self.accepts(&facts.language.code).then(|| Evidence {
-                text: format!("language is {}", facts.language.code),
+                text: text!("language is {}", facts.language.code),
                 confidence: facts.language.confidence,
             }),
             Field::Tier => facts
                 .tier
                 .as_deref()
                 .filter(|t| self.accepts(t))
-                .map(|t| certain(format!("customer.tier is {t}"))),
+                .map(|t| certain(text!("customer.tier is {t}"))),
             Field::Channel => facts
                 .channel
                 .as_deref()
                 .filter(|c| self.accepts(c))
-                .map(|c| certain(format!("channel is {c}"))),
+                .map(|c| certain(text!("channel is {c}"))),
         }
     }
 }

@@ -230,7 +230,7 @@ fn emoji_weights<'de, D: Deserializer<'de>>(
         let tokens = tokenize(&key);
         match tokens.as_slice() {
             [token] if token.kind == TokenKind::Emoji => {
-                if out.insert(token.norm.clone(), weight).is_some() {
+                if out.insert(token.norm.to_string(), weight).is_some() {
                     return Err(de::Error::custom(format!("`{key}` is listed twice")));
                 }
             }

@@ -5,6 +5,7 @@
 use crate::config::FrustrationConfig;
 use crate::document::Document;
 use crate::lexicon::{Cue, FrustrationKind, Hit};
+use support_core::text;
 
 pub(crate) struct Frustration {
     pub value: f64,
@@ -57,7 +58,7 @@ pub(crate) fn assess(doc: &Document, hits: &[Hit], config: &FrustrationConfig) -
         value: 1.0 - calm,
         reasons: found
             .into_iter()
-            .map(|(_, what, quotes)| format!("frustration: {what} {}", quote_list(&quotes)))
+            .map(|(_, what, quotes)| text!("frustration: {what} {}", quote_list(&quotes)))
             .collect(),
     }
 }
@@ -77,7 +78,7 @@ fn shouted_words(doc: &Document, min_letters: usize) -> (usize, Vec<String>) {
     for token in doc.tokens.iter().filter(|t| t.shouted) {
         if token.norm.chars().filter(|c| c.is_alphabetic()).count() >= min_letters {
             count += 1;
-            add_quote(&mut words, token.norm.to_uppercase());
+            add_quote(&mut words, token.norm.to_uppercase().into());
         }
     }
     (count, words)
@@ -118,7 +119,7 @@ fn exclamation_runs(doc: &Document, min_run: usize) -> Vec<String> {
 fn quote_list(quotes: &[String]) -> String {
     quotes
         .iter()
-        .map(|q| format!("'{q}'"))
+        .map(|q| text!("'{q}'"))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -20,6 +20,7 @@ mod trend;
 
 use std::cmp::Ordering;
 use std::sync::OnceLock;
+use support_core::text;
 
 use support_core::{round3, Context, FieldName, RecordError, TextField, Ticket, Tool};
 use support_text::Language;
@@ -181,7 +182,7 @@ impl Analyzer {
         ));
         reasons.extend(pass.frustration.reasons);
         if let Some((trend, change)) = trend {
-            reasons.push(format!(
+            reasons.push(text!(
                 "trend: {} over {} user messages (fitted change {:+.2}; first {:+.2}, last {:+.2})",
                 trend.as_str(),
                 message_scores.len(),
@@ -230,7 +231,7 @@ impl Analyzer {
             .map(str::trim)
             .filter(|l| !l.is_empty());
         if let Some(language) = given.and_then(Language::parse) {
-            let reason = format!("language: {} (given)", language.code());
+            let reason = text!("language: {} (given)", language.code());
             return (
                 language,
                 LanguageSource::Given,
@@ -240,7 +241,7 @@ impl Analyzer {
             );
         }
         let unsupported = given
-            .map(|g| format!("given '{g}' is not es or en; "))
+            .map(|g| text!("given '{g}' is not es or en; "))
             .unwrap_or_default();
         let detection = ticket
             .language_evidence()
@@ -248,16 +249,17 @@ impl Analyzer {
         let other = detection.other.map(|o| o.code);
         // A language without lexicons is named, and scored with the closer one.
         let unsupported = match detection.other {
-            Some(o) => format!(
+            Some(o) => text!(
                 "{unsupported}the text is {} (confidence {:.2}), which has no lexicon; ",
-                o.code, o.confidence
+                o.code,
+                o.confidence
             ),
             None => unsupported,
         };
         // Detection gives exactly 0.5 when the evidence is even (usually none at all).
         if detection.confidence > 0.5 {
             let language = detection.language;
-            let reason = format!(
+            let reason = text!(
                 "language: {unsupported}{} detected (confidence {:.2})",
                 language.code(),
                 detection.confidence
@@ -281,7 +283,7 @@ impl Analyzer {
                 Language::En => (Language::En, en),
             },
         };
-        let reason = format!(
+        let reason = text!(
             "language: {unsupported}{} chosen by lexicon matches (es {es_count}, en {en_count}; no function words to detect it)",
             language.code()
         );

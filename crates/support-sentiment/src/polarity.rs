@@ -254,7 +254,7 @@ fn score_emoji(
         if token.kind != TokenKind::Emoji {
             continue;
         }
-        if let Some(&value) = emoji.get(&token.norm) {
+        if let Some(&value) = emoji.get(token.norm.as_str()) {
             evidence.push(Evidence {
                 kind: EvidenceKind::Emoji,
                 span: i..i + 1,

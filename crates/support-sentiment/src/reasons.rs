@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 use std::ops::Range;
+use support_core::text;
 
 use crate::document::Document;
 use crate::polarity::{Evidence, EvidenceKind};
@@ -38,7 +39,7 @@ pub(crate) fn polarity(doc: &Document, evidence: &[Evidence], label: Label) -> V
         if distinct.is_empty() {
             continue;
         }
-        let mut reason = format!("{name}: ");
+        let mut reason = text!("{name}: ");
         for (i, (e, count)) in distinct.iter().take(MAX_QUOTED).enumerate() {
             if i > 0 {
                 reason.push_str(", ");

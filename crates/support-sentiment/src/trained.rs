@@ -197,7 +197,8 @@ pub(crate) fn with_cues(
 ) -> Vec<Token> {
     let mut all = Vec::with_capacity(tokens.len() + polarity.evidence.len() + 4);
     all.extend_from_slice(tokens);
-    let mut cue = |name: &str| all.push(Token::new(format!("{CUE}{name}"), TokenKind::Word, false));
+    let mut cue =
+        |name: &str| all.push(Token::new(&format!("{CUE}{name}"), TokenKind::Word, false));
     for e in &polarity.evidence {
         let sign = if e.value < 0.0 { "neg" } else { "pos" };
         match e.kind {

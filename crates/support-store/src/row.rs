@@ -308,7 +308,7 @@ impl TicketRow {
                 .as_deref()
                 .or(ticket.body.as_deref())
                 .map(str::to_owned),
-            channel: ticket.channel(),
+            channel: ticket.channel().map(Cow::into_owned),
             language: ticket
                 .language
                 .as_deref()
@@ -321,7 +321,7 @@ impl TicketRow {
                 .map(ToString::to_string),
             customer_email: customer_text(ticket, |c| c.email.as_deref()),
             customer_name: customer_text(ticket, |c| c.name.as_deref()),
-            customer_tier: ticket.tier(),
+            customer_tier: ticket.tier().map(Cow::into_owned),
             status,
             created_at: ticket.created_at,
             first_response_at: ticket.first_response_at,

@@ -4,6 +4,7 @@
 use support_core::results::category::EarlierCategory;
 use support_core::results::priority::EarlierPriority;
 use support_core::round3;
+use support_core::text;
 use support_core::Ticket;
 
 use crate::candidate::Candidate;
@@ -28,9 +29,9 @@ impl Tagger {
                         tag,
                         upstream_confidence(sentiment.confidence),
                         SourceKind::Sentiment,
-                        format!("sentiment_labels.{label}"),
+                        text!("sentiment_labels.{label}"),
                         "sentiment.label",
-                        format!("sentiment.label is {label}"),
+                        text!("sentiment.label is {label}"),
                     ));
                 }
             }
@@ -42,7 +43,7 @@ impl Tagger {
                         SourceKind::Sentiment,
                         "frustration".to_string(),
                         "sentiment.frustration",
-                        format!(
+                        text!(
                             "sentiment.frustration {} >= {}",
                             round3(frustration),
                             rule.threshold.get()
@@ -58,33 +59,33 @@ impl Tagger {
                         tag,
                         upstream_confidence(priority.confidence),
                         SourceKind::Priority,
-                        format!("priority_levels.{level}"),
+                        text!("priority_levels.{level}"),
                         "priority.level",
-                        format!("priority.level is {level}"),
+                        text!("priority.level is {level}"),
                     ));
                 }
             }
         }
         if let Some(tier) = &facts.tier {
-            if let Some(tag) = self.tiers.get(tier) {
+            if let Some(tag) = self.tiers.get(tier.as_ref()) {
                 candidates.push(Candidate::derived(
                     tag,
                     1.0,
                     SourceKind::Tier,
-                    format!("tiers.{tier}"),
+                    text!("tiers.{tier}"),
                     "customer.tier",
-                    format!("customer.tier is {tier}"),
+                    text!("customer.tier is {tier}"),
                 ));
             }
         }
         if let (Some(prefix), Some(channel)) = (&self.channel_prefix, &facts.channel) {
             candidates.push(Candidate::derived(
-                &format!("{prefix}{channel}"),
+                &text!("{prefix}{channel}"),
                 1.0,
                 SourceKind::Channel,
                 "channel_prefix".to_string(),
                 "channel",
-                format!("channel is {channel}"),
+                text!("channel is {channel}"),
             ));
         }
         if let Some(prefix) = &self.category_prefix {
@@ -96,12 +97,12 @@ impl Tagger {
                 .filter(|n| !n.is_empty());
             if let (Some(category), Some(name)) = (category, name) {
                 candidates.push(Candidate::derived(
-                    &format!("{prefix}{name}"),
+                    &text!("{prefix}{name}"),
                     upstream_confidence(category.confidence),
                     SourceKind::Category,
                     "category_prefix".to_string(),
                     "category.name",
-                    format!("category.name is {name}"),
+                    text!("category.name is {name}"),
                 ));
             }
         }

@@ -115,11 +115,11 @@ impl Tagger {
         let mut candidates = Vec::new();
         for (rule, hit) in self.rules.iter().zip(hits) {
             let Some(hit) = hit else { continue };
-            let holds = |allowed: &[String], value: &Option<String>| {
-                allowed.is_empty() || value.as_ref().is_some_and(|v| allowed.contains(v))
+            let holds = |allowed: &[String], value: Option<&str>| {
+                allowed.is_empty() || value.is_some_and(|v| allowed.iter().any(|a| a == v))
             };
-            if !holds(&rule.channels, &facts.channel)
-                || !holds(&rule.tiers, &facts.tier)
+            if !holds(&rule.channels, facts.channel.as_deref())
+                || !holds(&rule.tiers, facts.tier.as_deref())
                 || !(rule.languages.is_empty() || rule.languages.contains(&ticket_language()))
             {
                 continue;

@@ -5,9 +5,11 @@
 //! Every tag says where it came from (`source`: kind, rule, words, field), and
 //! one entry is kept per tag name: the strongest, with the words of the others.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use support_core::results::sentiment::EarlierSentiment;
 pub use support_core::results::tags::{Source, SourceKind, Tag, Tags};
+use support_core::text;
 
 use support_core::{round3, Context, RecordError, Ticket, Tool};
 use support_text::{Language, PhraseSet};
@@ -33,8 +35,8 @@ pub const EMBEDDED_CONFIG: support_core::config::Embedded = support_core::config
 
 /// What several rules read of a ticket, worked out once.
 struct Facts<'a> {
-    channel: Option<String>,
-    tier: Option<String>,
+    channel: Option<Cow<'a, str>>,
+    tier: Option<Cow<'a, str>>,
     /// The earlier sentiment result (a missing or unreadable one yields no derived tag).
     sentiment: Option<EarlierSentiment<'a>>,
 }
@@ -129,7 +131,7 @@ impl Tagger {
 
         let mut reasons: Vec<String> = kept.iter().map(Candidate::reason).collect();
         reasons.extend(left_out.iter().map(|c| {
-            format!(
+            text!(
                 "left out {} (confidence {} below min_confidence {})",
                 c.reason(),
                 c.tag.confidence,

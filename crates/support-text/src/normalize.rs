@@ -1,6 +1,8 @@
 //! Folding and tokenization: lower case, accents removed, so "Facturación",
 //! "facturacion" and "FACTURACION" all read the same.
 
+use compact_str::CompactString;
+
 use crate::phrases::WordKeys;
 
 /// Lower-cases and strips diacritics (`Está` → `esta`, `ñ` → `n`, `’` → `'`).
@@ -58,8 +60,9 @@ pub enum TokenKind {
 /// One word or emoji of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
-    /// Folded form: lower case, no accents (emoji as written).
-    pub norm: String,
+    /// Folded form: lower case, no accents (emoji as written). Kept inline
+    /// up to 24 bytes, so tokenizing allocates nothing per word.
+    pub norm: CompactString,
     pub kind: TokenKind,
     /// Written in capitals (two letters or more), e.g. "NEVER".
     pub shouted: bool,
@@ -71,13 +74,12 @@ pub struct Token {
 impl Token {
     /// The token of the folded word (or emoji) `norm`, with its phrase keys:
     /// matchers read those keys, so a token's `norm` is not changed after.
-    pub fn new(norm: String, kind: TokenKind, shouted: bool) -> Token {
-        let keys = WordKeys::of(&norm);
+    pub fn new(norm: &str, kind: TokenKind, shouted: bool) -> Token {
         Token {
-            norm,
+            norm: CompactString::new(norm),
+            keys: WordKeys::of(norm),
             kind,
             shouted,
-            keys,
         }
     }
 
@@ -111,7 +113,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         }
         let trimmed = chunk.trim_matches(|c: char| c == ',' || c == '.' || c == '!' || c == '?');
         if trimmed.len() <= LONGEST_EMOTICON && EMOTICONS.contains(&trimmed) {
-            tokens.push(Token::new(trimmed.to_string(), TokenKind::Emoji, false));
+            tokens.push(Token::new(trimmed, TokenKind::Emoji, false));
             continue;
         }
         split_chunk(chunk, &mut word, &mut tokens);
@@ -127,7 +129,7 @@ fn split_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
             let w = word.trim_matches('\'');
             if !w.is_empty() {
                 let shouted = *letters >= 2 && *upper == *letters;
-                tokens.push(Token::new(w.to_string(), TokenKind::Word, shouted));
+                tokens.push(Token::new(w, TokenKind::Word, shouted));
             }
             word.clear();
             *letters = 0;
@@ -157,7 +159,11 @@ fn split_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
         } else {
             flush(word, &mut letters, &mut upper, tokens);
             if is_emoji(c) {
-                tokens.push(Token::new(c.to_string(), TokenKind::Emoji, false));
+                tokens.push(Token::new(
+                    c.encode_utf8(&mut [0; 4]),
+                    TokenKind::Emoji,
+                    false,
+                ));
             }
         }
     }
@@ -207,7 +213,7 @@ mod tests {
     use super::*;
 
     fn norms(text: &str) -> Vec<String> {
-        tokenize(text).into_iter().map(|t| t.norm).collect()
+        tokenize(text).into_iter().map(|t| t.norm.into()).collect()
     }
 
     #[test]

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""CPU time of two or more builds of a tool on the same stream, alternated.
+
+Usage: python3 scripts/bench/cpu-ab.py [--rounds 12] [--input FILE] BINARY...
+           [-- TOOL ARGS]
+
+Runs each BINARY in turn, round after round, on the same input (default: the
+bench stream of 50,000 distinct real tickets, written by
+scripts/data/distinct-tickets.py to target/bench/cpu-ab.jsonl), and prints
+the minimum, first quartile and median of each one's CPU time (user + system,
+from wait4). Alternating spreads a shared machine's drift over every build,
+and CPU time, unlike wall time, leaves out the waits for a busy core. Tool
+arguments default to `--threads 1 --now 2026-11-24T09:00:00Z`; the
+categorizer's lexical path is pinned (SUPPORT_LEXICAL=1) as in bench.py.
+
+Example, the binaries of two commits copied to folders of their own:
+  python3 scripts/bench/cpu-ab.py /tmp/before/support-triage /tmp/after/support-triage
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_ARGS = ["--threads", "1", "--now", "2026-11-24T09:00:00Z"]
+
+
+def bench_stream():
+    path = os.path.join(ROOT, "target", "bench", "cpu-ab.jsonl")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        generator = os.path.join(ROOT, "scripts", "data", "distinct-tickets.py")
+        with open(path + ".part", "w") as out:
+            subprocess.run([sys.executable, generator, "--count", "50000"], stdout=out, check=True)
+        os.replace(path + ".part", path)
+    return path
+
+
+def cpu_seconds(binary, args, input_path):
+    """User + system seconds of one run, from wait4."""
+    with open(input_path, "rb") as stdin:
+        process = subprocess.Popen([binary] + args, stdin=stdin,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{binary} exited with {os.waitstatus_to_exitcode(status)}; run it by hand to see why")
+    return usage.ru_utime + usage.ru_stime
+
+
+def main():
+    argv = sys.argv[1:]
+    tool_args = DEFAULT_ARGS
+    if "--" in argv:
+        at = argv.index("--")
+        argv, tool_args = argv[:at], argv[at + 1:]
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=12, help="runs of each binary, alternated (default 12)")
+    ap.add_argument("--input", help="JSON Lines to feed every run (default: the bench stream)")
+    ap.add_argument("binaries", nargs="+", metavar="BINARY")
+    args = ap.parse_args(argv)
+    os.environ["SUPPORT_LEXICAL"] = "1"
+    input_path = args.input or bench_stream()
+    times = {binary: [] for binary in args.binaries}
+    for round_number in range(args.rounds):
+        print(f"round {round_number + 1}/{args.rounds}", file=sys.stderr)
+        for binary in args.binaries:
+            times[binary].append(cpu_seconds(binary, tool_args, input_path))
+    print(f"CPU time (user + system), {args.rounds} alternated runs each, of: {' '.join(tool_args)} < {input_path}")
+    print("| binary | min ms | first quartile ms | median ms |")
+    print("|---|---:|---:|---:|")
+    for binary, runs in times.items():
+        runs.sort()
+        print(f"| {binary} | {runs[0] * 1000:,.0f} | {runs[len(runs) // 4] * 1000:,.0f} "
+              f"| {statistics.median(runs) * 1000:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
