@@ -18,11 +18,10 @@ mod semantic;
 
 use std::path::Path;
 use std::sync::Arc;
-use support_core::text;
 
 use anyhow::Context as _;
 use serde::Deserialize;
-use support_core::{round3, Context, RecordError, Ticket, Tool};
+use support_core::{round3, text, Context, RecordError, Ticket, Tool};
 use support_model::{Analysis, Model, Reason};
 use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
 

@@ -14,9 +14,8 @@ use serde_json::Value;
 use support_core::results::answer::EarlierAnswer;
 use support_core::results::priority::{Priority, Sla, SlaClock, SlaStatus};
 use support_core::results::sentiment::{SentimentReading, Trend};
-use support_core::text;
 use support_core::ticket::{analysed_prefix, Message, ANALYSED_TEXT_BYTES};
-use support_core::{round3, FieldName, Role, Ticket};
+use support_core::{round3, text, FieldName, Role, Ticket};
 use support_text::{folded_chars, matched_text, tokenize, PhraseSet};
 
 pub use config::{

@@ -10,12 +10,11 @@ mod config;
 mod sla;
 
 use std::collections::HashMap;
-use support_core::text;
 
 use jiff::Timestamp;
 use support_core::results::sentiment::SentimentReading;
 use support_core::ticket::Message;
-use support_core::{round3, FieldName, Role, Ticket};
+use support_core::{round3, text, FieldName, Role, Ticket};
 use support_text::{matched_text, PhraseSet};
 
 pub use config::{

@@ -11,10 +11,9 @@ use support_core::results::priority::EarlierPriority;
 pub use support_core::results::route::{AgentCandidate, Route};
 use support_core::results::sentiment::EarlierSentiment;
 use support_core::results::tags::EarlierTags;
-use support_core::text;
 
 use anyhow::{bail, ensure};
-use support_core::{round3, Context, RecordError, Ticket, Tool};
+use support_core::{round3, text, Context, RecordError, Ticket, Tool};
 use support_text::Language;
 
 use support_agents::{normalize_language, Roster};

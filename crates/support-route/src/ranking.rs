@@ -2,12 +2,11 @@
 //! shift), scored and explained.
 
 use std::collections::HashMap;
-use support_core::text;
 
 use anyhow::bail;
 
 use support_agents::{Agent, Roster};
-use support_core::{round3, Context};
+use support_core::{round3, text, Context};
 
 use crate::config::Weights;
 use crate::rules::Facts;

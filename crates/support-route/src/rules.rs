@@ -2,10 +2,10 @@
 //! compiled once into conditions that say why they hold and how surely.
 
 use std::borrow::Cow;
-use support_core::text;
 
 use anyhow::ensure;
 use support_agents::normalize_language;
+use support_core::text;
 
 use crate::config::{Combine, Rule};
 use crate::lowercase_all;

@@ -2,10 +2,11 @@
 //! (repeated contact, threats, insults, shouting, exclamation runs) adds its
 //! weight once, combined as `1 - Π(1 - weight)` so the value stays in [0, 1].
 
+use support_core::text;
+
 use crate::config::FrustrationConfig;
 use crate::document::Document;
 use crate::lexicon::{Cue, FrustrationKind, Hit};
-use support_core::text;
 
 pub(crate) struct Frustration {
     pub value: f64,

@@ -20,9 +20,8 @@ mod trend;
 
 use std::cmp::Ordering;
 use std::sync::OnceLock;
-use support_core::text;
 
-use support_core::{round3, Context, FieldName, RecordError, TextField, Ticket, Tool};
+use support_core::{round3, text, Context, FieldName, RecordError, TextField, Ticket, Tool};
 use support_text::Language;
 
 pub use config::{

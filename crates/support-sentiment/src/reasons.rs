@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 use std::ops::Range;
+
 use support_core::text;
 
 use crate::document::Document;

@@ -3,9 +3,7 @@
 
 use support_core::results::category::EarlierCategory;
 use support_core::results::priority::EarlierPriority;
-use support_core::round3;
-use support_core::text;
-use support_core::Ticket;
+use support_core::{round3, text, Ticket};
 
 use crate::candidate::Candidate;
 use crate::{Facts, SourceKind, Tagger};

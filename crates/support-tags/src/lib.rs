@@ -9,9 +9,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use support_core::results::sentiment::EarlierSentiment;
 pub use support_core::results::tags::{Source, SourceKind, Tag, Tags};
-use support_core::text;
 
-use support_core::{round3, Context, RecordError, Ticket, Tool};
+use support_core::{round3, text, Context, RecordError, Ticket, Tool};
 use support_text::{Language, PhraseSet};
 
 mod candidate;
