@@ -279,7 +279,7 @@ impl Categorizer {
                 let bytes = std::fs::read(path)
                     .with_context(|| format!("cannot read model file {}", path.display()))?;
                 let model = Model::from_bytes(&bytes).with_context(|| {
-                    text!(
+                    format!(
                         "{} is not a model made by `support-categorize train`",
                         path.display()
                     )
