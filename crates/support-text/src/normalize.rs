@@ -61,7 +61,7 @@ pub enum TokenKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     /// Folded form: lower case, no accents (emoji as written). Kept inline
-    /// up to 24 bytes, so tokenizing allocates nothing per word.
+    /// up to 24 bytes, so tokenizing allocates nothing for nearly every word.
     pub norm: CompactString,
     pub kind: TokenKind,
     /// Written in capitals (two letters or more), e.g. "NEVER".
