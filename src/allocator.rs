@@ -4,9 +4,10 @@
 //! The `mimalloc` crate sends every allocation to `mi_malloc_aligned`. In
 //! mimalloc 3 that takes the plain path only for small blocks or blocks of
 //! a power-of-two size; any other request over 1 KiB (a ticket's token and
-//! feature lists, its output line) was over-allocated and aligned by hand,
-//! about 380 instructions where `mi_malloc` takes 50. The same was reported
-//! upstream: purpleprotocol/mimalloc_rust#170.
+//! feature lists, its output line) was over-allocated and aligned by hand:
+//! 14 a ticket in support-triage at about 370 instructions each, where a
+//! `mi_malloc` call takes 34 on average (callgrind, README "Benchmarks").
+//! The same was reported upstream: purpleprotocol/mimalloc_rust#170.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;

@@ -22,17 +22,17 @@ import statistics
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEFAULT_ARGS = ["--threads", "1", "--now", "2026-11-24T09:00:00Z"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (the bench stream, its clock, and the lexical path pinned)
+
+DEFAULT_ARGS = ["--threads", "1", "--now", bench.NOW]
 
 
 def bench_stream():
-    path = os.path.join(ROOT, "target", "bench", "cpu-ab.jsonl")
+    path = os.path.join(bench.ROOT, "target", "bench", "cpu-ab.jsonl")
     if not os.path.exists(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        generator = os.path.join(ROOT, "scripts", "data", "distinct-tickets.py")
-        with open(path + ".part", "w") as out:
-            subprocess.run([sys.executable, generator, "--count", "50000"], stdout=out, check=True)
+        bench.make_stream(path + ".part", 50_000)
         os.replace(path + ".part", path)
     return path
 
@@ -59,7 +59,6 @@ def main():
     ap.add_argument("--input", help="JSON Lines to feed every run (default: the bench stream)")
     ap.add_argument("binaries", nargs="+", metavar="BINARY")
     args = ap.parse_args(argv)
-    os.environ["SUPPORT_LEXICAL"] = "1"
     input_path = args.input or bench_stream()
     times = {binary: [] for binary in args.binaries}
     for round_number in range(args.rounds):

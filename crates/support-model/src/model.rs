@@ -448,15 +448,10 @@ impl<'m> Analysis<'m, '_> {
             features[feature].1 += occurrence_weight[slot as usize];
         }
         features.retain(|&(_, weight)| weight > 0.0);
-        // Ties go in the order of the features' text, the words joined by spaces.
-        let text = |origin: Origin| {
-            self.tokens[self.words_of(origin)]
-                .iter()
-                .enumerate()
-                .flat_map(|(i, t)| (i > 0).then_some(b' ').into_iter().chain(t.norm.bytes()))
-        };
+        // Ties go in the order of the features' text.
         let strongest_first = |a: &(Origin, f32), b: &(Origin, f32)| {
-            b.1.total_cmp(&a.1).then_with(|| text(a.0).cmp(text(b.0)))
+            b.1.total_cmp(&a.1)
+                .then_with(|| self.text_bytes(a.0).cmp(self.text_bytes(b.0)))
         };
         // Distinct features have distinct texts, so the order is total: the
         // `limit` strongest are picked, then only they are sorted.
@@ -478,17 +473,21 @@ impl<'m> Analysis<'m, '_> {
         Some(reasons)
     }
 
-    /// The words of a feature joined by spaces, built in one allocation.
+    /// The bytes of a feature's text, its words joined by spaces: compared
+    /// as they come, so ordering features builds no text.
+    fn text_bytes(&self, origin: Origin) -> impl Iterator<Item = u8> + '_ {
+        self.tokens[self.words_of(origin)]
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| (i > 0).then_some(b' ').into_iter().chain(t.norm.bytes()))
+    }
+
+    /// A feature's text, built in one allocation.
     fn text_of(&self, origin: Origin) -> String {
         let words = &self.tokens[self.words_of(origin)];
-        let mut text = String::with_capacity(words.iter().map(|t| t.norm.len() + 1).sum());
-        for (i, token) in words.iter().enumerate() {
-            if i > 0 {
-                text.push(' ');
-            }
-            text.push_str(&token.norm);
-        }
-        text
+        let mut bytes = Vec::with_capacity(words.iter().map(|t| t.norm.len() + 1).sum());
+        bytes.extend(self.text_bytes(origin));
+        String::from_utf8(bytes).expect("words joined by spaces are UTF-8")
     }
 
     fn words_of(&self, origin: Origin) -> std::ops::Range<usize> {

@@ -182,41 +182,34 @@ const GROUP_RECORDS: usize = 16;
 /// group; should anything outside a stage panic, each record of the group is
 /// processed again on its own, so one bad record costs only its own place.
 fn process_group(stage: &dyn Stage, ctx: &Context, raws: Vec<RawRecord>) -> Vec<Outcome> {
-    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(raws.len());
+    // Each record's outcome when reading it already decides one.
+    let mut decided: Vec<Option<Outcome>> = Vec::with_capacity(raws.len());
     let mut records = Vec::with_capacity(raws.len());
-    let mut numbers = Vec::with_capacity(raws.len());
     for raw in &raws {
-        let outcome = match &raw.content {
-            Err(err) => Some(error_outcome(err, raw.number, None)),
-            Ok(bytes) => match Record::parse(bytes) {
-                Err(err) => Some(error_outcome(&err, raw.number, top_level_id(bytes))),
-                Ok(record) if record.is_error_record() => Some(passed_error(&record, raw.number)),
-                Ok(record) => {
-                    records.push(record);
-                    numbers.push(raw.number);
-                    None
-                }
-            },
-        };
-        outcomes.push(outcome);
+        match readable(raw) {
+            Ok(record) => {
+                records.push(record);
+                decided.push(None);
+            }
+            Err(outcome) => decided.push(Some(outcome)),
+        }
     }
     let applied = panic::catch_unwind(AssertUnwindSafe(|| apply_to_records(stage, &records, ctx)));
     let Ok(results) = applied else {
+        drop(records);
         return raws
             .into_iter()
             .map(|raw| process(stage, ctx, raw))
             .collect();
     };
-    let mut results = results.into_iter().zip(&records).zip(numbers);
-    outcomes
+    let mut processed = results.into_iter().zip(&records);
+    decided
         .into_iter()
-        .map(|outcome| {
+        .zip(&raws)
+        .map(|(outcome, raw)| {
             outcome.unwrap_or_else(|| {
-                let ((result, record), number) = results.next().expect("a result per record");
-                match result {
-                    Ok(json) => Outcome::Record(json),
-                    Err(err) => error_outcome(&err, number, id_string(record)),
-                }
+                let (result, record) = processed.next().expect("a result per record");
+                outcome_of(result, record, raw.number)
             })
         })
         .collect()
@@ -229,25 +222,34 @@ enum Outcome {
 }
 
 fn process(stage: &dyn Stage, ctx: &Context, raw: RawRecord) -> Outcome {
-    match raw.content {
-        Err(err) => error_outcome(&err, raw.number, None),
-        Ok(bytes) => process_record(stage, ctx, &bytes, raw.number),
+    let record = match readable(&raw) {
+        Ok(record) => record,
+        Err(outcome) => return outcome,
+    };
+    let result = panic::catch_unwind(AssertUnwindSafe(|| apply_to_record(stage, &record, ctx)))
+        .unwrap_or_else(|_| Err(RecordError::internal()));
+    outcome_of(result, &record, raw.number)
+}
+
+/// The record `raw` holds, or the outcome it already has: its read error,
+/// its parse error, or an earlier tool's error record passed through.
+fn readable(raw: &RawRecord) -> Result<Record<'_>, Outcome> {
+    let json = match &raw.content {
+        Ok(json) => json,
+        Err(err) => return Err(error_outcome(err, raw.number, None)),
+    };
+    match Record::parse(json) {
+        Err(err) => Err(error_outcome(&err, raw.number, top_level_id(json))),
+        Ok(record) if record.is_error_record() => Err(passed_error(&record, raw.number)),
+        Ok(record) => Ok(record),
     }
 }
 
-fn process_record(stage: &dyn Stage, ctx: &Context, json: &[u8], number: u64) -> Outcome {
-    let record = match Record::parse(json) {
-        Ok(record) => record,
-        Err(err) => return error_outcome(&err, number, top_level_id(json)),
-    };
-    if record.is_error_record() {
-        return passed_error(&record, number);
-    }
-    let result = panic::catch_unwind(AssertUnwindSafe(|| apply_to_record(stage, &record, ctx)))
-        .unwrap_or_else(|_| Err(RecordError::internal()));
+/// The output line of a processed record, or its error record.
+fn outcome_of(result: Result<Vec<u8>, RecordError>, record: &Record<'_>, number: u64) -> Outcome {
     match result {
         Ok(json) => Outcome::Record(json),
-        Err(err) => error_outcome(&err, number, id_string(&record)),
+        Err(err) => error_outcome(&err, number, id_string(record)),
     }
 }
 
