@@ -99,7 +99,9 @@ pub(crate) struct Origin {
 }
 
 /// Calls `emit(bucket, origin)` for every feature occurrence of the words
-/// of `tokens` (from `support_text::tokenize`).
+/// of `tokens` (from `support_text::tokenize`). Inlined, so a caller
+/// compiled for more processor features (`Model::analyze`) compiles it so too.
+#[inline(always)]
 pub(crate) fn extract(
     tokens: &[Token],
     settings: &FeatureSettings,

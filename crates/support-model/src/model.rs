@@ -319,14 +319,7 @@ impl Model {
     /// The features of `tokens` (from [`support_text::tokenize`]), for a
     /// prediction and explanations that share one extraction.
     pub fn analyze<'t>(&self, tokens: &'t [Token]) -> Analysis<'_, 't> {
-        let mut rows = Vec::with_capacity(tokens.len() * 16);
-        let mut origins = Vec::with_capacity(tokens.len() * 16);
-        extract(tokens, &self.settings, |bucket, origin| {
-            if let Some(row) = self.rows.row(bucket) {
-                rows.push(row);
-                origins.push(origin);
-            }
-        });
+        let (rows, origins) = self.feature_rows(tokens);
         let (counts, slot_of) = count_sorted(&rows);
         let features = weigh(&counts, &self.idf, self.first_char_row);
         Analysis {
@@ -338,6 +331,40 @@ impl Model {
             features,
             dense: None,
         }
+    }
+
+    /// The row of every feature occurrence of `tokens` that has one, with
+    /// where it came from. A row is found by counting the bits of a word
+    /// (`RowIndex::row`), a single instruction where the processor has POPCNT
+    /// and about twenty where it must be done by hand, as in a portable
+    /// x86-64 build: the extraction is compiled both ways and chosen at run time.
+    fn feature_rows(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Origin>) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the processor has POPCNT, the one feature the function adds.
+            return unsafe { self.feature_rows_popcnt(tokens) };
+        }
+        self.feature_rows_portable(tokens)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    unsafe fn feature_rows_popcnt(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Origin>) {
+        self.feature_rows_portable(tokens)
+    }
+
+    /// Inlined into each caller, so it takes the caller's features.
+    #[inline(always)]
+    fn feature_rows_portable(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Origin>) {
+        let mut rows = Vec::with_capacity(tokens.len() * 16);
+        let mut origins = Vec::with_capacity(tokens.len() * 16);
+        extract(tokens, &self.settings, |bucket, origin| {
+            if let Some(row) = self.rows.row(bucket) {
+                rows.push(row);
+                origins.push(origin);
+            }
+        });
+        (rows, origins)
     }
 
     /// Ranks every label of the model by probability (ties keep label order).
@@ -560,6 +587,26 @@ mod tests {
             assert_eq!(counts[slot as usize].0, id);
         }
         assert!(count_sorted(&[]).0.is_empty());
+    }
+
+    /// Both builds of the extraction find the same rows: the one chosen at
+    /// run time (POPCNT on this machine, if it has it) and the portable one.
+    #[test]
+    fn feature_rows_are_the_same_with_and_without_popcnt() {
+        let model = bilingual_model();
+        for text in [
+            "my card was charged twice, I want a refund",
+            "¿Dónde está mi reembolso? La tarjeta fue rechazada 😡",
+            "",
+            "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+        ] {
+            let tokens = tokenize(text);
+            let chosen = model.feature_rows(&tokens);
+            let portable = model.feature_rows_portable(&tokens);
+            assert_eq!(chosen.0, portable.0, "{text}");
+            assert_eq!(chosen.1, portable.1, "{text}");
+            assert_eq!(chosen.0.is_empty(), tokens.is_empty(), "{text}");
+        }
     }
 
     /// The explanation as first written: each occurrence's feature text,

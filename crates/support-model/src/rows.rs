@@ -35,7 +35,7 @@ impl RowIndex {
     }
 
     /// The row of `bucket`, if it has one.
-    #[inline]
+    #[inline(always)]
     pub fn row(&self, bucket: u32) -> Option<u32> {
         let word = (bucket / 64) as usize;
         let bit = 1u64 << (bucket % 64);

@@ -89,7 +89,8 @@ pub fn run<'w, R: BufRead + Send>(
 }
 
 /// One thread reads records while the workers process the batch before, in
-/// parallel; outcomes are written in input order. The output is flushed
+/// parallel, and this thread writes the outcomes of the batch before that;
+/// outcomes are written in input order. The output is flushed
 /// whenever the workers wait for input, so a slow stream sees each answer as
 /// its record is done. The worker pool starts with the first batch of more
 /// than one record: a single ticket is processed on this thread.
@@ -131,44 +132,51 @@ fn process_batches(
     sink: &mut Sink<'_>,
 ) -> Result<(), RunError> {
     let mut pool = None;
+    // The outcomes of the batch before, written while the workers process
+    // the next one, so the workers do not wait for the writing.
+    let mut pending: Vec<Vec<Outcome>> = Vec::new();
     loop {
         let taken = match handoff.try_take() {
             Some(taken) => taken,
             None => {
+                sink.write_all(std::mem::take(&mut pending))?;
                 sink.flush()?;
                 handoff.take()
             }
         };
         let batch = match taken {
             Taken::Records(batch) => batch,
-            Taken::End(end) => return end.map_err(|e| RunError::Input(e.to_string())),
+            Taken::End(end) => {
+                sink.write_all(pending)?;
+                return end.map_err(|e| RunError::Input(e.to_string()));
+            }
         };
-        let outcomes: Vec<Outcome> = if batch.len() <= GROUP_RECORDS {
-            process_group(stage, &opts.ctx, batch)
-        } else {
-            let pool = match &mut pool {
-                Some(pool) => pool,
-                None => pool.insert(
-                    rayon::ThreadPoolBuilder::new()
-                        .num_threads(threads)
-                        .build()
-                        .map_err(|e| {
-                            RunError::Input(format!("cannot start worker threads: {e}"))
-                        })?,
-                ),
-            };
-            let groups: Vec<Vec<Outcome>> = pool.install(|| {
-                batch
+        let previous = std::mem::take(&mut pending);
+        if batch.len() <= GROUP_RECORDS {
+            sink.write_all(previous)?;
+            pending.push(process_group(stage, &opts.ctx, batch));
+            continue;
+        }
+        let pool = match &mut pool {
+            Some(pool) => pool,
+            None => pool.insert(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| RunError::Input(format!("cannot start worker threads: {e}")))?,
+            ),
+        };
+        let written = pool.in_place_scope(|scope| {
+            scope.spawn(|_| {
+                pending = batch
                     .into_par_iter()
                     .chunks(GROUP_RECORDS)
                     .map(|group| process_group(stage, &opts.ctx, group))
-                    .collect()
+                    .collect();
             });
-            groups.into_iter().flatten().collect()
-        };
-        for outcome in outcomes {
-            sink.write(outcome)?;
-        }
+            sink.write_all(previous)
+        });
+        written?;
     }
 }
 
@@ -285,6 +293,14 @@ struct Sink<'w> {
 }
 
 impl Sink<'_> {
+    /// Writes groups of outcomes, in order.
+    fn write_all(&mut self, groups: Vec<Vec<Outcome>>) -> Result<(), RunError> {
+        groups
+            .into_iter()
+            .flatten()
+            .try_for_each(|outcome| self.write(outcome))
+    }
+
     fn write(&mut self, outcome: Outcome) -> Result<(), RunError> {
         self.summary.records += 1;
         let bytes = match outcome {
