@@ -30,6 +30,7 @@ pub fn write_str(text: &str, out: &mut Vec<u8>) {
 /// (Rust names, or `rename`s in their source), never a record's text, and
 /// none has a byte to escape: they are written as they are, a hundred a
 /// ticket, without the check a string of the record needs.
+#[inline]
 fn write_field_name(key: &str, out: &mut Vec<u8>) {
     debug_assert!(
         first_to_escape(key.as_bytes()).is_none(),

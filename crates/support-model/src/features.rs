@@ -98,6 +98,21 @@ pub(crate) struct Origin {
     pub words: u32,
 }
 
+/// At least as many as the feature occurrences [`extract`] finds in
+/// `tokens`: room reserved once, not grown while extracting.
+pub(crate) fn occurrences_at_most(tokens: &[Token], settings: &FeatureSettings) -> usize {
+    let lengths = if settings.char_max == 0 {
+        0
+    } else {
+        usize::from(settings.char_max - settings.char_min) + 1
+    };
+    let per_word = usize::from(settings.word_ngrams);
+    tokens
+        .iter()
+        .map(|t| per_word + (t.norm.len() + 2) * lengths)
+        .sum()
+}
+
 /// Calls `emit(bucket, origin)` for every feature occurrence of the words
 /// of `tokens` (from `support_text::tokenize`). Inlined, so a caller
 /// compiled for more processor features (`Model::analyze`) compiles it so too.
@@ -160,27 +175,29 @@ pub(crate) fn extract(
         } else {
             char_starts.len() - 1
         };
-        let char_start = |i: usize| if ascii { i } else { char_starts[i] };
         let origin = Origin {
             kind: FeatureKind::Word,
             first_word,
             words: 1,
         };
+        let mut emit_gram = |gram: &[u8]| {
+            emit(
+                bucket(Hasher::new(b'c').bytes(gram), shift) | char_block,
+                origin,
+            )
+        };
         for n in usize::from(settings.char_min)..=usize::from(settings.char_max) {
             if chars <= n {
                 // A word shorter than n counts once, whole (as scikit-learn's char_wb does).
-                emit(
-                    bucket(Hasher::new(b'c').bytes(&padded), shift) | char_block,
-                    origin,
-                );
+                emit_gram(&padded);
                 break;
             }
-            for start in 0..=chars - n {
-                let gram = &padded[char_start(start)..char_start(start + n)];
-                emit(
-                    bucket(Hasher::new(b'c').bytes(gram), shift) | char_block,
-                    origin,
-                );
+            if ascii {
+                padded.windows(n).for_each(&mut emit_gram);
+            } else {
+                (0..=chars - n)
+                    .map(|start| &padded[char_starts[start]..char_starts[start + n]])
+                    .for_each(&mut emit_gram);
             }
         }
     }
@@ -280,6 +297,34 @@ mod tests {
                 .collect();
             let expected: Vec<u32> = expected.into_iter().map(|b| b & !char_block).collect();
             assert_eq!(got, expected, "{text} with {s:?}");
+        }
+    }
+
+    #[test]
+    fn occurrences_never_exceed_the_room_reserved() {
+        for (char_min, char_max, word_ngrams) in
+            [(2, 5, 2), (1, 8, 3), (3, 3, 1), (1, 1, 2), (0, 0, 2)]
+        {
+            let s = FeatureSettings {
+                char_min,
+                char_max,
+                word_ngrams,
+                ..FeatureSettings::default()
+            };
+            for text in [
+                "",
+                "a",
+                "ab cd",
+                "¿Dónde está? 👍🏽 reembolsó",
+                "x y zz 電子メール",
+            ] {
+                let tokens = support_text::tokenize(text);
+                let found = features(text, &s).len();
+                assert!(
+                    found <= occurrences_at_most(&tokens, &s),
+                    "{text} with {s:?}"
+                );
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use support_text::{tokenize, Token};
 
-use crate::features::{extract, FeatureKind, FeatureSettings, Origin};
+use crate::features::{extract, occurrences_at_most, FeatureKind, FeatureSettings, Origin};
 use crate::neighbours::Neighbours;
 use crate::rows::RowIndex;
 
@@ -356,8 +356,9 @@ impl Model {
     /// Inlined into each caller, so it takes the caller's features.
     #[inline(always)]
     fn feature_rows_portable(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Origin>) {
-        let mut rows = Vec::with_capacity(tokens.len() * 16);
-        let mut origins = Vec::with_capacity(tokens.len() * 16);
+        let room = occurrences_at_most(tokens, &self.settings);
+        let mut rows = Vec::with_capacity(room);
+        let mut origins = Vec::with_capacity(room);
         extract(tokens, &self.settings, |bucket, origin| {
             if let Some(row) = self.rows.row(bucket) {
                 rows.push(row);
