@@ -336,8 +336,8 @@ impl Model {
     /// The row of every feature occurrence of `tokens` that has one, with
     /// where it came from. A row is found by counting the bits of a word
     /// (`RowIndex::row`), a single instruction where the processor has POPCNT
-    /// and about twenty where it must be done by hand, as in a portable
-    /// x86-64 build: the extraction is compiled both ways and chosen at run time.
+    /// and a dozen where it must be done by hand, as in a portable x86-64
+    /// build: the extraction is compiled both ways and chosen at run time.
     fn feature_rows(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Origin>) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("popcnt") {
