@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use support_text::{clauses, tokenize, Token};
+use support_text::{clauses, tokenize_into, Token};
 
 use crate::ticket::{FieldName, TextField};
 
@@ -51,7 +51,7 @@ impl TextAnalysis {
             let first_token = analysis.tokens.len();
             for clause in clauses(text.text) {
                 let start = analysis.tokens.len();
-                analysis.tokens.extend(tokenize(clause));
+                tokenize_into(clause, &mut analysis.tokens);
                 if analysis.tokens.len() > start {
                     let clause_number = analysis.questions.len();
                     analysis
@@ -102,6 +102,7 @@ impl TextAnalysis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use support_text::tokenize;
 
     #[test]
     fn keeps_segments_and_marks_questions() {

@@ -113,15 +113,32 @@ pub(crate) fn occurrences_at_most(tokens: &[Token], settings: &FeatureSettings) 
         .sum()
 }
 
-/// Calls `emit(bucket, origin)` for every feature occurrence of the words
-/// of `tokens` (from `support_text::tokenize`). Inlined, so a caller
-/// compiled for more processor features (`Model::analyze`) compiles it so too.
+/// What [`extract`] finds: groups of feature occurrences, each group's
+/// origin announced before its buckets.
+pub(crate) trait Features {
+    /// The occurrences up to the next origin come from `origin`.
+    fn origin(&mut self, origin: Origin);
+    fn bucket(&mut self, bucket: u32);
+}
+
+/// A closure takes the buckets alone.
+impl<F: FnMut(u32)> Features for F {
+    #[inline(always)]
+    fn origin(&mut self, _: Origin) {}
+
+    #[inline(always)]
+    fn bucket(&mut self, bucket: u32) {
+        self(bucket)
+    }
+}
+
+/// Gives `found` every feature occurrence of the words of `tokens` (from
+/// `support_text::tokenize`), word by word: the word, each phrase it
+/// starts, then the character n-grams inside it, each group after its
+/// origin. Inlined, so a caller compiled for more processor features
+/// (`Model::analyze`) compiles it so too.
 #[inline(always)]
-pub(crate) fn extract(
-    tokens: &[Token],
-    settings: &FeatureSettings,
-    mut emit: impl FnMut(u32, Origin),
-) {
+pub(crate) fn extract(tokens: &[Token], settings: &FeatureSettings, found: &mut impl Features) {
     // Words and phrases hash into the lower half of the buckets, character
     // n-grams into the upper half, so the two blocks can be normalized apart.
     let shift = 64 - (u32::from(settings.hash_bits) - 1);
@@ -130,14 +147,13 @@ pub(crate) fn extract(
     let mut char_starts: Vec<usize> = Vec::with_capacity(64);
     for (index, word) in tokens.iter().map(|t| &t.norm).enumerate() {
         let first_word = index as u32;
-        emit(
-            bucket(Hasher::new(b'w').bytes(word.as_bytes()), shift),
-            Origin {
-                kind: FeatureKind::Word,
-                first_word,
-                words: 1,
-            },
-        );
+        let origin = Origin {
+            kind: FeatureKind::Word,
+            first_word,
+            words: 1,
+        };
+        found.origin(origin);
+        found.bucket(bucket(Hasher::new(b'w').bytes(word.as_bytes()), shift));
         for n in 2..=usize::from(settings.word_ngrams) {
             if index + n > tokens.len() {
                 break;
@@ -146,14 +162,12 @@ pub(crate) fn extract(
             for w in &tokens[index..index + n] {
                 hasher = hasher.bytes(w.norm.as_bytes()).byte(0);
             }
-            emit(
-                bucket(hasher, shift),
-                Origin {
-                    kind: FeatureKind::Phrase,
-                    first_word,
-                    words: n as u32,
-                },
-            );
+            found.origin(Origin {
+                kind: FeatureKind::Phrase,
+                first_word,
+                words: n as u32,
+            });
+            found.bucket(bucket(hasher, shift));
         }
         if settings.char_max == 0 {
             continue;
@@ -175,17 +189,9 @@ pub(crate) fn extract(
         } else {
             char_starts.len() - 1
         };
-        let origin = Origin {
-            kind: FeatureKind::Word,
-            first_word,
-            words: 1,
-        };
-        let mut emit_gram = |gram: &[u8]| {
-            emit(
-                bucket(Hasher::new(b'c').bytes(gram), shift) | char_block,
-                origin,
-            )
-        };
+        found.origin(origin);
+        let mut emit_gram =
+            |gram: &[u8]| found.bucket(bucket(Hasher::new(b'c').bytes(gram), shift) | char_block);
         for n in usize::from(settings.char_min)..=usize::from(settings.char_max) {
             if chars <= n {
                 // A word shorter than n counts once, whole (as scikit-learn's char_wb does).
@@ -233,15 +239,31 @@ fn bucket(hasher: Hasher, shift: u32) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
+    /// Every bucket with the origin announced before it.
+    #[derive(Default)]
+    pub(crate) struct WithOrigins {
+        pub found: Vec<(u32, Origin)>,
+        origin: Option<Origin>,
+    }
+
+    impl Features for WithOrigins {
+        fn origin(&mut self, origin: Origin) {
+            self.origin = Some(origin);
+        }
+
+        fn bucket(&mut self, bucket: u32) {
+            let origin = self.origin.expect("an origin comes before its buckets");
+            self.found.push((bucket, origin));
+        }
+    }
+
     fn features(text: &str, settings: &FeatureSettings) -> Vec<(u32, Origin)> {
-        let mut out = Vec::new();
-        extract(&support_text::tokenize(text), settings, |b, o| {
-            out.push((b, o))
-        });
-        out
+        let mut with_origins = WithOrigins::default();
+        extract(&support_text::tokenize(text), settings, &mut with_origins);
+        with_origins.found
     }
 
     /// The character n-grams, hashed one start at a time, are each gram's

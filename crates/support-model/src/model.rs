@@ -4,7 +4,9 @@
 use serde::Serialize;
 use support_text::{tokenize, Token};
 
-use crate::features::{extract, occurrences_at_most, FeatureKind, FeatureSettings, Origin};
+use crate::features::{
+    extract, occurrences_at_most, FeatureKind, FeatureSettings, Features, Origin,
+};
 use crate::neighbours::Neighbours;
 use crate::rows::RowIndex;
 
@@ -88,6 +90,46 @@ impl Reason {
 pub(crate) struct Vectorized {
     pub rows: Vec<u32>,
     pub values: Vec<f32>,
+}
+
+/// Occurrences `start..` (up to the next run's start) of a text's feature
+/// rows come from `origin`: a word's own occurrences (the word, then its
+/// character n-grams) share one, so origins are kept per run, not per
+/// occurrence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Run {
+    origin: Origin,
+    start: u32,
+}
+
+/// The rows of the feature occurrences [`extract`] finds, for those that have
+/// one, and the runs of their origins.
+struct RowsFound<'m> {
+    index: &'m RowIndex,
+    /// Allocated for every occurrence; the first `kept` places are written.
+    rows: Vec<u32>,
+    kept: usize,
+    runs: Vec<Run>,
+}
+
+impl Features for RowsFound<'_> {
+    #[inline(always)]
+    fn origin(&mut self, origin: Origin) {
+        self.runs.push(Run {
+            origin,
+            start: self.kept as u32,
+        });
+    }
+
+    /// Whether a bucket has a row is a coin toss to the branch predictor:
+    /// every occurrence is written after the last kept one, and only those
+    /// with a row move the end on.
+    #[inline(always)]
+    fn bucket(&mut self, bucket: u32) {
+        let (row, has_row) = self.index.row_if_any(bucket);
+        self.rows.spare_capacity_mut()[self.kept].write(row);
+        self.kept += usize::from(has_row);
+    }
 }
 
 /// Sublinear term frequency times idf, L2-normalized separately for word
@@ -319,13 +361,13 @@ impl Model {
     /// The features of `tokens` (from [`support_text::tokenize`]), for a
     /// prediction and explanations that share one extraction.
     pub fn analyze<'t>(&self, tokens: &'t [Token]) -> Analysis<'_, 't> {
-        let (rows, origins) = self.feature_rows(tokens);
+        let (rows, runs) = self.feature_rows(tokens);
         let (counts, slot_of) = count_sorted(&rows);
         let features = weigh(&counts, &self.idf, self.first_char_row);
         Analysis {
             model: self,
             tokens,
-            origins,
+            runs,
             slot_of,
             counts,
             features,
@@ -334,11 +376,11 @@ impl Model {
     }
 
     /// The row of every feature occurrence of `tokens` that has one, with
-    /// where it came from. A row is found by counting the bits of a word
-    /// (`RowIndex::row`), a single instruction where the processor has POPCNT
+    /// the runs of where they came from. A row is found by counting the bits
+    /// of a word (`RowIndex::row_if_any`), a single instruction where the processor has POPCNT
     /// and a dozen where it must be done by hand, as in a portable x86-64
     /// build: the extraction is compiled both ways and chosen at run time.
-    fn feature_rows(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Origin>) {
+    fn feature_rows(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Run>) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("popcnt") {
             // SAFETY: the processor has POPCNT, the one feature the function adds.
@@ -349,23 +391,31 @@ impl Model {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "popcnt")]
-    unsafe fn feature_rows_popcnt(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Origin>) {
+    unsafe fn feature_rows_popcnt(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Run>) {
         self.feature_rows_portable(tokens)
     }
 
     /// Inlined into each caller, so it takes the caller's features.
     #[inline(always)]
-    fn feature_rows_portable(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Origin>) {
-        let room = occurrences_at_most(tokens, &self.settings);
-        let mut rows = Vec::with_capacity(room);
-        let mut origins = Vec::with_capacity(room);
-        extract(tokens, &self.settings, |bucket, origin| {
-            if let Some(row) = self.rows.row(bucket) {
-                rows.push(row);
-                origins.push(origin);
-            }
-        });
-        (rows, origins)
+    fn feature_rows_portable(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Run>) {
+        let mut found = RowsFound {
+            index: &self.rows,
+            rows: Vec::with_capacity(occurrences_at_most(tokens, &self.settings)),
+            kept: 0,
+            runs: Vec::with_capacity(tokens.len() * (1 + usize::from(self.settings.word_ngrams))),
+        };
+        extract(tokens, &self.settings, &mut found);
+        let RowsFound {
+            mut rows,
+            kept,
+            runs,
+            ..
+        } = found;
+        // SAFETY: `rows` has room for every occurrence (`occurrences_at_most`;
+        // an index past it would have panicked), so for `kept` of them, and
+        // each of the first `kept` places was written before `kept` moved past it.
+        unsafe { rows.set_len(kept) };
+        (rows, runs)
     }
 
     /// Ranks every label of the model by probability (ties keep label order).
@@ -387,8 +437,8 @@ impl Model {
 pub struct Analysis<'m, 't> {
     model: &'m Model,
     tokens: &'t [Token],
-    /// Where each feature occurrence came from.
-    origins: Vec<Origin>,
+    /// Where the feature occurrences came from.
+    runs: Vec<Run>,
     /// Index into `counts` of each feature occurrence.
     slot_of: Vec<u32>,
     /// Distinct model rows with their occurrences, by row.
@@ -465,7 +515,10 @@ impl<'m> Analysis<'m, '_> {
         // Distinct features in order of first occurrence, each weight summed
         // in order of occurrence.
         let mut features: Vec<(Origin, f32)> = Vec::new();
-        for (&origin, &slot) in self.origins.iter().zip(&self.slot_of) {
+        for (origin, slots) in self.runs() {
+            if slots.is_empty() {
+                continue;
+            }
             let place = words.first_place(self.words_of(origin));
             // A run of one word is a word feature, a longer run a phrase.
             let feature = *feature_at[place * ngrams + origin.words as usize - 1]
@@ -473,7 +526,10 @@ impl<'m> Analysis<'m, '_> {
                     features.push((origin, 0.0));
                     features.len() - 1
                 });
-            features[feature].1 += occurrence_weight[slot as usize];
+            let weight = &mut features[feature].1;
+            for &slot in slots {
+                *weight += occurrence_weight[slot as usize];
+            }
         }
         features.retain(|&(_, weight)| weight > 0.0);
         // Ties go in the order of the features' text.
@@ -518,6 +574,15 @@ impl<'m> Analysis<'m, '_> {
         String::from_utf8(bytes).expect("words joined by spaces are UTF-8")
     }
 
+    /// Each run's origin with the slots (in `counts`) of its occurrences.
+    fn runs(&self) -> impl Iterator<Item = (Origin, &[u32])> {
+        let ends = self.runs.iter().skip(1).map(|run| run.start);
+        self.runs
+            .iter()
+            .zip(ends.chain([self.slot_of.len() as u32]))
+            .map(|(run, end)| (run.origin, &self.slot_of[run.start as usize..end as usize]))
+    }
+
     fn words_of(&self, origin: Origin) -> std::ops::Range<usize> {
         let first = origin.first_word as usize;
         first..first + origin.words as usize
@@ -534,20 +599,29 @@ struct WordIdentities {
 
 impl WordIdentities {
     fn new(tokens: &[Token]) -> Self {
-        let mut places: Vec<u32> = (0..tokens.len() as u32).collect();
+        Self::by_hash(tokens, Token::word_hash)
+    }
+
+    /// `hash` gives equal words equal numbers, and seldom others.
+    fn by_hash(tokens: &[Token], hash: impl Fn(&Token) -> u64) -> Self {
         // Equal words side by side, each word's places in order; the words'
-        // own order does not matter, so their hashes order them, and their
-        // texts only when two hashes are equal.
-        places.sort_unstable_by(|&a, &b| {
-            let (ta, tb) = (&tokens[a as usize], &tokens[b as usize]);
-            (ta.word_hash().cmp(&tb.word_hash()))
-                .then_with(|| ta.norm.cmp(&tb.norm))
-                .then(a.cmp(&b))
-        });
+        // own order does not matter, so their hashes order them (as plain
+        // numbers, which sort fast), and their texts only when two words
+        // share a hash.
+        let mut places: Vec<(u64, u32)> = (tokens.iter().zip(0..))
+            .map(|(token, place)| (hash(token), place))
+            .collect();
+        places.sort_unstable();
+        for same_hash in places.chunk_by_mut(|a, b| a.0 == b.0) {
+            let text = |&(_, place): &(u64, u32)| &tokens[place as usize].norm;
+            if same_hash.len() > 1 && same_hash.iter().any(|p| text(p) != text(&same_hash[0])) {
+                same_hash.sort_unstable_by(|a, b| text(a).cmp(text(b)).then(a.1.cmp(&b.1)));
+            }
+        }
         let mut first: Vec<u32> = (0..tokens.len() as u32).collect();
         let mut previous = vec![None; tokens.len()];
         for pair in places.windows(2) {
-            let (before, place) = (pair[0] as usize, pair[1] as usize);
+            let (before, place) = (pair[0].1 as usize, pair[1].1 as usize);
             if tokens[before].norm == tokens[place].norm {
                 first[place] = first[before];
                 previous[place] = Some(before as u32);
@@ -577,6 +651,7 @@ impl WordIdentities {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::tests::WithOrigins;
     use crate::train::tests::bilingual_model;
 
     #[test]
@@ -590,17 +665,22 @@ mod tests {
         assert!(count_sorted(&[]).0.is_empty());
     }
 
+    /// Texts for the extraction: both languages, accents and emoji, none,
+    /// short words, and words the model has never seen.
+    const TEXTS: [&str; 5] = [
+        "my card was charged twice, I want a refund",
+        "¿Dónde está mi reembolso? La tarjeta fue rechazada 😡",
+        "",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+        "zzzqx refund qqq",
+    ];
+
     /// Both builds of the extraction find the same rows: the one chosen at
     /// run time (POPCNT on this machine, if it has it) and the portable one.
     #[test]
     fn feature_rows_are_the_same_with_and_without_popcnt() {
         let model = bilingual_model();
-        for text in [
-            "my card was charged twice, I want a refund",
-            "¿Dónde está mi reembolso? La tarjeta fue rechazada 😡",
-            "",
-            "a b c d e f g h i j k l m n o p q r s t u v w x y z",
-        ] {
+        for text in TEXTS {
             let tokens = tokenize(text);
             let chosen = model.feature_rows(&tokens);
             let portable = model.feature_rows_portable(&tokens);
@@ -610,6 +690,40 @@ mod tests {
         }
     }
 
+    /// Each occurrence with a row keeps the origin `extract` gave before it.
+    #[test]
+    fn runs_give_each_occurrence_its_row_and_origin() {
+        let model = bilingual_model();
+        for text in TEXTS {
+            let tokens = tokenize(text);
+            let mut with_origins = WithOrigins::default();
+            extract(&tokens, &model.settings, &mut with_origins);
+            let expected: Vec<(u32, Origin)> = (with_origins.found.into_iter())
+                .filter_map(|(bucket, origin)| Some((model.rows.row(bucket)?, origin)))
+                .collect();
+            let analysis = model.analyze(&tokens);
+            let found: Vec<(u32, Origin)> = (analysis.runs())
+                .flat_map(|(origin, slots)| slots.iter().map(move |&slot| (slot, origin)))
+                .map(|(slot, origin)| (analysis.counts[slot as usize].0, origin))
+                .collect();
+            assert_eq!(found, expected, "{text}");
+        }
+    }
+
+    /// Words that share a hash are still told apart by their text.
+    #[test]
+    fn word_identities_do_not_depend_on_the_hash() {
+        let tokens = tokenize("no puedo entrar, no puedo entrar a mi cuenta: mi cuenta, a b a");
+        let by_word_hash = WordIdentities::new(&tokens);
+        let all_alike = WordIdentities::by_hash(&tokens, |_| 7);
+        assert_eq!(all_alike.first, by_word_hash.first);
+        assert_eq!(all_alike.previous, by_word_hash.previous);
+        assert_eq!(
+            by_word_hash.first[3], 0,
+            "the second 'no' is the first's word"
+        );
+    }
+
     /// The explanation as first written: each occurrence's feature text,
     /// looked up among the reasons so far.
     fn explain_by_text(model: &Model, text: &str, label: &str, limit: usize) -> Vec<Reason> {
@@ -617,7 +731,10 @@ mod tests {
         let analysis = model.analyze(&tokens);
         let class = model.labels.iter().position(|l| l == label).unwrap();
         let mut reasons: Vec<Reason> = Vec::new();
-        for (&origin, &slot) in analysis.origins.iter().zip(&analysis.slot_of) {
+        let occurrences = analysis
+            .runs()
+            .flat_map(|(origin, slots)| slots.iter().map(move |&slot| (origin, slot)));
+        for (origin, slot) in occurrences {
             let (row, occurrences) = analysis.counts[slot as usize];
             let row = row as usize;
             let weight = analysis.features.values[slot as usize]

@@ -37,10 +37,21 @@ impl RowIndex {
     /// The row of `bucket`, if it has one.
     #[inline(always)]
     pub fn row(&self, bucket: u32) -> Option<u32> {
+        let (row, has_row) = self.row_if_any(bucket);
+        has_row.then_some(row)
+    }
+
+    /// The row `bucket` has or would have, and whether it has one: worked
+    /// out without a branch, for callers that keep going either way.
+    #[inline(always)]
+    pub fn row_if_any(&self, bucket: u32) -> (u32, bool) {
         let word = (bucket / 64) as usize;
         let bit = 1u64 << (bucket % 64);
         let bits = self.bits[word];
-        (bits & bit != 0).then(|| self.rows_before[word] + (bits & (bit - 1)).count_ones())
+        (
+            self.rows_before[word] + (bits & (bit - 1)).count_ones(),
+            bits & bit != 0,
+        )
     }
 }
 

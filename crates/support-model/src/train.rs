@@ -176,7 +176,7 @@ pub fn train_on_features(
         .par_iter()
         .map(|e| {
             let mut buckets = Vec::new();
-            extract(&tokens_of(&e.text), &options.features, |b, _| {
+            extract(&tokens_of(&e.text), &options.features, &mut |b| {
                 buckets.push(b)
             });
             count_sorted(&buckets).0

@@ -100,9 +100,16 @@ const LONGEST_EMOTICON: usize = 3;
 /// Splits text into words and emoji. URLs and @mentions are dropped; a
 /// hashtag counts as its word.
 pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::with_capacity(text.len() / 6);
+    tokenize_into(text, &mut tokens);
+    tokens
+}
+
+/// [`tokenize`], appending to `tokens`: a text read in parts (clause by
+/// clause) fills one list, with no list of its own for each part.
+pub fn tokenize_into(text: &str, tokens: &mut Vec<Token>) {
     // One word buffer for the whole text: tokenizing runs on every ticket.
     let mut word = String::new();
-    let mut tokens = Vec::with_capacity(text.len() / 6);
     for chunk in text.split_whitespace() {
         if chunk.starts_with('@')
             || chunk.starts_with("http://")
@@ -116,9 +123,8 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             tokens.push(Token::new(trimmed, TokenKind::Emoji, false));
             continue;
         }
-        split_chunk(chunk, &mut word, &mut tokens);
+        split_chunk(chunk, &mut word, tokens);
     }
-    tokens
 }
 
 fn split_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
