@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CPU time of two or more builds of a tool on the same stream, alternated.
+"""CPU and wall time of two or more builds of a tool on the same stream, alternated.
 
 Usage: python3 scripts/bench/cpu-ab.py [--rounds 12] [--input FILE] BINARY...
            [-- TOOL ARGS]
@@ -8,19 +8,25 @@ Runs each BINARY in turn, round after round, on the same input (default: the
 bench stream of 50,000 distinct real tickets, written by
 scripts/data/distinct-tickets.py to target/bench/cpu-ab.jsonl), and prints
 the minimum, first quartile and median of each one's CPU time (user + system,
-from wait4). Alternating spreads a shared machine's drift over every build,
-and CPU time, unlike wall time, leaves out the waits for a busy core. Tool
-arguments default to `--threads 1 --now 2026-11-24T09:00:00Z`; the
-categorizer's lexical path is pinned (SUPPORT_LEXICAL=1) as in bench.py.
+from wait4), then the minimum and median of its wall time. Alternating
+spreads a shared machine's drift over every build; CPU time, unlike wall
+time, leaves out the waits for a busy core, and wall time, unlike CPU time,
+shows what the threads gain together. Tool arguments default to
+`--threads 1 --now 2026-11-24T09:00:00Z`; the categorizer's lexical path is
+pinned (SUPPORT_LEXICAL=1) as in bench.py; stdout is discarded.
 
 Example, the binaries of two commits copied to folders of their own:
   python3 scripts/bench/cpu-ab.py /tmp/before/support-triage /tmp/after/support-triage
+Both cores, as bench.py runs support-triage:
+  python3 scripts/bench/cpu-ab.py --rounds 10 BEFORE AFTER -- --threads 2 \
+      --now 2026-11-24T09:00:00Z --agents examples/agents.yaml
 """
 import argparse
 import os
 import statistics
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (the bench stream, its clock, and the lexical path pinned)
@@ -37,15 +43,17 @@ def bench_stream():
     return path
 
 
-def cpu_seconds(binary, args, input_path):
-    """User + system seconds of one run, from wait4."""
+def seconds(binary, args, input_path):
+    """(user + system seconds from wait4, wall seconds) of one run."""
     with open(input_path, "rb") as stdin:
+        started = time.perf_counter()
         process = subprocess.Popen([binary] + args, stdin=stdin,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{binary} exited with {os.waitstatus_to_exitcode(status)}; run it by hand to see why")
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime, wall
 
 
 def main():
@@ -64,14 +72,17 @@ def main():
     for round_number in range(args.rounds):
         print(f"round {round_number + 1}/{args.rounds}", file=sys.stderr)
         for binary in args.binaries:
-            times[binary].append(cpu_seconds(binary, tool_args, input_path))
-    print(f"CPU time (user + system), {args.rounds} alternated runs each, of: {' '.join(tool_args)} < {input_path}")
-    print("| binary | min ms | first quartile ms | median ms |")
-    print("|---|---:|---:|---:|")
+            times[binary].append(seconds(binary, tool_args, input_path))
+    print(f"CPU time (user + system) and wall time, {args.rounds} alternated runs each, of: "
+          f"{' '.join(tool_args)} < {input_path}")
+    print("| binary | CPU min ms | CPU first quartile ms | CPU median ms | wall min ms | wall median ms |")
+    print("|---|---:|---:|---:|---:|---:|")
     for binary, runs in times.items():
-        runs.sort()
-        print(f"| {binary} | {runs[0] * 1000:,.0f} | {runs[len(runs) // 4] * 1000:,.0f} "
-              f"| {statistics.median(runs) * 1000:,.0f} |")
+        cpu = sorted(c for c, _ in runs)
+        wall = sorted(w for _, w in runs)
+        print(f"| {binary} | {cpu[0] * 1000:,.0f} | {cpu[len(cpu) // 4] * 1000:,.0f} "
+              f"| {statistics.median(cpu) * 1000:,.0f} | {wall[0] * 1000:,.0f} "
+              f"| {statistics.median(wall) * 1000:,.0f} |")
 
 
 if __name__ == "__main__":

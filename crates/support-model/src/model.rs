@@ -377,9 +377,10 @@ impl Model {
 
     /// The row of every feature occurrence of `tokens` that has one, with
     /// the runs of where they came from. A row is found by counting the bits
-    /// of a word (`RowIndex::row_if_any`), a single instruction where the processor has POPCNT
-    /// and a dozen where it must be done by hand, as in a portable x86-64
-    /// build: the extraction is compiled both ways and chosen at run time.
+    /// of a word (`RowIndex::row_if_any`), a single instruction where the
+    /// processor has POPCNT and a dozen where it must be done by hand, as in
+    /// a portable x86-64 build: the extraction is compiled both ways and
+    /// chosen at run time.
     fn feature_rows(&self, tokens: &[Token]) -> (Vec<u32>, Vec<Run>) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("popcnt") {
@@ -402,6 +403,8 @@ impl Model {
             index: &self.rows,
             rows: Vec::with_capacity(occurrences_at_most(tokens, &self.settings)),
             kept: 0,
+            // An origin for each word, each phrase it starts (at most
+            // `word_ngrams - 1`) and its n-grams.
             runs: Vec::with_capacity(tokens.len() * (1 + usize::from(self.settings.word_ngrams))),
         };
         extract(tokens, &self.settings, &mut found);
