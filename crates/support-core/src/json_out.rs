@@ -11,6 +11,8 @@ use std::fmt::{self, Write as _};
 
 use serde::ser::{self, Impossible, Serialize};
 
+use crate::decimal;
+
 type Result<T = ()> = std::result::Result<T, serde_json::Error>;
 
 /// Appends the compact JSON of `value` to `out`.
@@ -125,6 +127,15 @@ fn write_float(value: impl zmij::Float, finite: bool, out: &mut Vec<u8>) {
         out.extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
     } else {
         out.extend_from_slice(b"null");
+    }
+}
+
+/// [`write_float`] for an `f64`, most of which a tool rounded to three
+/// decimals (see [`crate::decimal`]).
+fn write_f64(value: f64, out: &mut Vec<u8>) {
+    match decimal::thousandths(value) {
+        Some(thousandths) => decimal::write_thousandths(thousandths, true, out),
+        None => write_float(value, value.is_finite(), out),
     }
 }
 
@@ -263,7 +274,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         Ok(())
     }
     fn serialize_f64(self, v: f64) -> Result {
-        write_float(v, v.is_finite(), self.out);
+        write_f64(v, self.out);
         Ok(())
     }
     fn serialize_char(self, v: char) -> Result {

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod config;
+mod decimal;
 pub mod error;
 pub mod json_out;
 pub mod json_text;
@@ -18,13 +19,16 @@ pub mod status;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ticket;
+pub mod time_text;
 pub mod tool;
 
 pub use analysis::TextAnalysis;
+pub use decimal::Decimal;
 pub use error::{ErrorKind, RecordError};
 pub use record::Record;
 pub use results::ToolResult;
 pub use ticket::{FieldName, Role, TextField, Ticket};
+pub use time_text::Rfc3339;
 pub use tool::{apply_to_record, apply_to_records, Context, Pipeline, Stage, Tool};
 
 /// `format!` for the reasons and other texts a tool writes for every ticket:

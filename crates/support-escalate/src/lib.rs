@@ -15,7 +15,7 @@ use support_core::results::answer::EarlierAnswer;
 use support_core::results::priority::{Priority, Sla, SlaClock, SlaStatus};
 use support_core::results::sentiment::{SentimentReading, Trend};
 use support_core::ticket::{analysed_prefix, Message, ANALYSED_TEXT_BYTES};
-use support_core::{round3, text, FieldName, Role, Ticket};
+use support_core::{round3, text, Decimal, FieldName, Rfc3339, Role, Ticket};
 use support_text::{folded_chars, matched_text, tokenize, PhraseSet};
 
 pub use config::{
@@ -124,7 +124,10 @@ impl Escalator {
         let (called_for, rule) = self.called_for(&fired);
         let escalate = called_for > EscalationLevel::None && !resolved;
 
-        let mut reasons: Vec<String> = fired.iter().map(|f| trigger_reason(&f.trigger)).collect();
+        // Each trigger's, then at most: a rule's, the SLA's, the decision's,
+        // the answer's and two text cuts.
+        let mut reasons: Vec<String> = Vec::with_capacity(fired.len() + 6);
+        reasons.extend(fired.iter().map(|f| trigger_reason(&f.trigger)));
         if let Some(rule) = rule {
             reasons.push(text!(
                 "Rule \"{}\" raises the level to {}.",
@@ -229,7 +232,8 @@ impl Escalator {
                 _ => continue,
             };
             let detail = text!(
-                "{what} due {due} ({} min for {} priority) is {state}",
+                "{what} due {} ({} min for {} priority) is {state}",
+                Rfc3339(due),
                 clock.target_minutes,
                 priority.level
             );
@@ -257,7 +261,11 @@ impl Escalator {
         let check = &self.config.bot_confidence;
         if let Some((value, field)) = lowest_bot_confidence(ticket, last_bot) {
             if value < check.below {
-                let detail = text!("bot confidence {value} ({field}) is below {}", check.below);
+                let detail = text!(
+                    "bot confidence {} ({field}) is below {}",
+                    Decimal(value),
+                    Decimal(check.below)
+                );
                 fired.push(fire(
                     TriggerKind::LowBotConfidence,
                     &check.escalation,
@@ -548,7 +556,10 @@ fn clock_deadline(
     match clock.status_at(now)? {
         SlaStatus::Breached => Some((
             after(grace),
-            text!("{what} SLA breached at {due}: {grace} min from now"),
+            text!(
+                "{what} SLA breached at {}: {grace} min from now",
+                Rfc3339(due)
+            ),
         )),
         SlaStatus::AtRisk | SlaStatus::OnTrack => Some((due, text!("{what} SLA due time"))),
         SlaStatus::Met => None,

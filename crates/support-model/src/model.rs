@@ -517,7 +517,7 @@ impl<'m> Analysis<'m, '_> {
         let mut feature_at: Vec<Option<usize>> = vec![None; self.tokens.len() * ngrams];
         // Distinct features in order of first occurrence, each weight summed
         // in order of occurrence.
-        let mut features: Vec<(Origin, f32)> = Vec::new();
+        let mut features: Vec<(Origin, f32)> = Vec::with_capacity(self.runs.len());
         for (origin, slots) in self.runs() {
             if slots.is_empty() {
                 continue;

@@ -10,11 +10,12 @@ mod config;
 mod sla;
 
 use std::collections::HashMap;
+use std::fmt;
 
 use jiff::Timestamp;
 use support_core::results::sentiment::SentimentReading;
 use support_core::ticket::Message;
-use support_core::{round3, text, FieldName, Role, Ticket};
+use support_core::{round3, text, Decimal, FieldName, Rfc3339, Role, Ticket};
 use support_text::{matched_text, PhraseSet};
 
 pub use config::{
@@ -95,11 +96,13 @@ impl Prioritizer {
         let resolved = self.is_resolved(ticket);
         let (tier, channel) = (ticket.tier(), ticket.channel());
         let hits = self.impact_hits(ticket);
-        let mut factors = vec![Factor {
+        // Room for every kind of factor, so none is added by growing the list.
+        let mut factors = Vec::with_capacity(8);
+        factors.push(Factor {
             kind: FactorKind::Base,
             points: self.config.base_points,
             cause: "base points of every ticket".to_string(),
-        }];
+        });
         factors.extend(self.impact_factors(&hits));
         factors.extend(self.sentiment_factors(sentiment));
         factors.extend(self.tier_factor(tier.as_deref()));
@@ -129,12 +132,14 @@ impl Prioritizer {
             _ => by_score,
         };
 
-        let mut reasons = vec![self.level_reason(score, by_score, level, floor)];
+        // The level, each factor but the base, both SLA clocks and a text cut.
+        let mut reasons = Vec::with_capacity(factors.len() + 3);
+        reasons.push(self.level_reason(score, by_score, level, floor));
         reasons.extend(
             factors
                 .iter()
                 .filter(|f| f.kind != FactorKind::Base && f.points != 0.0)
-                .map(|f| capitalize(text!("{} ({:+}).", f.cause, f.points))),
+                .map(|f| capitalize(text!("{} ({:+}).", f.cause, Decimal(f.points)))),
         );
         let sla = self.sla(ticket, level, resolved, now);
         reasons.extend(sla_reasons(ticket, &sla, level));
@@ -209,14 +214,18 @@ impl Prioritizer {
             points: weights.negativity_points * (-s.score).max(0.0),
             cause: text!(
                 "negative sentiment, score {} ({})",
-                round3(s.score),
+                Decimal(round3(s.score)),
                 s.source()
             ),
         };
         let frustration = Factor {
             kind: FactorKind::Frustration,
             points: weights.frustration_points * s.frustration,
-            cause: text!("frustration {} ({})", round3(s.frustration), s.source()),
+            cause: text!(
+                "frustration {} ({})",
+                Decimal(round3(s.frustration)),
+                s.source()
+            ),
         };
         [negativity, frustration]
             .into_iter()
@@ -259,7 +268,11 @@ impl Prioritizer {
         Some(Factor {
             kind: FactorKind::Age,
             points: step.points,
-            cause: text!("open for {} h (step from {} h)", hours.floor(), step.hours),
+            cause: text!(
+                "open for {} h (step from {} h)",
+                Decimal(hours.floor()),
+                Decimal(step.hours)
+            ),
         })
     }
 
@@ -270,6 +283,7 @@ impl Prioritizer {
         level: Level,
         floor: Option<(Level, &str)>,
     ) -> String {
+        let score = Decimal(score);
         match floor {
             Some((floor_level, impact)) if level != by_score => text!(
                 "Level {level}: score {score} of 100 is {by_score} ({}), but {impact} sets a floor of {floor_level}.",
@@ -283,8 +297,8 @@ impl Prioritizer {
     fn band(&self, level: Level) -> String {
         let levels = &self.config.levels;
         match levels.lower_bound(level) {
-            Some(bound) => text!("{level} from {bound}"),
-            None => text!("below {} at {}", Level::Medium, levels.medium),
+            Some(bound) => text!("{level} from {}", Decimal(bound)),
+            None => text!("below {} at {}", Level::Medium, Decimal(levels.medium)),
         }
     }
 
@@ -381,11 +395,11 @@ fn sla_reasons(ticket: &Ticket<'_>, sla: &Sla, level: Level) -> Vec<String> {
     ]
     .into_iter()
     .map(|(what, clock)| {
-        let due = clock
-            .due
-            .map_or("beyond the representable range".to_string(), |d| {
-                d.to_string()
-            });
+        let at = clock.due.map(Rfc3339);
+        let due: &dyn fmt::Display = match &at {
+            Some(at) => at,
+            None => &"beyond the representable range",
+        };
         let status = clock.status.map_or(
             "done at an unknown time that may be after it, so met or not cannot be told",
             SlaStatus::describe,

@@ -13,7 +13,7 @@ use support_core::results::sentiment::EarlierSentiment;
 use support_core::results::tags::EarlierTags;
 
 use anyhow::{bail, ensure};
-use support_core::{round3, text, Context, RecordError, Ticket, Tool};
+use support_core::{round3, text, Context, Decimal, RecordError, Ticket, Tool};
 use support_text::Language;
 
 use support_agents::{normalize_language, Roster};
@@ -135,7 +135,9 @@ impl Router {
     pub fn route(&self, ticket: &Ticket<'_>, ctx: &Context) -> Route {
         let facts = self.facts(ticket);
         let language = &facts.language;
-        let mut reasons = vec![text!("language {} {}", language.code, language.source)];
+        // The language, a text cut, the queue and the agent.
+        let mut reasons = Vec::with_capacity(4);
+        reasons.push(text!("language {} {}", language.code, language.source));
         if language.detected {
             reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
         }
@@ -153,7 +155,7 @@ impl Router {
                 };
                 let why: Vec<String> = evidence
                     .iter()
-                    .map(|e| text!("{} ({})", e.text, round3(e.confidence)))
+                    .map(|e| text!("{} ({})", e.text, Decimal(round3(e.confidence))))
                     .collect();
                 reasons.push(text!(
                     "rules[{i}] -> queue {}: {}",
@@ -250,7 +252,7 @@ impl Router {
                 code: other.code.to_string(),
                 source: text!(
                     "detected from the text ({}), neither es nor en",
-                    round3(other.confidence)
+                    Decimal(round3(other.confidence))
                 ),
                 confidence: other.confidence,
                 detected: true,
@@ -258,7 +260,10 @@ impl Router {
         }
         TicketLanguage {
             code: detection.language.code().to_string(),
-            source: text!("detected from the text ({})", round3(detection.confidence)),
+            source: text!(
+                "detected from the text ({})",
+                Decimal(round3(detection.confidence))
+            ),
             confidence: detection.confidence,
             detected: true,
         }

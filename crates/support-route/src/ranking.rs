@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use anyhow::bail;
 
 use support_agents::{Agent, Roster};
-use support_core::{round3, text, Context};
+use support_core::{round3, text, Context, Decimal};
 
 use crate::config::Weights;
 use crate::rules::Facts;
@@ -225,7 +225,7 @@ impl Router {
             "agent {}: best of {} available (score {})",
             available[0].profile.agent.id,
             available.len(),
-            available[0].score
+            Decimal(available[0].score)
         );
         let candidates = available
             .iter()

@@ -3,7 +3,7 @@
 
 use support_core::results::category::EarlierCategory;
 use support_core::results::priority::EarlierPriority;
-use support_core::{round3, text, Ticket};
+use support_core::{round3, text, Decimal, Ticket};
 
 use crate::candidate::Candidate;
 use crate::{Facts, SourceKind, Tagger};
@@ -43,8 +43,8 @@ impl Tagger {
                         "sentiment.frustration",
                         text!(
                             "sentiment.frustration {} >= {}",
-                            round3(frustration),
-                            rule.threshold.get()
+                            Decimal(round3(frustration)),
+                            Decimal(rule.threshold.get())
                         ),
                     ));
                 }

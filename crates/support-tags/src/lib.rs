@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use support_core::results::sentiment::EarlierSentiment;
 pub use support_core::results::tags::{Source, SourceKind, Tag, Tags};
 
-use support_core::{round3, text, Context, RecordError, Ticket, Tool};
+use support_core::{round3, text, Context, Decimal, RecordError, Ticket, Tool};
 use support_text::{Language, PhraseSet};
 
 mod candidate;
@@ -133,8 +133,8 @@ impl Tagger {
             text!(
                 "left out {} (confidence {} below min_confidence {})",
                 c.reason(),
-                c.tag.confidence,
-                self.min_confidence
+                Decimal(c.tag.confidence),
+                Decimal(self.min_confidence)
             )
         }));
         let confidence = if kept.is_empty() {

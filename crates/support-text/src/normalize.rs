@@ -109,7 +109,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 /// clause) fills one list, with no list of its own for each part.
 pub fn tokenize_into(text: &str, tokens: &mut Vec<Token>) {
     // One word buffer for the whole text: tokenizing runs on every ticket.
-    let mut word = String::new();
+    let mut word = String::with_capacity(32);
     for chunk in text.split_whitespace() {
         if chunk.starts_with('@')
             || chunk.starts_with("http://")

@@ -1,0 +1,135 @@
+//! Numbers rounded to three decimals, written without a search for their
+//! shortest digits.
+//!
+//! Most numbers a tool writes, in its reasons and in its result, went
+//! through [`round3`](crate::round3). The shortest digits of such a number
+//! are those of its thousandths, so it is written from them as an integer;
+//! any other number is written by `Display` (reasons) or zmij (JSON), as
+//! before. The text is the same either way; finding the shortest digits
+//! was 4% of support-triage's time.
+
+use std::fmt;
+
+/// `value` as a whole number of thousandths, when it is the `f64` nearest
+/// to one and under 10^12. Its shortest digits are then those of the
+/// thousandths: they read back as `value`, and any number with fewer digits
+/// is at least a thousandth away, far beyond half the step between
+/// neighbouring `f64`s of that size (under 10^-4). Negative zero is left
+/// out: it keeps its sign.
+pub(crate) fn thousandths(value: f64) -> Option<i64> {
+    // Rounded by hand: `f64::round` is a call into libm on x86-64.
+    let scaled = value * 1000.0;
+    let nearest = (scaled + 0.5_f64.copysign(scaled)) as i64;
+    let exact = nearest.unsigned_abs() < 1_000_000_000_000_000 && nearest as f64 / 1000.0 == value;
+    (exact && !(value == 0.0 && value.is_sign_negative())).then_some(nearest)
+}
+
+/// The digits of a number of thousandths: `13645` → `13.645`, `-500` →
+/// `-0.5`; a whole number ends in `.0` when `point_zero` (as JSON numbers
+/// do), else has no point (as `Display` writes it).
+pub(crate) fn write_thousandths(thousandths: i64, point_zero: bool, out: &mut Vec<u8>) {
+    let magnitude = thousandths.unsigned_abs();
+    let fraction = magnitude % 1000;
+    let digits = [
+        b'.',
+        b'0' + (fraction / 100) as u8,
+        b'0' + (fraction / 10 % 10) as u8,
+        b'0' + (fraction % 10) as u8,
+    ];
+    let kept = match fraction {
+        0 if point_zero => 2,
+        0 => 0,
+        f if f % 100 == 0 => 2,
+        f if f % 10 == 0 => 3,
+        _ => 4,
+    };
+    if thousandths < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(itoa::Buffer::new().format(magnitude / 1000).as_bytes());
+    out.extend_from_slice(&digits[..kept]);
+}
+
+/// An `f64` shown exactly as `Display` shows it (`{}`, `{:+}`; with a
+/// width or precision it is `Display` itself), for the numbers of reasons:
+/// `text!("score {}", Decimal(score))`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decimal(pub f64);
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match thousandths(self.0) {
+            Some(thousandths) if f.width().is_none() && f.precision().is_none() => {
+                let mut text = Vec::with_capacity(24);
+                if f.sign_plus() && thousandths >= 0 {
+                    text.push(b'+');
+                }
+                write_thousandths(thousandths, false, &mut text);
+                f.write_str(std::str::from_utf8(&text).expect("ASCII digits"))
+            }
+            _ => fmt::Display::fmt(&self.0, f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Numbers of thousandths near zero, all of them, and others up to the
+    /// bound; then numbers that are not, which take the general path.
+    fn numbers() -> impl Iterator<Item = f64> {
+        let near_zero = (-100_000..=100_000).map(|k| k as f64 / 1000.0);
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let random = std::iter::repeat_with(move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let k = (state % 2_000_000_000_000_000) as i64 - 1_000_000_000_000_000;
+            [
+                k as f64 / 1000.0,
+                (k % 1_000_000) as f64 / 1000.0,
+                k as f64 / 1000.0 + 1e-9,
+                f64::from_bits(state),
+            ]
+        })
+        .take(100_000)
+        .flatten();
+        let edges = [
+            0.0,
+            -0.0,
+            1e12,
+            -1e12,
+            999_999_999_999.999,
+            0.001,
+            -0.001,
+            0.1 + 0.2,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        near_zero.chain(random).chain(edges)
+    }
+
+    #[test]
+    fn decimals_show_as_display_shows_them() {
+        for value in numbers() {
+            assert_eq!(Decimal(value).to_string(), value.to_string(), "{value:e}");
+            assert_eq!(format!("{:+}", Decimal(value)), format!("{value:+}"));
+            assert_eq!(format!("{:.2}", Decimal(value)), format!("{value:.2}"));
+            assert_eq!(format!("{:>9}", Decimal(value)), format!("{value:>9}"));
+        }
+    }
+
+    #[test]
+    fn json_numbers_are_written_as_serde_json_writes_them() {
+        for value in numbers() {
+            let mut ours = Vec::new();
+            crate::json_out::write(&value, &mut ours).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&value).unwrap(),
+                "{value:e}"
+            );
+        }
+    }
+}
