@@ -29,9 +29,13 @@ impl<'a> Record<'a> {
     /// another JSON type) is the record's error, in the words of serde_json.
     /// A repeated key keeps its first place and its last value.
     pub fn parse(json: &'a [u8]) -> Result<Self, RecordError> {
-        // Only arrays and objects can nest, and only they need the scan.
-        serde_json::from_slice::<Record<'a>>(json)
+        // Checked as UTF-8 once, so serde_json reads a `str` and does not
+        // check each key and value again; invalid UTF-8 is `rejection`'s
+        // to describe. Only arrays and objects can nest, and only they need
+        // the scan.
+        std::str::from_utf8(json)
             .ok()
+            .and_then(|text| serde_json::from_str::<Record<'a>>(text).ok())
             .filter(|record| {
                 !record.fields.iter().any(|(_, value)| {
                     let value = value.get().as_bytes();

@@ -2,9 +2,12 @@
 //! shift), scored and explained.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use anyhow::bail;
 
+use jiff::civil::DateTime;
+use jiff::Timestamp;
 use support_agents::{Agent, Roster};
 use support_core::{round3, text, Context, Decimal};
 
@@ -22,7 +25,13 @@ pub(crate) struct Profile {
     pub(crate) satisfaction_reason: String,
     /// Per shift, e.g. "09:00-17:00 Europe/Madrid".
     pub(crate) shift_labels: Vec<String>,
+    /// The agent's local time and shift at the first `now` asked about: a
+    /// run asks about one `now` for every ticket.
+    shift_now: OnceLock<(Timestamp, ShiftAt)>,
 }
+
+/// The agent's local time, and the shift covering it if any.
+type ShiftAt = (DateTime, Option<usize>);
 
 impl Profile {
     pub(crate) fn new(agent: Agent, weights: Weights) -> Profile {
@@ -55,6 +64,17 @@ impl Profile {
                 .map(|s| text!("{}-{} {zone}", s.start, s.end))
                 .collect(),
             agent,
+            shift_now: OnceLock::new(),
+        }
+    }
+
+    /// [`support_agents::WorkingHours::shift_at`], worked out once for the
+    /// `now` of the run rather than for every ticket.
+    fn shift_at(&self, now: Timestamp) -> ShiftAt {
+        let hours = &self.agent.hours;
+        match *self.shift_now.get_or_init(|| (now, hours.shift_at(now))) {
+            (at, shift) if at == now => shift,
+            _ => hours.shift_at(now),
         }
     }
 }
@@ -190,7 +210,7 @@ impl Router {
             } else if agent.load >= agent.capacity {
                 rejected.capacity += 1;
             } else {
-                let (local, shift) = agent.hours.shift_at(ctx.now);
+                let (local, shift) = profile.shift_at(ctx.now);
                 let Some(shift) = shift else {
                     rejected.shift += 1;
                     continue;

@@ -291,6 +291,8 @@ fn agents_are_filtered_by_language_capacity_and_shift_then_ranked() {
 
 #[test]
 fn shift_boundaries_follow_each_agents_time_zone() {
+    // One router asked at several times: each answer is for its own time,
+    // not the one an agent's shift was first worked out for.
     let router = with_agents(AGENTS);
     // 08:59 in New York: bob is not on shift yet; at 09:00 he is.
     assert_eq!(
