@@ -6,7 +6,8 @@
 //! are those of its thousandths, so it is written from them as an integer;
 //! any other number is written by `Display` (reasons) or zmij (JSON), as
 //! before. The text is the same either way; finding the shortest digits
-//! was 4% of support-triage's time.
+//! (zmij, and `Display`'s Grisu) took 3.7% of support-triage's samples in
+//! `perf record`, more than their share of instructions.
 
 use std::fmt;
 

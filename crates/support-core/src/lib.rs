@@ -19,7 +19,6 @@ pub mod status;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ticket;
-pub mod time_text;
 pub mod tool;
 
 pub use analysis::TextAnalysis;
@@ -28,7 +27,6 @@ pub use error::{ErrorKind, RecordError};
 pub use record::Record;
 pub use results::ToolResult;
 pub use ticket::{FieldName, Role, TextField, Ticket};
-pub use time_text::Rfc3339;
 pub use tool::{apply_to_record, apply_to_records, Context, Pipeline, Stage, Tool};
 
 /// `format!` for the reasons and other texts a tool writes for every ticket:

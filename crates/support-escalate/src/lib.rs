@@ -15,7 +15,7 @@ use support_core::results::answer::EarlierAnswer;
 use support_core::results::priority::{Priority, Sla, SlaClock, SlaStatus};
 use support_core::results::sentiment::{SentimentReading, Trend};
 use support_core::ticket::{analysed_prefix, Message, ANALYSED_TEXT_BYTES};
-use support_core::{round3, text, Decimal, FieldName, Rfc3339, Role, Ticket};
+use support_core::{round3, text, Decimal, FieldName, Role, Ticket};
 use support_text::{folded_chars, matched_text, tokenize, PhraseSet};
 
 pub use config::{
@@ -232,8 +232,7 @@ impl Escalator {
                 _ => continue,
             };
             let detail = text!(
-                "{what} due {} ({} min for {} priority) is {state}",
-                Rfc3339(due),
+                "{what} due {due} ({} min for {} priority) is {state}",
                 clock.target_minutes,
                 priority.level
             );
@@ -556,10 +555,7 @@ fn clock_deadline(
     match clock.status_at(now)? {
         SlaStatus::Breached => Some((
             after(grace),
-            text!(
-                "{what} SLA breached at {}: {grace} min from now",
-                Rfc3339(due)
-            ),
+            text!("{what} SLA breached at {due}: {grace} min from now"),
         )),
         SlaStatus::AtRisk | SlaStatus::OnTrack => Some((due, text!("{what} SLA due time"))),
         SlaStatus::Met => None,

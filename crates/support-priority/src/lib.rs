@@ -15,7 +15,7 @@ use std::fmt;
 use jiff::Timestamp;
 use support_core::results::sentiment::SentimentReading;
 use support_core::ticket::Message;
-use support_core::{round3, text, Decimal, FieldName, Rfc3339, Role, Ticket};
+use support_core::{round3, text, Decimal, FieldName, Role, Ticket};
 use support_text::{matched_text, PhraseSet};
 
 pub use config::{
@@ -395,8 +395,7 @@ fn sla_reasons(ticket: &Ticket<'_>, sla: &Sla, level: Level) -> Vec<String> {
     ]
     .into_iter()
     .map(|(what, clock)| {
-        let at = clock.due.map(Rfc3339);
-        let due: &dyn fmt::Display = match &at {
+        let due: &dyn fmt::Display = match &clock.due {
             Some(at) => at,
             None => &"beyond the representable range",
         };

@@ -105,7 +105,6 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Deadline {
     pub kind: DeadlineKind,
-    #[serde(serialize_with = "crate::time_text::serialize")]
     #[schemars(with = "String", extend("format" = "date-time"))]
     pub due: Timestamp,
     /// How the time was set.

@@ -123,11 +123,7 @@ pub struct SlaClock {
     /// Minutes allowed from `created_at` at this priority level.
     pub target_minutes: u32,
     /// `created_at` + target; absent when the ticket has no `created_at`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::time_text::serialize_option"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<String>", extend("format" = "date-time"))]
     pub due: Option<Timestamp>,
     /// Absent when there is no due time, or the work was done at an unknown time that may be after it.
