@@ -47,7 +47,7 @@ pub(crate) fn write_thousandths(thousandths: i64, point_zero: bool, out: &mut Ve
     if thousandths < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(itoa::Buffer::new().format(magnitude / 1000).as_bytes());
+    crate::json_out::write_integer(magnitude / 1000, out);
     out.extend_from_slice(&digits[..kept]);
 }
 

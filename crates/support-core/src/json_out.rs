@@ -165,7 +165,7 @@ fn write_escaped(mut bytes: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(bytes);
 }
 
-fn write_integer(value: impl itoa::Integer, out: &mut Vec<u8>) {
+pub(crate) fn write_integer(value: impl itoa::Integer, out: &mut Vec<u8>) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 

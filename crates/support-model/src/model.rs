@@ -569,17 +569,12 @@ impl<'m> Analysis<'m, '_> {
             .flat_map(|(i, t)| (i > 0).then_some(b' ').into_iter().chain(t.norm.bytes()))
     }
 
-    /// A feature's text, its words joined by spaces, built in one allocation.
+    /// A feature's text, built in one allocation.
     fn text_of(&self, origin: Origin) -> String {
         let words = &self.tokens[self.words_of(origin)];
-        let mut text = String::with_capacity(words.iter().map(|t| t.norm.len() + 1).sum());
-        for (i, word) in words.iter().enumerate() {
-            if i > 0 {
-                text.push(' ');
-            }
-            text.push_str(&word.norm);
-        }
-        text
+        let mut bytes = Vec::with_capacity(words.iter().map(|t| t.norm.len() + 1).sum());
+        bytes.extend(self.text_bytes(origin));
+        String::from_utf8(bytes).expect("words joined by spaces are UTF-8")
     }
 
     /// Each run's origin with the slots (in `counts`) of its occurrences.

@@ -96,7 +96,8 @@ impl Prioritizer {
         let resolved = self.is_resolved(ticket);
         let (tier, channel) = (ticket.tier(), ticket.channel());
         let hits = self.impact_hits(ticket);
-        // Room for every kind of factor, so none is added by growing the list.
+        // Room for the base, two impact groups and the five other kinds of
+        // factor: more impact groups than that are rare.
         let mut factors = Vec::with_capacity(8);
         factors.push(Factor {
             kind: FactorKind::Base,
