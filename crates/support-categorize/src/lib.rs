@@ -378,16 +378,26 @@ impl Categorizer {
         let label = subcategory(best);
         // Only a decision the model made is explained by its words.
         if let (Some(label), false, true) = (&label, decision.forced, source.starts_with("model")) {
-            let words: Vec<String> = analysis
+            let mut words = analysis
                 .explain(label, self.config.reason_features * 4)
                 .unwrap_or_default()
                 .into_iter()
                 .filter(Reason::tells_a_person)
                 .take(self.config.reason_features)
-                .map(|r| r.feature)
-                .collect();
-            if !words.is_empty() {
-                reasons.push(text!("model: '{}' pointed to {label}", words.join("', '")));
+                .peekable();
+            if words.peek().is_some() {
+                // "model: 'a', 'b' pointed to label", written in one string.
+                let mut reason = String::with_capacity(128);
+                reason.push_str("model: '");
+                for (i, word) in words.enumerate() {
+                    if i > 0 {
+                        reason.push_str("', '");
+                    }
+                    reason.push_str(&word.feature);
+                }
+                reason.push_str("' pointed to ");
+                reason.push_str(label);
+                reasons.push(reason);
             }
         }
         let needs_review = confidence < self.config.review_threshold;

@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use support_text::{clauses, tokenize_into, Token};
+use support_text::{clauses, Token, Tokenizer};
 
 use crate::ticket::{FieldName, TextField};
 
@@ -47,11 +47,12 @@ impl TextAnalysis {
             questions: Vec::with_capacity(8),
             segments: Vec::with_capacity(texts.len()),
         };
+        let mut tokenizer = Tokenizer::new();
         for text in texts {
             let first_token = analysis.tokens.len();
             for clause in clauses(text.text) {
                 let start = analysis.tokens.len();
-                tokenize_into(clause, &mut analysis.tokens);
+                tokenizer.tokenize_into(clause, &mut analysis.tokens);
                 if analysis.tokens.len() > start {
                     let clause_number = analysis.questions.len();
                     analysis

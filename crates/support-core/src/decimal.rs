@@ -25,30 +25,55 @@ pub(crate) fn thousandths(value: f64) -> Option<i64> {
     (exact && !(value == 0.0 && value.is_sign_negative())).then_some(nearest)
 }
 
-/// The digits of a number of thousandths: `13645` → `13.645`, `-500` →
-/// `-0.5`; a whole number ends in `.0` when `point_zero` (as JSON numbers
-/// do), else has no point (as `Display` writes it).
+/// A number of thousandths as it is written, in pieces: `13645` → `13`
+/// and `.645`, `-500` → `-`, `0` and `.5`. A whole number ends in `.0` when
+/// `point_zero` (as JSON numbers do), else has no point (as `Display`
+/// writes it). Each writer takes the pieces as they come, with no buffer.
+struct Pieces {
+    negative: bool,
+    whole: u64,
+    /// The point and the fraction's digits; the first `kept` bytes are written.
+    fraction: [u8; 4],
+    kept: usize,
+}
+
+impl Pieces {
+    fn of(thousandths: i64, point_zero: bool) -> Pieces {
+        let magnitude = thousandths.unsigned_abs();
+        let fraction = magnitude % 1000;
+        Pieces {
+            negative: thousandths < 0,
+            whole: magnitude / 1000,
+            fraction: [
+                b'.',
+                b'0' + (fraction / 100) as u8,
+                b'0' + (fraction / 10 % 10) as u8,
+                b'0' + (fraction % 10) as u8,
+            ],
+            kept: match fraction {
+                0 if point_zero => 2,
+                0 => 0,
+                f if f % 100 == 0 => 2,
+                f if f % 10 == 0 => 3,
+                _ => 4,
+            },
+        }
+    }
+
+    fn fraction(&self) -> &str {
+        std::str::from_utf8(&self.fraction[..self.kept]).expect("ASCII digits")
+    }
+}
+
+/// The digits of a number of thousandths, for JSON: `13645` → `13.645`,
+/// `-500` → `-0.5`, `2000` → `2.0` when `point_zero`.
 pub(crate) fn write_thousandths(thousandths: i64, point_zero: bool, out: &mut Vec<u8>) {
-    let magnitude = thousandths.unsigned_abs();
-    let fraction = magnitude % 1000;
-    let digits = [
-        b'.',
-        b'0' + (fraction / 100) as u8,
-        b'0' + (fraction / 10 % 10) as u8,
-        b'0' + (fraction % 10) as u8,
-    ];
-    let kept = match fraction {
-        0 if point_zero => 2,
-        0 => 0,
-        f if f % 100 == 0 => 2,
-        f if f % 10 == 0 => 3,
-        _ => 4,
-    };
-    if thousandths < 0 {
+    let pieces = Pieces::of(thousandths, point_zero);
+    if pieces.negative {
         out.push(b'-');
     }
-    crate::json_out::write_integer(magnitude / 1000, out);
-    out.extend_from_slice(&digits[..kept]);
+    crate::json_out::write_integer(pieces.whole, out);
+    out.extend_from_slice(pieces.fraction().as_bytes());
 }
 
 /// An `f64` shown exactly as `Display` shows it (`{}`, `{:+}`; with a
@@ -61,12 +86,16 @@ impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match thousandths(self.0) {
             Some(thousandths) if f.width().is_none() && f.precision().is_none() => {
-                let mut text = Vec::with_capacity(24);
-                if f.sign_plus() && thousandths >= 0 {
-                    text.push(b'+');
+                // Written piece by piece into the reason: a buffer first
+                // was an allocation and a copy for each number.
+                let pieces = Pieces::of(thousandths, false);
+                if pieces.negative {
+                    f.write_str("-")?;
+                } else if f.sign_plus() {
+                    f.write_str("+")?;
                 }
-                write_thousandths(thousandths, false, &mut text);
-                f.write_str(std::str::from_utf8(&text).expect("ASCII digits"))
+                f.write_str(itoa::Buffer::new().format(pieces.whole))?;
+                f.write_str(pieces.fraction())
             }
             _ => fmt::Display::fmt(&self.0, f),
         }

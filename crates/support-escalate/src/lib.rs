@@ -8,6 +8,8 @@ pub use support_core::results::escalation::{
 };
 mod config;
 
+use std::fmt::Write as _;
+
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::Value;
@@ -563,14 +565,14 @@ fn clock_deadline(
 }
 
 fn trigger_reason(trigger: &Trigger) -> String {
-    let mut sentence = trigger.detail.clone();
+    let mut sentence = match trigger.level {
+        EscalationLevel::None => text!("{} (does not escalate alone).", trigger.detail),
+        level => text!("{} (calls for {level}).", trigger.detail),
+    };
     if let Some(first) = sentence.get_mut(0..1) {
         first.make_ascii_uppercase();
     }
-    match trigger.level {
-        EscalationLevel::None => text!("{sentence} (does not escalate alone)."),
-        level => text!("{sentence} (calls for {level})."),
-    }
+    sentence
 }
 
 fn sla_source_reason(sla: &Sla, priority_source: &str) -> String {
@@ -582,15 +584,22 @@ fn sla_source_reason(sla: &Sla, priority_source: &str) -> String {
 }
 
 fn decision_reason(level: EscalationLevel, actions: &[Action]) -> String {
-    let steps: Vec<String> = actions
-        .iter()
-        .map(|action| match action {
-            Action::Reassign { queue } => text!("reassign to {queue}"),
-            Action::RaisePriority { from, to } => text!("raise priority from {from} to {to}"),
-            Action::Notify { who } => text!("notify {who}"),
-        })
-        .collect();
-    text!("Escalate to {level}: {}.", steps.join(", "))
+    let mut reason = text!("Escalate to {level}: ");
+    for (i, action) in actions.iter().enumerate() {
+        if i > 0 {
+            reason.push_str(", ");
+        }
+        match action {
+            Action::Reassign { queue } => write!(reason, "reassign to {queue}"),
+            Action::RaisePriority { from, to } => {
+                write!(reason, "raise priority from {from} to {to}")
+            }
+            Action::Notify { who } => write!(reason, "notify {who}"),
+        }
+        .expect("a String takes any text");
+    }
+    reason.push('.');
+    reason
 }
 
 impl Default for Escalator {

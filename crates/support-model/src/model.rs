@@ -1,6 +1,8 @@
 //! A trained classifier: feature settings, labels, per-feature idf and
 //! int8-quantized weights, and prediction with explanations.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use support_text::{tokenize, Token};
 
@@ -71,18 +73,28 @@ impl<'m> Prediction<'m> {
 /// A word or phrase of the text and how much it pushed towards a label
 /// (its contribution to that label's score; larger means stronger).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Reason {
-    /// Folded text of the word or phrase, e.g. `reembolso` or `not received`.
-    pub feature: String,
+pub struct Reason<'t> {
+    /// Folded text of the word or phrase, e.g. `reembolso` or `not received`:
+    /// a word is the token's own text, a phrase is built.
+    pub feature: Cow<'t, str>,
     pub kind: FeatureKind,
     pub weight: f32,
 }
 
-impl Reason {
+impl Reason<'_> {
     /// Whether a person learns something from it: short single words
     /// ("the", "la", "no") carry weight in a model but explain nothing.
     pub fn tells_a_person(&self) -> bool {
         self.kind != FeatureKind::Word || self.feature.chars().count() >= 4
+    }
+
+    /// The reason with its own copy of the feature's text.
+    pub fn into_owned(self) -> Reason<'static> {
+        Reason {
+            feature: Cow::Owned(self.feature.into_owned()),
+            kind: self.kind,
+            weight: self.weight,
+        }
     }
 }
 
@@ -430,8 +442,10 @@ impl Model {
 
     /// The words and phrases of `text` that pushed most towards `label`; see
     /// [`Analysis::explain`].
-    pub fn explain(&self, text: &str, label: &str, limit: usize) -> Option<Vec<Reason>> {
-        self.analyze(&tokenize(text)).explain(label, limit)
+    pub fn explain(&self, text: &str, label: &str, limit: usize) -> Option<Vec<Reason<'static>>> {
+        let tokens = tokenize(text);
+        let reasons = self.analyze(&tokens).explain(label, limit)?;
+        Some(reasons.into_iter().map(Reason::into_owned).collect())
     }
 }
 
@@ -451,7 +465,7 @@ pub struct Analysis<'m, 't> {
     dense: Option<&'t [f32]>,
 }
 
-impl<'m> Analysis<'m, '_> {
+impl<'m, 't> Analysis<'m, 't> {
     /// Class probabilities in the order of [`Model::labels`].
     pub fn probabilities(&self) -> Vec<f32> {
         let model = self.model;
@@ -494,7 +508,7 @@ impl<'m> Analysis<'m, '_> {
     /// first, at most `limit`, only those with a positive weight. A word's
     /// weight includes the character n-grams inside it. Returns `None` if
     /// `label` is not one of the model's labels.
-    pub fn explain(&self, label: &str, limit: usize) -> Option<Vec<Reason>> {
+    pub fn explain(&self, label: &str, limit: usize) -> Option<Vec<Reason<'t>>> {
         let model = self.model;
         let class = model.labels.iter().position(|l| l == label)?;
         let classes = model.classes();
@@ -569,12 +583,16 @@ impl<'m> Analysis<'m, '_> {
             .flat_map(|(i, t)| (i > 0).then_some(b' ').into_iter().chain(t.norm.bytes()))
     }
 
-    /// A feature's text, built in one allocation.
-    fn text_of(&self, origin: Origin) -> String {
+    /// A feature's text: a word's is borrowed from its token, a phrase's
+    /// is built in one allocation.
+    fn text_of(&self, origin: Origin) -> Cow<'t, str> {
         let words = &self.tokens[self.words_of(origin)];
+        if let [word] = words {
+            return Cow::Borrowed(word.norm.as_str());
+        }
         let mut bytes = Vec::with_capacity(words.iter().map(|t| t.norm.len() + 1).sum());
         bytes.extend(self.text_bytes(origin));
-        String::from_utf8(bytes).expect("words joined by spaces are UTF-8")
+        Cow::Owned(String::from_utf8(bytes).expect("words joined by spaces are UTF-8"))
     }
 
     /// Each run's origin with the slots (in `counts`) of its occurrences.
@@ -729,7 +747,12 @@ mod tests {
 
     /// The explanation as first written: each occurrence's feature text,
     /// looked up among the reasons so far.
-    fn explain_by_text(model: &Model, text: &str, label: &str, limit: usize) -> Vec<Reason> {
+    fn explain_by_text(
+        model: &Model,
+        text: &str,
+        label: &str,
+        limit: usize,
+    ) -> Vec<Reason<'static>> {
         let tokens = tokenize(text);
         let analysis = model.analyze(&tokens);
         let class = model.labels.iter().position(|l| l == label).unwrap();
@@ -755,7 +778,7 @@ mod tests {
             {
                 Some(reason) => reason.weight += weight,
                 None => reasons.push(Reason {
-                    feature,
+                    feature: Cow::Owned(feature),
                     kind: origin.kind,
                     weight,
                 }),

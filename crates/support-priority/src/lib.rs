@@ -143,7 +143,7 @@ impl Prioritizer {
                 .map(|f| capitalize(text!("{} ({:+}).", f.cause, Decimal(f.points)))),
         );
         let sla = self.sla(ticket, level, resolved, now);
-        reasons.extend(sla_reasons(ticket, &sla, level));
+        push_sla_reasons(ticket, &sla, level, &mut reasons);
         reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));
 
         let lifted_by_floor = level != by_score;
@@ -294,12 +294,12 @@ impl Prioritizer {
         }
     }
 
-    /// Where a level starts, e.g. "high from 45", or "below medium at 25" for low.
-    fn band(&self, level: Level) -> String {
+    fn band(&self, level: Level) -> Band {
         let levels = &self.config.levels;
-        match levels.lower_bound(level) {
-            Some(bound) => text!("{level} from {}", Decimal(bound)),
-            None => text!("below {} at {}", Level::Medium, Decimal(levels.medium)),
+        Band {
+            level,
+            lower_bound: levels.lower_bound(level),
+            medium: levels.medium,
         }
     }
 
@@ -382,20 +382,20 @@ fn first_reply_time(messages: &[Message<'_>]) -> Option<Timestamp> {
         .min()
 }
 
-fn sla_reasons(ticket: &Ticket<'_>, sla: &Sla, level: Level) -> Vec<String> {
+fn push_sla_reasons(ticket: &Ticket<'_>, sla: &Sla, level: Level, reasons: &mut Vec<String>) {
     if ticket.created_at.is_none() {
-        return vec![text!(
+        reasons.push(text!(
             "No created_at: SLA due times cannot be computed (targets for {level}: first response {}, resolution {}).",
-            duration_words(sla.first_response.target_minutes),
-            duration_words(sla.resolution.target_minutes)
-        )];
+            DurationWords(sla.first_response.target_minutes),
+            DurationWords(sla.resolution.target_minutes)
+        ));
+        return;
     }
-    [
+    let clocks = [
         ("First response", &sla.first_response),
         ("Resolution", &sla.resolution),
-    ]
-    .into_iter()
-    .map(|(what, clock)| {
+    ];
+    reasons.extend(clocks.into_iter().map(|(what, clock)| {
         let due: &dyn fmt::Display = match &clock.due {
             Some(at) => at,
             None => &"beyond the representable range",
@@ -406,18 +406,38 @@ fn sla_reasons(ticket: &Ticket<'_>, sla: &Sla, level: Level) -> Vec<String> {
         );
         text!(
             "{what} due {due} ({} for {level}): {status}.",
-            duration_words(clock.target_minutes)
+            DurationWords(clock.target_minutes)
         )
-    })
-    .collect()
+    }));
 }
 
-/// `90` → "90 min", `120` → "2 h", `2880` → "2 d".
-fn duration_words(minutes: u32) -> String {
-    match minutes {
-        m if m > 0 && m % 1440 == 0 => text!("{} d", m / 1440),
-        m if m > 0 && m % 60 == 0 => text!("{} h", m / 60),
-        m => text!("{m} min"),
+/// Minutes in words: `90` → "90 min", `120` → "2 h", `2880` → "2 d".
+/// Shown straight into a reason, as is [`Band`].
+struct DurationWords(u32);
+
+impl fmt::Display for DurationWords {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            m if m > 0 && m % 1440 == 0 => write!(f, "{} d", m / 1440),
+            m if m > 0 && m % 60 == 0 => write!(f, "{} h", m / 60),
+            m => write!(f, "{m} min"),
+        }
+    }
+}
+
+/// Where a level starts, e.g. "high from 45", or "below medium at 25" for low.
+struct Band {
+    level: Level,
+    lower_bound: Option<f64>,
+    medium: f64,
+}
+
+impl fmt::Display for Band {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.lower_bound {
+            Some(bound) => write!(f, "{} from {}", self.level, Decimal(bound)),
+            None => write!(f, "below {} at {}", Level::Medium, Decimal(self.medium)),
+        }
     }
 }
 

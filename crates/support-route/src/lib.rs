@@ -6,6 +6,7 @@
 //! agents file and the run's clock (`ctx.now`, for working hours).
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use support_core::results::category::EarlierCategory;
 use support_core::results::priority::EarlierPriority;
 pub use support_core::results::route::{AgentCandidate, Route};
@@ -153,15 +154,18 @@ impl Router {
                     Combine::All => evidence.iter().map(|e| e.confidence).fold(1.0, f64::min),
                     Combine::Any => evidence.iter().map(|e| e.confidence).fold(0.0, f64::max),
                 };
-                let why: Vec<String> = evidence
-                    .iter()
-                    .map(|e| text!("{} ({})", e.text, Decimal(round3(e.confidence))))
-                    .collect();
-                reasons.push(text!(
-                    "rules[{i}] -> queue {}: {}",
-                    rule.queue,
-                    why.join(", ")
-                ));
+                let mut reason = text!("rules[{i}] -> queue {}: ", rule.queue);
+                for (n, e) in evidence.iter().enumerate() {
+                    let separator = if n > 0 { ", " } else { "" };
+                    write!(
+                        reason,
+                        "{separator}{} ({})",
+                        e.text,
+                        Decimal(round3(e.confidence))
+                    )
+                    .expect("a String takes any text");
+                }
+                reasons.push(reason);
                 (rule.queue.as_str(), Some(i), confidence)
             }
             None => {

@@ -14,7 +14,7 @@ pub(crate) struct Candidate {
 
 impl Candidate {
     pub(crate) fn derived(
-        name: &str,
+        name: String,
         confidence: f64,
         kind: SourceKind,
         rule: String,
@@ -23,7 +23,7 @@ impl Candidate {
     ) -> Candidate {
         Candidate {
             tag: Tag {
-                name: name.to_string(),
+                name,
                 confidence: round3(confidence),
                 source: Source {
                     kind,

@@ -24,7 +24,7 @@ impl Tagger {
             if let Some(label) = sentiment.label.map(str::to_lowercase) {
                 if let Some(tag) = self.sentiment_labels.get(&label) {
                     candidates.push(Candidate::derived(
-                        tag,
+                        tag.clone(),
                         upstream_confidence(sentiment.confidence),
                         SourceKind::Sentiment,
                         text!("sentiment_labels.{label}"),
@@ -36,7 +36,7 @@ impl Tagger {
             if let (Some(rule), Some(frustration)) = (&self.frustration, sentiment.frustration) {
                 if frustration >= rule.threshold.get() {
                     candidates.push(Candidate::derived(
-                        &rule.tag,
+                        rule.tag.clone(),
                         upstream_confidence(Some(frustration)),
                         SourceKind::Sentiment,
                         "frustration".to_string(),
@@ -54,7 +54,7 @@ impl Tagger {
             if let Some(level) = priority.level.map(str::to_lowercase) {
                 if let Some(tag) = self.priority_levels.get(&level) {
                     candidates.push(Candidate::derived(
-                        tag,
+                        tag.clone(),
                         upstream_confidence(priority.confidence),
                         SourceKind::Priority,
                         text!("priority_levels.{level}"),
@@ -67,7 +67,7 @@ impl Tagger {
         if let Some(tier) = &facts.tier {
             if let Some(tag) = self.tiers.get(tier.as_ref()) {
                 candidates.push(Candidate::derived(
-                    tag,
+                    tag.clone(),
                     1.0,
                     SourceKind::Tier,
                     text!("tiers.{tier}"),
@@ -78,7 +78,7 @@ impl Tagger {
         }
         if let (Some(prefix), Some(channel)) = (&self.channel_prefix, &facts.channel) {
             candidates.push(Candidate::derived(
-                &text!("{prefix}{channel}"),
+                text!("{prefix}{channel}"),
                 1.0,
                 SourceKind::Channel,
                 "channel_prefix".to_string(),
@@ -95,7 +95,7 @@ impl Tagger {
                 .filter(|n| !n.is_empty());
             if let (Some(category), Some(name)) = (category, name) {
                 candidates.push(Candidate::derived(
-                    &text!("{prefix}{name}"),
+                    text!("{prefix}{name}"),
                     upstream_confidence(category.confidence),
                     SourceKind::Category,
                     "category_prefix".to_string(),

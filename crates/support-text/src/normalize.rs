@@ -101,29 +101,47 @@ const LONGEST_EMOTICON: usize = 3;
 /// hashtag counts as its word.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::with_capacity(text.len() / 6);
-    tokenize_into(text, &mut tokens);
+    Tokenizer::new().tokenize_into(text, &mut tokens);
     tokens
 }
 
-/// [`tokenize`], appending to `tokens`: a text read in parts (clause by
-/// clause) fills one list, with no list of its own for each part.
-pub fn tokenize_into(text: &str, tokens: &mut Vec<Token>) {
-    // One word buffer for the whole text: tokenizing runs on every ticket.
-    let mut word = String::with_capacity(32);
-    for chunk in text.split_whitespace() {
-        if chunk.starts_with('@')
-            || chunk.starts_with("http://")
-            || chunk.starts_with("https://")
-            || chunk.starts_with("www.")
-        {
-            continue;
+/// [`tokenize`] for texts read in parts (a ticket clause by clause): one
+/// list takes the tokens of every part, and one word buffer serves them all.
+pub struct Tokenizer {
+    word: String,
+}
+
+impl Default for Tokenizer {
+    fn default() -> Self {
+        Tokenizer::new()
+    }
+}
+
+impl Tokenizer {
+    pub fn new() -> Self {
+        Tokenizer {
+            word: String::with_capacity(32),
         }
-        let trimmed = chunk.trim_matches(|c: char| c == ',' || c == '.' || c == '!' || c == '?');
-        if trimmed.len() <= LONGEST_EMOTICON && EMOTICONS.contains(&trimmed) {
-            tokens.push(Token::new(trimmed, TokenKind::Emoji, false));
-            continue;
+    }
+
+    /// Appends the tokens of `text` to `tokens`.
+    pub fn tokenize_into(&mut self, text: &str, tokens: &mut Vec<Token>) {
+        for chunk in text.split_whitespace() {
+            if chunk.starts_with('@')
+                || chunk.starts_with("http://")
+                || chunk.starts_with("https://")
+                || chunk.starts_with("www.")
+            {
+                continue;
+            }
+            let trimmed =
+                chunk.trim_matches(|c: char| c == ',' || c == '.' || c == '!' || c == '?');
+            if trimmed.len() <= LONGEST_EMOTICON && EMOTICONS.contains(&trimmed) {
+                tokens.push(Token::new(trimmed, TokenKind::Emoji, false));
+                continue;
+            }
+            split_chunk(chunk, &mut self.word, tokens);
         }
-        split_chunk(chunk, &mut word, tokens);
     }
 }
 
@@ -250,6 +268,21 @@ mod tests {
         );
         let shouted: Vec<bool> = tokenize("ÉSTE NO ok").iter().map(|t| t.shouted).collect();
         assert_eq!(shouted, [true, true, false]);
+    }
+
+    /// One tokenizer over a text's parts gives each part's own tokens, in
+    /// order: its word buffer carries nothing from one part to the next.
+    #[test]
+    fn one_tokenizer_over_parts_tokenizes_each_part_alone() {
+        let parts = ["Hola, NIÑO", "’s café", "don'", "t 😡", "", "https://x ok"];
+        let mut tokenizer = Tokenizer::new();
+        let mut together = Vec::new();
+        for part in parts {
+            tokenizer.tokenize_into(part, &mut together);
+        }
+        let alone: Vec<Token> = parts.iter().flat_map(|part| tokenize(part)).collect();
+        assert_eq!(together, alone);
+        assert_eq!(together.len(), 8);
     }
 
     #[test]
