@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use support_text::{clauses, Token, Tokenizer};
+use support_text::{clauses, joined_words, spaced_words, Token, Tokenizer};
 
 use crate::ticket::{FieldName, TextField};
 
@@ -84,19 +84,12 @@ impl TextAnalysis {
 
     /// The folded words of tokens `range`, as reasons quote them.
     pub fn quote(&self, range: Range<usize>) -> String {
-        let mut out = String::new();
-        self.write_quote(range, &mut out);
-        out
+        joined_words(&self.tokens[range])
     }
 
     /// Appends the folded words of tokens `range`, space-separated.
     pub fn write_quote(&self, range: Range<usize>, out: &mut String) {
-        for (i, token) in self.tokens[range].iter().enumerate() {
-            if i > 0 {
-                out.push(' ');
-            }
-            out.push_str(&token.norm);
-        }
+        out.extend(spaced_words(&self.tokens[range]));
     }
 }
 

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use support_text::{tokenize, Token};
+use support_text::{joined_words, spaced_words, tokenize, Token};
 
 use crate::features::{
     extract, occurrences_at_most, FeatureKind, FeatureSettings, Features, Origin,
@@ -577,10 +577,7 @@ impl<'m, 't> Analysis<'m, 't> {
     /// The bytes of a feature's text, its words joined by spaces: compared
     /// as they come, so ordering features builds no text.
     fn text_bytes(&self, origin: Origin) -> impl Iterator<Item = u8> + '_ {
-        self.tokens[self.words_of(origin)]
-            .iter()
-            .enumerate()
-            .flat_map(|(i, t)| (i > 0).then_some(b' ').into_iter().chain(t.norm.bytes()))
+        spaced_words(&self.tokens[self.words_of(origin)]).flat_map(str::bytes)
     }
 
     /// A feature's text: a word's is borrowed from its token, a phrase's
@@ -590,9 +587,7 @@ impl<'m, 't> Analysis<'m, 't> {
         if let [word] = words {
             return Cow::Borrowed(word.norm.as_str());
         }
-        let mut bytes = Vec::with_capacity(words.iter().map(|t| t.norm.len() + 1).sum());
-        bytes.extend(self.text_bytes(origin));
-        Cow::Owned(String::from_utf8(bytes).expect("words joined by spaces are UTF-8"))
+        Cow::Owned(joined_words(words))
     }
 
     /// Each run's origin with the slots (in `counts`) of its occurrences.

@@ -8,5 +8,7 @@ pub use hash::{WordHasher, WordMap};
 pub use lang::Detection;
 pub use lang::{Language, LanguageEvidence, OtherLanguage};
 pub use normalize::TokenKind;
-pub use normalize::{clauses, fold, folded_chars, tokenize, Token, Tokenizer};
+pub use normalize::{
+    clauses, fold, folded_chars, joined_words, spaced_words, tokenize, Token, Tokenizer,
+};
 pub use phrases::{matched_text, PhraseMatch, PhraseSet};

@@ -105,6 +105,23 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     tokens
 }
 
+/// The folded words of `tokens` with a space between each two, as pieces:
+/// how reasons quote a run of words and how the model names a phrase.
+/// Collected, appended or compared byte by byte, with no copy of their own.
+pub fn spaced_words(tokens: &[Token]) -> impl Iterator<Item = &str> + '_ {
+    tokens
+        .iter()
+        .enumerate()
+        .flat_map(|(i, token)| [if i == 0 { "" } else { " " }, token.norm.as_str()])
+}
+
+/// [`spaced_words`] as one string, allocated once.
+pub fn joined_words(tokens: &[Token]) -> String {
+    let mut text = String::with_capacity(tokens.iter().map(|t| t.norm.len() + 1).sum());
+    text.extend(spaced_words(tokens));
+    text
+}
+
 /// [`tokenize`] for texts read in parts (a ticket clause by clause): one
 /// list takes the tokens of every part, and one word buffer serves them all.
 pub struct Tokenizer {
@@ -283,6 +300,18 @@ mod tests {
         let alone: Vec<Token> = parts.iter().flat_map(|part| tokenize(part)).collect();
         assert_eq!(together, alone);
         assert_eq!(together.len(), 8);
+    }
+
+    #[test]
+    fn words_are_joined_by_single_spaces() {
+        let tokens = tokenize("No  funciona, ¡NADA! 😡");
+        assert_eq!(joined_words(&tokens), "no funciona nada 😡");
+        assert_eq!(
+            spaced_words(&tokens).collect::<String>(),
+            joined_words(&tokens)
+        );
+        assert_eq!(joined_words(&tokens[..1]), "no");
+        assert_eq!(joined_words(&[]), "");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 use crate::hash::WordHasher;
-use crate::normalize::{fold, tokenize, Token};
+use crate::normalize::{fold, joined_words, tokenize, Token};
 
 /// One word of a phrase: the bytes `start..end` of [`PhraseSet::text`],
 /// matched as the whole word or, for `word*`, as its beginning.
@@ -265,11 +265,7 @@ impl PhraseSet {
 
 /// The words of a match, folded, as reasons quote them.
 pub fn matched_text(tokens: &[Token], m: &PhraseMatch) -> String {
-    tokens[m.start..m.start + m.len]
-        .iter()
-        .map(|t| t.norm.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+    joined_words(&tokens[m.start..m.start + m.len])
 }
 
 #[cfg(test)]
