@@ -16,12 +16,13 @@ pub mod evaluate;
 mod rules;
 mod semantic;
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use serde::Deserialize;
-use support_core::{round3, text, Context, RecordError, Ticket, Tool};
+use support_core::{round3, text, write_joined, Context, RecordError, Ticket, Tool};
 use support_model::{Analysis, Model, Reason};
 use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
 
@@ -386,17 +387,13 @@ impl Categorizer {
                 .take(self.config.reason_features)
                 .peekable();
             if words.peek().is_some() {
-                // "model: 'a', 'b' pointed to label", written in one string.
+                // Room for a sentence, as `text!` gives one with arguments.
                 let mut reason = String::with_capacity(128);
                 reason.push_str("model: '");
-                for (i, word) in words.enumerate() {
-                    if i > 0 {
-                        reason.push_str("', '");
-                    }
-                    reason.push_str(&word.feature);
-                }
-                reason.push_str("' pointed to ");
-                reason.push_str(label);
+                write_joined(&mut reason, words, "', '", |out, word| {
+                    out.write_str(&word.feature)
+                });
+                write!(reason, "' pointed to {label}").expect("a String takes any text");
                 reasons.push(reason);
             }
         }

@@ -56,6 +56,32 @@ macro_rules! text {
     }};
 }
 
+/// Appends `items` to a text, `separator` between each two, each written by
+/// `write`: a list inside a reason, with no string of its own for each item
+/// and none for the list.
+pub fn write_joined<T>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    separator: &str,
+    mut write: impl FnMut(&mut String, T) -> std::fmt::Result,
+) {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        write(out, item).expect("a Display implementation returned an error");
+    }
+}
+
+/// Upper-cases a text's first letter when it is ASCII: a reason that starts
+/// with a cause or a detail, which start with a lower-case word.
+pub fn capitalize(mut text: String) -> String {
+    if let Some(first) = text.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    text
+}
+
 /// Rounds a score for output: three decimals are what a person reads, and
 /// stable digits keep outputs comparable across runs.
 pub fn round3(x: f64) -> f64 {
@@ -76,6 +102,31 @@ pub fn suite_cache_dir() -> std::path::PathBuf {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+
+    #[test]
+    fn lists_are_written_with_a_separator_between_items() {
+        let mut out = String::from("steps: ");
+        write_joined(&mut out, [1, 2, 3], ", ", |out, n| write!(out, "#{n}"));
+        assert_eq!(out, "steps: #1, #2, #3");
+        write_joined(&mut out, Vec::<u8>::new(), ", ", |out, n| {
+            write!(out, "{n}")
+        });
+        write_joined(&mut out, ["x"], ", ", |out, s| out.write_str(s));
+        assert_eq!(out, "steps: #1, #2, #3x");
+    }
+
+    #[test]
+    fn capitalize_touches_only_an_ascii_first_letter() {
+        assert_eq!(
+            capitalize("negative sentiment".into()),
+            "Negative sentiment"
+        );
+        assert_eq!(capitalize("énfasis".into()), "énfasis");
+        assert_eq!(capitalize(String::new()), "");
+    }
+
     #[test]
     fn text_writes_what_format_writes_at_any_length() {
         let word = "reembolso";

@@ -17,7 +17,7 @@ use support_core::results::answer::EarlierAnswer;
 use support_core::results::priority::{Priority, Sla, SlaClock, SlaStatus};
 use support_core::results::sentiment::{SentimentReading, Trend};
 use support_core::ticket::{analysed_prefix, Message, ANALYSED_TEXT_BYTES};
-use support_core::{round3, text, Decimal, FieldName, Role, Ticket};
+use support_core::{capitalize, round3, text, write_joined, Decimal, FieldName, Role, Ticket};
 use support_text::{folded_chars, matched_text, tokenize, PhraseSet};
 
 pub use config::{
@@ -565,14 +565,10 @@ fn clock_deadline(
 }
 
 fn trigger_reason(trigger: &Trigger) -> String {
-    let mut sentence = match trigger.level {
+    capitalize(match trigger.level {
         EscalationLevel::None => text!("{} (does not escalate alone).", trigger.detail),
         level => text!("{} (calls for {level}).", trigger.detail),
-    };
-    if let Some(first) = sentence.get_mut(0..1) {
-        first.make_ascii_uppercase();
-    }
-    sentence
+    })
 }
 
 fn sla_source_reason(sla: &Sla, priority_source: &str) -> String {
@@ -585,19 +581,11 @@ fn sla_source_reason(sla: &Sla, priority_source: &str) -> String {
 
 fn decision_reason(level: EscalationLevel, actions: &[Action]) -> String {
     let mut reason = text!("Escalate to {level}: ");
-    for (i, action) in actions.iter().enumerate() {
-        if i > 0 {
-            reason.push_str(", ");
-        }
-        match action {
-            Action::Reassign { queue } => write!(reason, "reassign to {queue}"),
-            Action::RaisePriority { from, to } => {
-                write!(reason, "raise priority from {from} to {to}")
-            }
-            Action::Notify { who } => write!(reason, "notify {who}"),
-        }
-        .expect("a String takes any text");
-    }
+    write_joined(&mut reason, actions, ", ", |out, action| match action {
+        Action::Reassign { queue } => write!(out, "reassign to {queue}"),
+        Action::RaisePriority { from, to } => write!(out, "raise priority from {from} to {to}"),
+        Action::Notify { who } => write!(out, "notify {who}"),
+    });
     reason.push('.');
     reason
 }

@@ -15,7 +15,7 @@ use std::fmt;
 use jiff::Timestamp;
 use support_core::results::sentiment::SentimentReading;
 use support_core::ticket::Message;
-use support_core::{round3, text, Decimal, FieldName, Role, Ticket};
+use support_core::{capitalize, round3, text, Decimal, FieldName, Role, Ticket};
 use support_text::{matched_text, PhraseSet};
 
 pub use config::{
@@ -294,12 +294,10 @@ impl Prioritizer {
         }
     }
 
-    fn band(&self, level: Level) -> Band {
-        let levels = &self.config.levels;
+    fn band(&self, level: Level) -> Band<'_> {
         Band {
             level,
-            lower_bound: levels.lower_bound(level),
-            medium: levels.medium,
+            levels: &self.config.levels,
         }
     }
 
@@ -426,27 +424,23 @@ impl fmt::Display for DurationWords {
 }
 
 /// Where a level starts, e.g. "high from 45", or "below medium at 25" for low.
-struct Band {
+struct Band<'c> {
     level: Level,
-    lower_bound: Option<f64>,
-    medium: f64,
+    levels: &'c LevelThresholds,
 }
 
-impl fmt::Display for Band {
+impl fmt::Display for Band<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.lower_bound {
+        match self.levels.lower_bound(self.level) {
             Some(bound) => write!(f, "{} from {}", self.level, Decimal(bound)),
-            None => write!(f, "below {} at {}", Level::Medium, Decimal(self.medium)),
+            None => write!(
+                f,
+                "below {} at {}",
+                Level::Medium,
+                Decimal(self.levels.medium)
+            ),
         }
     }
-}
-
-/// Upper-cases the first letter when it is ASCII (causes start with a lower-case word).
-fn capitalize(mut s: String) -> String {
-    if let Some(first) = s.get_mut(0..1) {
-        first.make_ascii_uppercase();
-    }
-    s
 }
 
 impl Default for Prioritizer {

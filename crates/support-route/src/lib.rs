@@ -14,7 +14,7 @@ use support_core::results::sentiment::EarlierSentiment;
 use support_core::results::tags::EarlierTags;
 
 use anyhow::{bail, ensure};
-use support_core::{round3, text, Context, Decimal, RecordError, Ticket, Tool};
+use support_core::{round3, text, write_joined, Context, Decimal, RecordError, Ticket, Tool};
 use support_text::Language;
 
 use support_agents::{normalize_language, Roster};
@@ -155,16 +155,9 @@ impl Router {
                     Combine::Any => evidence.iter().map(|e| e.confidence).fold(0.0, f64::max),
                 };
                 let mut reason = text!("rules[{i}] -> queue {}: ", rule.queue);
-                for (n, e) in evidence.iter().enumerate() {
-                    let separator = if n > 0 { ", " } else { "" };
-                    write!(
-                        reason,
-                        "{separator}{} ({})",
-                        e.text,
-                        Decimal(round3(e.confidence))
-                    )
-                    .expect("a String takes any text");
-                }
+                write_joined(&mut reason, &evidence, ", ", |out, e| {
+                    write!(out, "{} ({})", e.text, Decimal(round3(e.confidence)))
+                });
                 reasons.push(reason);
                 (rule.queue.as_str(), Some(i), confidence)
             }
