@@ -107,6 +107,50 @@ pub struct Resources {
 
 /// Builds the chain.
 pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<Pipeline> {
+    // A run of one ticket spends most of its time here. The categorizer's
+    // model and the agents file are read on a second thread while this one
+    // reads the lexicons and rules: nothing of one is needed by the other.
+    std::thread::scope(|scope| {
+        let loading = scope.spawn(|| load_categorizer_and_roster(config.categorize, resources));
+        let sentiment = config.sentiment.unwrap_or_default();
+        let priority = PriorityTool::new(config.priority.unwrap_or_default(), sentiment.clone());
+        let analyzer = Analyzer::new(sentiment);
+        let tagger = Tagger::new(config.tags.unwrap_or_default());
+        let route = config.route.unwrap_or_default();
+        // Escalation reads the chain's priority settings: one definition of closed.
+        let escalate = EscalateTool::new(config.escalate.unwrap_or_default(), priority.clone());
+        let (embedder, categorizer, roster) = loading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let analyzer = match &resources.sentiment_model {
+            // The same embedder as categorize: a ticket is embedded once for both.
+            Some(path) => analyzer.with_model(SentimentModel::load(path, || Ok(embedder.clone()))?),
+            None => analyzer,
+        };
+        let mut stages: Vec<Box<dyn Stage + Send>> =
+            vec![Box::new(analyzer), Box::new(categorizer)];
+        if let (Some(index), Some(embedder)) = (&resources.index, embedder) {
+            let index = KbIndex::load(index)?;
+            let answer = config.answer.unwrap_or_default();
+            stages.push(Box::new(Answerer::new(answer, index, embedder)?));
+        }
+        stages.extend([
+            Box::new(tagger) as Box<dyn Stage + Send>,
+            Box::new(priority),
+            Box::new(Router::new(route, roster)?),
+            Box::new(escalate),
+        ]);
+        Ok(Pipeline::new(stages))
+    })
+}
+
+/// The embedder (when categorize or answer use one), the categorizer and
+/// the agents roster: the chain's files, read in that order, so the first
+/// that fails is the one reported.
+fn load_categorizer_and_roster(
+    config: Option<CategorizeConfig>,
+    resources: &Resources,
+) -> anyhow::Result<(Option<Arc<Embedder>>, Categorizer, Option<Roster>)> {
     // One model in memory for categorize and answer, and one embedding per
     // ticket (`Embedder::ticket`).
     let embedder = match (&resources.index, resources.lexical) {
@@ -115,10 +159,7 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
         (None, true) => None,
     }
     .map(Arc::new);
-    let categorizer = Categorizer::load(
-        config.categorize.unwrap_or_default(),
-        resources.model.as_deref(),
-    )?;
+    let categorizer = Categorizer::load(config.unwrap_or_default(), resources.model.as_deref())?;
     let categorizer = if resources.lexical {
         categorizer.lexical_on_request()
     } else {
@@ -129,30 +170,7 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
         None => categorizer,
     };
     let roster = resources.agents.as_deref().map(Roster::load).transpose()?;
-    let sentiment = config.sentiment.unwrap_or_default();
-    let priority = PriorityTool::new(config.priority.unwrap_or_default(), sentiment.clone());
-    let mut analyzer = Analyzer::new(sentiment);
-    if let Some(path) = &resources.sentiment_model {
-        // The same embedder as categorize: a ticket is embedded once for both.
-        analyzer = analyzer.with_model(SentimentModel::load(path, || Ok(embedder.clone()))?);
-    }
-    let mut stages: Vec<Box<dyn Stage + Send>> = vec![Box::new(analyzer), Box::new(categorizer)];
-    if let (Some(index), Some(embedder)) = (&resources.index, embedder) {
-        let index = KbIndex::load(index)?;
-        let answer = config.answer.unwrap_or_default();
-        stages.push(Box::new(Answerer::new(answer, index, embedder)?));
-    }
-    stages.extend([
-        Box::new(Tagger::new(config.tags.unwrap_or_default())) as Box<dyn Stage + Send>,
-        Box::new(priority.clone()),
-        Box::new(Router::new(config.route.unwrap_or_default(), roster)?),
-        // Escalation reads the chain's priority settings: one definition of closed.
-        Box::new(EscalateTool::new(
-            config.escalate.unwrap_or_default(),
-            priority,
-        )),
-    ]);
-    Ok(Pipeline::new(stages))
+    Ok((embedder, categorizer, roster))
 }
 
 #[cfg(test)]
@@ -180,6 +198,32 @@ mod tests {
             lexical: true,
             ..Resources::default()
         }
+    }
+
+    /// The files read on the loading thread fail as the others do: the
+    /// first that cannot be read is named, the model before the agents.
+    #[test]
+    fn the_first_file_the_chain_cannot_read_is_named() {
+        let missing = |name: &str| Some(PathBuf::from(format!("/nonexistent/{name}")));
+        let resources = Resources {
+            agents: missing("agents.yaml"),
+            model: missing("default.model"),
+            ..lexical()
+        };
+        let error = pipeline(TriageConfig::default(), &resources).err().unwrap();
+        assert!(
+            format!("{error:#}").contains("model file /nonexistent/default.model"),
+            "{error:#}"
+        );
+        let resources = Resources {
+            model: None,
+            ..resources
+        };
+        let error = pipeline(TriageConfig::default(), &resources).err().unwrap();
+        assert!(
+            format!("{error:#}").contains("agents file /nonexistent/agents.yaml"),
+            "{error:#}"
+        );
     }
 
     /// Triaged with the chain whose configuration is `yaml` (overlaid on the defaults).
