@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use anyhow::Context;
 use serde::Deserialize;
 use support_agents::Roster;
 use support_answer::index::KbIndex;
@@ -111,7 +112,12 @@ pub fn pipeline(config: TriageConfig, resources: &Resources) -> anyhow::Result<P
     // model and the agents file are read on a second thread while this one
     // reads the lexicons and rules: nothing of one is needed by the other.
     std::thread::scope(|scope| {
-        let loading = scope.spawn(|| load_categorizer_and_roster(config.categorize, resources));
+        let loading = std::thread::Builder::new()
+            .name("chain-loader".into())
+            .spawn_scoped(scope, || {
+                load_categorizer_and_roster(config.categorize, resources)
+            })
+            .context("cannot start a thread to read the model and agents files")?;
         let sentiment = config.sentiment.unwrap_or_default();
         let priority = PriorityTool::new(config.priority.unwrap_or_default(), sentiment.clone());
         let analyzer = Analyzer::new(sentiment);
