@@ -91,5 +91,6 @@ def main():
         figures = [cpu[0], cpu[len(cpu) // 4], statistics.median(cpu), wall[0], statistics.median(wall)]
         print(f"| {binary} | " + " | ".join(f"{f * 1000:,.{decimals}f}" for f in figures) + " |")
 
+
 if __name__ == "__main__":
     main()
