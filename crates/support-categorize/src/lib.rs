@@ -393,7 +393,8 @@ impl Categorizer {
                 write_joined(&mut reason, words, "', '", |out, word| {
                     out.write_str(&word.feature)
                 });
-                write!(reason, "' pointed to {label}").expect("a String takes any text");
+                reason.push_str("' pointed to ");
+                reason.push_str(label);
                 reasons.push(reason);
             }
         }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
-use support_core::text;
+use support_core::{text, write_joined};
 
 use crate::document::Document;
 use crate::polarity::{Evidence, EvidenceKind};
@@ -41,15 +41,14 @@ pub(crate) fn polarity(doc: &Document, evidence: &[Evidence], label: Label) -> V
             continue;
         }
         let mut reason = text!("{name}: ");
-        for (i, (e, count)) in distinct.iter().take(MAX_QUOTED).enumerate() {
-            if i > 0 {
-                reason.push_str(", ");
+        let quoted = distinct.iter().take(MAX_QUOTED);
+        write_joined(&mut reason, quoted, ", ", |out, (e, count)| {
+            describe(doc, e, out);
+            match count {
+                1 => Ok(()),
+                _ => write!(out, " ×{count}"),
             }
-            describe(doc, e, &mut reason);
-            if *count > 1 {
-                let _ = write!(reason, " ×{count}");
-            }
-        }
+        });
         if distinct.len() > MAX_QUOTED {
             let _ = write!(reason, ", and {} more", distinct.len() - MAX_QUOTED);
         }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use support_core::{round3, FieldName, Ticket};
+use support_core::{round3, write_joined, FieldName, Ticket};
 use support_text::{matched_text, Language, PhraseMatch, Token};
 
 use crate::candidate::Candidate;
@@ -70,16 +70,16 @@ impl CompiledRule {
         detail.push_str(" rule `");
         detail.push_str(&self.name);
         detail.push_str("` matched ");
-        for (i, word) in hit.words.iter().enumerate() {
-            detail.push_str(if i == 0 { "\"" } else { ", \"" });
-            detail.push_str(word);
-            detail.push('"');
-        }
+        write_joined(&mut detail, &hit.words, ", ", |out, word| {
+            out.push('"');
+            out.push_str(word);
+            out.push('"');
+            Ok(())
+        });
         detail.push_str(" in ");
-        for (i, field) in hit.fields.iter().enumerate() {
-            let separator = if i == 0 { "" } else { ", " };
-            let _ = write!(detail, "{separator}{field}");
-        }
+        write_joined(&mut detail, &hit.fields, ", ", |out, field| {
+            write!(out, "{field}")
+        });
         Candidate {
             detail,
             tag: Tag {
