@@ -10,10 +10,12 @@
 mod handoff;
 pub mod input;
 
+use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
-use rayon::prelude::*;
 use serde_json::Value;
 use support_core::error::{ErrorRecord, RecordError};
 use support_core::json_text::{top_level_id, write_pretty};
@@ -88,12 +90,12 @@ pub fn run<'w, R: BufRead + Send>(
     Ok(sink.summary)
 }
 
-/// One thread reads records while the workers process the batch before, in
-/// parallel, and this thread writes the outcomes of the batch before that;
-/// outcomes are written in input order. The output is flushed
-/// whenever the workers wait for input, so a slow stream sees each answer as
-/// its record is done. The worker pool starts with the first batch of more
-/// than one record: a single ticket is processed on this thread.
+/// One thread reads records while the workers process them, in parallel,
+/// and this thread writes the outcomes in input order as each batch is
+/// done. The output is flushed whenever the workers wait for input, so a
+/// slow stream sees each answer as its record is done. The worker pool
+/// starts with the first batch of more than one group of records: a single
+/// ticket is processed on this thread.
 fn run_records<R: BufRead + Send>(
     stage: &dyn Stage,
     opts: &RunOptions,
@@ -131,53 +133,175 @@ fn process_batches(
     handoff: &Handoff,
     sink: &mut Sink<'_>,
 ) -> Result<(), RunError> {
-    let mut pool = None;
-    // The outcomes of the batch before, written while the workers process
-    // the next one, so the workers do not wait for the writing.
-    let mut pending: Vec<Vec<Outcome>> = Vec::new();
-    loop {
-        let taken = match handoff.try_take() {
-            Some(taken) => taken,
-            None => {
-                sink.write_all(std::mem::take(&mut pending))?;
-                sink.flush()?;
-                handoff.take()
+    let first_large = loop {
+        match take_flushing(handoff, sink)? {
+            Taken::Records(batch) if batch.len() <= GROUP_RECORDS => {
+                sink.write_all(vec![process_group(stage, &opts.ctx, batch)])?;
             }
-        };
-        let batch = match taken {
-            Taken::Records(batch) => batch,
-            Taken::End(end) => {
-                sink.write_all(pending)?;
-                return end.map_err(|e| RunError::Input(e.to_string()));
-            }
-        };
-        let previous = std::mem::take(&mut pending);
-        if batch.len() <= GROUP_RECORDS {
-            sink.write_all(previous)?;
-            pending.push(process_group(stage, &opts.ctx, batch));
-            continue;
+            Taken::Records(batch) => break batch,
+            Taken::End(end) => return end.map_err(input_error),
         }
-        let pool = match &mut pool {
-            Some(pool) => pool,
-            None => pool.insert(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .map_err(|e| RunError::Input(format!("cannot start worker threads: {e}")))?,
-            ),
-        };
-        let written = pool.in_place_scope(|scope| {
-            scope.spawn(|_| {
-                pending = batch
-                    .into_par_iter()
-                    .chunks(GROUP_RECORDS)
-                    .map(|group| process_group(stage, &opts.ctx, group))
-                    .collect();
-            });
-            sink.write_all(previous)
-        });
-        written?;
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| RunError::Input(format!("cannot start worker threads: {e}")))?;
+    pool.in_place_scope(|scope| {
+        let mut in_flight = InFlight::new(stage, &opts.ctx, scope);
+        in_flight.start(first_large);
+        loop {
+            // Every batch that has arrived starts at once, up to the limit:
+            // the workers go from one batch's groups to the next's without
+            // waiting for this thread.
+            while in_flight.has_room() {
+                match handoff.try_take() {
+                    Some(Taken::Records(batch)) => in_flight.start(batch),
+                    Some(Taken::End(end)) => {
+                        in_flight.drain(sink)?;
+                        return end.map_err(input_error);
+                    }
+                    None => break,
+                }
+            }
+            if !in_flight.is_empty() {
+                in_flight.write_finished(sink)?;
+                continue;
+            }
+            match take_flushing(handoff, sink)? {
+                Taken::Records(batch) => in_flight.start(batch),
+                Taken::End(end) => return end.map_err(input_error),
+            }
+        }
+    })
+}
+
+/// The records that have arrived or, when none has, the next to arrive,
+/// with the output flushed before waiting: a slow stream's answers go out
+/// while its next record is on its way.
+fn take_flushing(handoff: &Handoff, sink: &mut Sink<'_>) -> Result<Taken, RunError> {
+    if let Some(taken) = handoff.try_take() {
+        return Ok(taken);
     }
+    sink.flush()?;
+    Ok(handoff.take())
+}
+
+fn input_error(e: io::Error) -> RunError {
+    RunError::Input(e.to_string())
+}
+
+/// Batches the workers have started: their groups are processed in any
+/// order, and the batches written in input order as each is done.
+struct InFlight<'a, 'scope> {
+    stage: &'scope dyn Stage,
+    ctx: &'scope Context,
+    scope: &'a rayon::Scope<'scope>,
+    /// The started batches, oldest first, with whether each is done.
+    batches: VecDeque<(Arc<StartedBatch>, bool)>,
+    /// The number of the oldest batch in `batches`; batches are numbered as started.
+    oldest: u64,
+    /// The number of each batch whose last group is done.
+    done: mpsc::Receiver<u64>,
+    send_done: mpsc::Sender<u64>,
+}
+
+/// A batch's groups, filled in by the workers: the last to finish says the
+/// batch is done, so this thread wakes once a batch, not once a group.
+struct StartedBatch {
+    groups: Mutex<Vec<Option<std::thread::Result<Vec<Outcome>>>>>,
+    left: AtomicUsize,
+}
+
+/// Batches started at once: while the oldest finishes its last groups, the
+/// next one keeps every worker busy; more would only hold more memory.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+impl<'a, 'scope> InFlight<'a, 'scope> {
+    fn new(
+        stage: &'scope dyn Stage,
+        ctx: &'scope Context,
+        scope: &'a rayon::Scope<'scope>,
+    ) -> Self {
+        let (send_done, done) = mpsc::channel();
+        InFlight {
+            stage,
+            ctx,
+            scope,
+            batches: VecDeque::with_capacity(BATCHES_IN_FLIGHT),
+            oldest: 0,
+            done,
+            send_done,
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        self.batches.len() < BATCHES_IN_FLIGHT
+    }
+
+    fn is_empty(&self) -> bool {
+        self.batches.is_empty()
+    }
+
+    /// Gives the workers `batch`, a task per group.
+    fn start(&mut self, batch: Vec<RawRecord>) {
+        let number = self.oldest + self.batches.len() as u64;
+        let groups = batch.len().div_ceil(GROUP_RECORDS);
+        let started = Arc::new(StartedBatch {
+            groups: Mutex::new((0..groups).map(|_| None).collect()),
+            left: AtomicUsize::new(groups),
+        });
+        let mut records = batch.into_iter();
+        for place in 0..groups {
+            let group: Vec<RawRecord> = records.by_ref().take(GROUP_RECORDS).collect();
+            let (stage, ctx) = (self.stage, self.ctx);
+            let (started, send_done) = (Arc::clone(&started), self.send_done.clone());
+            self.scope.spawn(move |_| {
+                let outcomes =
+                    panic::catch_unwind(AssertUnwindSafe(|| process_group(stage, ctx, group)));
+                lock(&started.groups)[place] = Some(outcomes);
+                if started.left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    // Fails only when this thread has stopped early (an
+                    // output error): nothing waits for the batch then.
+                    let _ = send_done.send(number);
+                }
+            });
+        }
+        self.batches.push_back((started, false));
+    }
+
+    /// Waits for a batch to be done, then writes every batch done at the front.
+    fn write_finished(&mut self, sink: &mut Sink<'_>) -> Result<(), RunError> {
+        let number = self
+            .done
+            .recv()
+            .expect("this struct holds a sender, so the channel stays open");
+        self.batches[(number - self.oldest) as usize].1 = true;
+        while let Some((started, true)) = self.batches.front() {
+            let groups = std::mem::take(&mut *lock(&started.groups));
+            self.batches.pop_front();
+            self.oldest += 1;
+            let mut outcomes = Vec::with_capacity(groups.len());
+            for group in groups {
+                let group = group.expect("a done batch has every group");
+                outcomes.push(group.unwrap_or_else(|panic| panic::resume_unwind(panic)));
+            }
+            sink.write_all(outcomes)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for every started batch and writes them.
+    fn drain(&mut self, sink: &mut Sink<'_>) -> Result<(), RunError> {
+        while !self.is_empty() {
+            self.write_finished(sink)?;
+        }
+        Ok(())
+    }
+}
+
+/// A lock no panic can leave half-changed (a group's outcomes are stored whole).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Records a worker takes through the stages together, stage by stage
@@ -534,6 +658,104 @@ mod tests {
             let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
             assert_eq!(keys, ["id", "subject", "zz", "echo"], "field order is kept");
         }
+    }
+
+    /// Takes its time over the first group of each batch, so the groups
+    /// after it, and the next batch, are done first.
+    struct SlowFirstGroups;
+    impl Tool for SlowFirstGroups {
+        type Output = SawEcho;
+        fn decide(&self, t: &Ticket<'_>, _: &Context) -> Result<SawEcho, RecordError> {
+            let place: usize = t.subject.as_deref().unwrap().parse().unwrap();
+            if place % crate::input::BATCH_RECORDS < GROUP_RECORDS {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Ok(SawEcho(false))
+        }
+    }
+
+    #[test]
+    fn groups_and_batches_done_out_of_order_are_written_in_order() {
+        let count = crate::input::BATCH_RECORDS * 3 + 5;
+        let input: String = (0..count)
+            .map(|i| format!("{{\"id\":\"{i}\",\"subject\":\"{i}\"}}\n"))
+            .collect();
+        let mut out = Vec::new();
+        let summary = run(
+            &SlowFirstGroups,
+            &opts(1 << 20),
+            input.as_bytes(),
+            &mut out,
+            None,
+        )
+        .unwrap();
+        assert_eq!((summary.records, summary.failed), (count as u64, 0));
+        let ids: Vec<String> = lines(std::str::from_utf8(&out).unwrap())
+            .iter()
+            .map(|line| line["id"].as_str().unwrap().to_owned())
+            .collect();
+        let expected: Vec<String> = (0..count).map(|i| i.to_string()).collect();
+        assert_eq!(ids, expected);
+    }
+
+    /// Sends what it has been given at each flush: what a reader of the
+    /// output would see.
+    struct FlushedLines(std::sync::mpsc::Sender<usize>, Vec<u8>);
+    impl Write for FlushedLines {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.1.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            let lines = self.1.iter().filter(|&&b| b == b'\n').count();
+            let _ = self.0.send(lines);
+            Ok(())
+        }
+    }
+
+    /// A stream that starts with a large batch (the worker pool starts) and
+    /// then slows down still gets each answer while its input stays open.
+    #[test]
+    fn a_stream_that_slows_down_after_a_large_batch_gets_each_answer() {
+        let (reader, mut writer) = io::pipe().unwrap();
+        let (flushed, seen) = std::sync::mpsc::channel();
+        let feeder = std::thread::spawn(move || {
+            let wait_for = |lines: usize| loop {
+                let seen: usize = seen
+                    .recv_timeout(std::time::Duration::from_secs(60))
+                    .unwrap_or_else(|_| {
+                        panic!("no answer to record {lines} while the input is open")
+                    });
+                if seen >= lines {
+                    return;
+                }
+            };
+            let first: String = (0..100)
+                .map(|i| format!("{{\"id\":{i},\"subject\":\"s\"}}\n"))
+                .collect();
+            writer.write_all(first.as_bytes()).unwrap();
+            wait_for(100);
+            for i in 100..103 {
+                writeln!(writer, "{{\"id\":{i},\"subject\":\"s\"}}").unwrap();
+                wait_for(i + 1);
+            }
+        });
+        let mut out = FlushedLines(flushed, Vec::new());
+        let summary = run(
+            &Echo,
+            &opts(1 << 20),
+            io::BufReader::new(reader),
+            &mut out,
+            None,
+        )
+        .unwrap();
+        feeder.join().unwrap();
+        assert_eq!(summary.records, 103);
+        let ids: Vec<Value> = lines(std::str::from_utf8(&out.1).unwrap())
+            .into_iter()
+            .map(|line| line["id"].clone())
+            .collect();
+        assert_eq!(ids, (0..103).map(|i| json!(i)).collect::<Vec<_>>());
     }
 
     #[test]
