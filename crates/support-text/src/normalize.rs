@@ -157,9 +157,76 @@ impl Tokenizer {
                 tokens.push(Token::new(trimmed, TokenKind::Emoji, false));
                 continue;
             }
-            split_chunk(chunk, &mut self.word, tokens);
+            if chunk.is_ascii() {
+                split_ascii_chunk(chunk, &mut self.word, tokens);
+            } else {
+                split_chunk(chunk, &mut self.word, tokens);
+            }
         }
     }
+}
+
+/// What each ASCII byte is to a word, looked up once per byte.
+const ASCII_CLASS: [u8; 256] = {
+    let mut class = [0; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        if byte.is_ascii_alphanumeric() {
+            class[b] |= STARTS_WORD | IN_WORD;
+        }
+        if byte == b'\'' {
+            class[b] |= IN_WORD;
+        }
+        if byte.is_ascii_alphabetic() {
+            class[b] |= LETTER;
+        }
+        if byte.is_ascii_uppercase() {
+            class[b] |= UPPER;
+        }
+        b += 1;
+    }
+    class
+};
+const STARTS_WORD: u8 = 1;
+const IN_WORD: u8 = 2;
+const LETTER: u8 = 4;
+const UPPER: u8 = 8;
+
+/// [`split_chunk`] for a chunk of ASCII bytes (most of them): a word is a
+/// letter or digit followed by letters, digits and apostrophes, less its
+/// trailing apostrophes, and is copied only to lower-case it.
+fn split_ascii_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
+    let bytes = chunk.as_bytes();
+    let class = |i: usize| bytes.get(i).map_or(0, |&b| ASCII_CLASS[usize::from(b)]);
+    let mut i = 0;
+    while i < bytes.len() {
+        if class(i) & STARTS_WORD == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let (mut letters, mut upper) = (0usize, 0usize);
+        while class(i) & IN_WORD != 0 {
+            letters += usize::from(class(i) & LETTER != 0);
+            upper += usize::from(class(i) & UPPER != 0);
+            i += 1;
+        }
+        // The run starts with a letter or digit, so trimming stops there.
+        let written = chunk[start..i].trim_end_matches('\'');
+        let shouted = letters >= 2 && upper == letters;
+        let norm = if upper == 0 {
+            written
+        } else {
+            word.clear();
+            word.push_str(written);
+            word.make_ascii_lowercase();
+            word.as_str()
+        };
+        tokens.push(Token::new(norm, TokenKind::Word, shouted));
+    }
+    // `split_chunk` starts from an empty word.
+    word.clear();
 }
 
 fn split_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
@@ -300,6 +367,37 @@ mod tests {
         let alone: Vec<Token> = parts.iter().flat_map(|part| tokenize(part)).collect();
         assert_eq!(together, alone);
         assert_eq!(together.len(), 8);
+    }
+
+    /// Every ASCII chunk up to five bytes long over letters of both cases,
+    /// a digit, apostrophes and punctuation splits the same on both paths.
+    #[test]
+    fn ascii_chunks_split_as_on_the_general_path() {
+        let alphabet = b"aZ9'.-";
+        let mut chunk = Vec::new();
+        for length in 1..=5u32 {
+            for mut n in 0..alphabet.len().pow(length) {
+                chunk.clear();
+                for _ in 0..length {
+                    chunk.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                let chunk = std::str::from_utf8(&chunk).unwrap();
+                let (mut fast, mut general) = (Vec::new(), Vec::new());
+                let mut word = String::new();
+                split_ascii_chunk(chunk, &mut word, &mut fast);
+                assert!(word.is_empty(), "{chunk:?} left a word behind");
+                split_chunk(chunk, &mut word, &mut general);
+                assert_eq!(fast, general, "{chunk:?}");
+            }
+        }
+        let mut tokens = Vec::new();
+        split_ascii_chunk("DON'T'' x9Y", &mut String::new(), &mut tokens);
+        let split: Vec<(&str, bool)> = tokens
+            .iter()
+            .map(|t| (t.norm.as_str(), t.shouted))
+            .collect();
+        assert_eq!(split, [("don't", true), ("x9y", false)]);
     }
 
     #[test]
