@@ -42,7 +42,7 @@ pub(crate) struct Handoff {
 impl Handoff {
     fn lock(&self) -> MutexGuard<'_, Pending> {
         // A panic while holding the lock cannot leave `Pending` half-changed.
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.pending)
     }
 
     fn wait<'a>(&self, guard: MutexGuard<'a, Pending>) -> MutexGuard<'a, Pending> {
@@ -118,6 +118,12 @@ impl Handoff {
         }
         pending.end.take().map(Taken::End)
     }
+}
+
+/// Locks `mutex` even if a thread panicked while holding it: for data that
+/// each change leaves whole.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Closes the hand-off when the reader's thread ends however it ends, a

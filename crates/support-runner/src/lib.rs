@@ -14,14 +14,14 @@ use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex};
 
 use serde_json::Value;
 use support_core::error::{ErrorRecord, RecordError};
 use support_core::json_text::{top_level_id, write_pretty};
 use support_core::{apply_to_record, apply_to_records, Context, Record, Stage};
 
-use crate::handoff::{CloseOnExit, Handoff, Taken};
+use crate::handoff::{lock, CloseOnExit, Handoff, Taken};
 use crate::input::{Form, RawRecord, Records};
 
 /// How to run: limits and parallelism.
@@ -297,11 +297,6 @@ impl<'a, 'scope> InFlight<'a, 'scope> {
         }
         Ok(())
     }
-}
-
-/// A lock no panic can leave half-changed (a group's outcomes are stored whole).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Records a worker takes through the stages together, stage by stage
