@@ -196,20 +196,25 @@ struct InFlight<'a, 'scope> {
     stage: &'scope dyn Stage,
     ctx: &'scope Context,
     scope: &'a rayon::Scope<'scope>,
-    /// The started batches, oldest first, with whether each is done.
-    batches: VecDeque<(Arc<StartedBatch>, bool)>,
-    /// The number of the oldest batch in `batches`; batches are numbered as started.
-    oldest: u64,
-    /// The number of each batch whose last group is done.
-    done: mpsc::Receiver<u64>,
-    send_done: mpsc::Sender<u64>,
+    /// The started batches, oldest first.
+    batches: VecDeque<Arc<StartedBatch>>,
+    /// A message each time a batch's last group is done.
+    done: mpsc::Receiver<()>,
+    send_done: mpsc::Sender<()>,
 }
 
 /// A batch's groups, filled in by the workers: the last to finish says the
 /// batch is done, so this thread wakes once a batch, not once a group.
 struct StartedBatch {
     groups: Mutex<Vec<Option<std::thread::Result<Vec<Outcome>>>>>,
+    /// Groups not done yet.
     left: AtomicUsize,
+}
+
+impl StartedBatch {
+    fn is_done(&self) -> bool {
+        self.left.load(Ordering::Acquire) == 0
+    }
 }
 
 /// Batches started at once: while the oldest finishes its last groups, the
@@ -228,7 +233,6 @@ impl<'a, 'scope> InFlight<'a, 'scope> {
             ctx,
             scope,
             batches: VecDeque::with_capacity(BATCHES_IN_FLIGHT),
-            oldest: 0,
             done,
             send_done,
         }
@@ -244,7 +248,6 @@ impl<'a, 'scope> InFlight<'a, 'scope> {
 
     /// Gives the workers `batch`, a task per group.
     fn start(&mut self, batch: Vec<RawRecord>) {
-        let number = self.oldest + self.batches.len() as u64;
         let groups = batch.len().div_ceil(GROUP_RECORDS);
         let started = Arc::new(StartedBatch {
             groups: Mutex::new((0..groups).map(|_| None).collect()),
@@ -262,24 +265,23 @@ impl<'a, 'scope> InFlight<'a, 'scope> {
                 if started.left.fetch_sub(1, Ordering::AcqRel) == 1 {
                     // Fails only when this thread has stopped early (an
                     // output error): nothing waits for the batch then.
-                    let _ = send_done.send(number);
+                    let _ = send_done.send(());
                 }
             });
         }
-        self.batches.push_back((started, false));
+        self.batches.push_back(started);
     }
 
-    /// Waits for a batch to be done, then writes every batch done at the front.
+    /// Waits for a batch to be done, then writes every batch done at the
+    /// front. Each batch sends one message, so the messages never run out
+    /// before the batches do.
     fn write_finished(&mut self, sink: &mut Sink<'_>) -> Result<(), RunError> {
-        let number = self
-            .done
+        self.done
             .recv()
             .expect("this struct holds a sender, so the channel stays open");
-        self.batches[(number - self.oldest) as usize].1 = true;
-        while let Some((started, true)) = self.batches.front() {
+        while let Some(started) = self.batches.front().filter(|started| started.is_done()) {
             let groups = std::mem::take(&mut *lock(&started.groups));
             self.batches.pop_front();
-            self.oldest += 1;
             let mut outcomes = Vec::with_capacity(groups.len());
             for group in groups {
                 let group = group.expect("a done batch has every group");

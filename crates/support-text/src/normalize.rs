@@ -207,9 +207,13 @@ fn split_ascii_chunk(chunk: &str, word: &mut String, tokens: &mut Vec<Token>) {
         }
         let start = i;
         let (mut letters, mut upper) = (0usize, 0usize);
-        while class(i) & IN_WORD != 0 {
-            letters += usize::from(class(i) & LETTER != 0);
-            upper += usize::from(class(i) & UPPER != 0);
+        loop {
+            let kind = class(i);
+            if kind & IN_WORD == 0 {
+                break;
+            }
+            letters += usize::from(kind & LETTER != 0);
+            upper += usize::from(kind & UPPER != 0);
             i += 1;
         }
         // The run starts with a letter or digit, so trimming stops there.
