@@ -2,21 +2,25 @@
 //! arbitrary bytes as stdin, in all three forms: never panics (a panic in a
 //! stage is caught by the runner, but libFuzzer aborts on any panic, so a
 //! caught one is found too), and:
-//! - JSON Lines: one output line per non-blank input line;
+//! - JSON Lines: one output line per non-blank input line, in order: the
+//!   error record of a line that fails names that line;
 //! - a JSON array: an array back, as long as the input's when it is valid JSON.
 //!
 //! The first byte picks how the rest is fed: 0 as it is; 1 its lines as the
 //! items of a JSON array; 2 behind a byte-order mark and blank lines; 3 its
-//! lines with CRLF endings.
+//! lines with CRLF endings (its two low bits). Its next bit picks one worker
+//! or two: with two, groups and batches finish out of order, and the output
+//! must still come in the input's order.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use serde::de::IgnoredAny;
+use serde::Deserialize;
 use serde_json::value::RawValue;
-use support_runner::{run, RunOptions};
 use support_core::Context;
+use support_runner::{run, RunOptions};
 use support_sentiment::Analyzer;
 
 /// Small, so the fuzzer also reaches the `too_large` paths.
@@ -71,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
             now: "2026-11-24T09:00:00Z".parse().unwrap(),
         },
         max_record_bytes: MAX_RECORD_BYTES,
-        threads: 1,
+        threads: if mode & 4 == 0 { 1 } else { 2 },
     };
     let mut output = Vec::new();
     let Ok(summary) = run(analyzer(), &opts, &input[..], &mut output, None) else {
@@ -121,7 +125,46 @@ fuzz_target!(|data: &[u8]| {
                     "{records} non-blank input lines gave {lines} output lines"
                 );
                 assert_eq!(summary.records, records as u64);
+                assert_errors_in_place(&input, &output);
             }
         }
     }
 });
+
+/// Each error record the runner wrote names the line it stands for: the
+/// n-th output line, if an error, names the n-th non-blank input line.
+/// A line that may hold an error record of its own (its text has `"error"`
+/// or a `\u` escape that could spell it) is passed through with the line it
+/// names, so it is not checked.
+fn assert_errors_in_place(input: &[u8], output: &[u8]) {
+    #[derive(Deserialize)]
+    struct Written {
+        error: Option<Named>,
+    }
+    #[derive(Deserialize)]
+    struct Named {
+        line: Option<u64>,
+    }
+    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+    let records = (1u64..)
+        .zip(input.split(|&b| b == b'\n'))
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace));
+    let outputs = output.split(|&b| b == b'\n').filter(|l| !l.is_empty());
+    for ((number, line), out) in records.zip(outputs) {
+        let may_spell_error = |w: &[u8]| w == b"\"error\"" || w.starts_with(b"\\u");
+        if line.windows(7).any(may_spell_error) {
+            continue;
+        }
+        let named = serde_json::from_slice::<Written>(out)
+            .ok()
+            .and_then(|written| written.error?.line);
+        if let Some(named) = named {
+            assert_eq!(
+                named,
+                number,
+                "the error record for input line {number} names line {named}: {}",
+                String::from_utf8_lossy(out)
+            );
+        }
+    }
+}
