@@ -113,31 +113,41 @@ fuzz_target!(|data: &[u8]| {
                 || !serde_json::from_slice::<IgnoredAny>(first)
                     .is_err_and(|e| e.classify() == serde_json::error::Category::Eof);
             if complete_first_line {
-                let records = body
-                    .split(|&b| b == b'\n')
-                    .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-                    .count();
-                let lines = output
+                let records = numbered_records(&input);
+                let lines: Vec<&[u8]> = output
                     .split(|&b| b == b'\n')
                     .filter(|l| !l.is_empty())
-                    .count();
+                    .collect();
                 assert_eq!(
-                    lines, records,
-                    "{records} non-blank input lines gave {lines} output lines"
+                    lines.len(),
+                    records.len(),
+                    "{} non-blank input lines gave {} output lines",
+                    records.len(),
+                    lines.len()
                 );
-                assert_eq!(summary.records, records as u64);
-                assert_errors_in_place(&input, &output);
+                assert_eq!(summary.records, records.len() as u64);
+                assert_errors_in_place(&records, &lines);
             }
         }
     }
 });
 
+/// The non-blank lines of JSON Lines input with their 1-based numbers, as
+/// the runner numbers records (a byte-order mark at the start is not text).
+fn numbered_records(input: &[u8]) -> Vec<(u64, &[u8])> {
+    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+    (1u64..)
+        .zip(input.split(|&b| b == b'\n'))
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+        .collect()
+}
+
 /// Each error record the runner wrote names the line it stands for: the
-/// n-th output line, if an error, names the n-th non-blank input line.
-/// A line that may hold an error record of its own (its text has `"error"`
-/// or a `\u` escape that could spell it) is passed through with the line it
+/// n-th output line, if an error, names the n-th record's line. A record
+/// that may be an error record of its own (its text has `"error"`, or a
+/// `\u` escape that could spell it) passes through with the line it
 /// names, so it is not checked.
-fn assert_errors_in_place(input: &[u8], output: &[u8]) {
+fn assert_errors_in_place(records: &[(u64, &[u8])], lines: &[&[u8]]) {
     #[derive(Deserialize)]
     struct Written {
         error: Option<Named>,
@@ -146,17 +156,12 @@ fn assert_errors_in_place(input: &[u8], output: &[u8]) {
     struct Named {
         line: Option<u64>,
     }
-    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-    let records = (1u64..)
-        .zip(input.split(|&b| b == b'\n'))
-        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace));
-    let outputs = output.split(|&b| b == b'\n').filter(|l| !l.is_empty());
-    for ((number, line), out) in records.zip(outputs) {
-        let may_spell_error = |w: &[u8]| w == b"\"error\"" || w.starts_with(b"\\u");
-        if line.windows(7).any(may_spell_error) {
+    let contains = |text: &[u8], part: &[u8]| text.windows(part.len()).any(|w| w == part);
+    for (&(number, record), line) in records.iter().zip(lines) {
+        if contains(record, b"\"error\"") || contains(record, b"\\u") {
             continue;
         }
-        let named = serde_json::from_slice::<Written>(out)
+        let named = serde_json::from_slice::<Written>(line)
             .ok()
             .and_then(|written| written.error?.line);
         if let Some(named) = named {
@@ -164,7 +169,7 @@ fn assert_errors_in_place(input: &[u8], output: &[u8]) {
                 named,
                 number,
                 "the error record for input line {number} names line {named}: {}",
-                String::from_utf8_lossy(out)
+                String::from_utf8_lossy(line)
             );
         }
     }
