@@ -48,6 +48,40 @@ pub struct PhraseSet {
     by_first_word: Index,
     /// [`word_hash`] of the key of a prefix first word → its phrases in `candidates`.
     by_first_prefix: Index,
+    /// A bit for the keys of both indexes ([`FirstWordFilter`]).
+    first_words: FirstWordFilter,
+}
+
+/// A bit per key of the indexes, by the key's top bits: most tokens start
+/// no phrase, and a clear bit says so in one load instead of a lookup.
+#[derive(Debug, Clone)]
+struct FirstWordFilter(Box<[u64; FILTER_WORDS]>);
+
+const FILTER_BITS: u32 = 15;
+const FILTER_WORDS: usize = (1 << FILTER_BITS) / 64;
+
+impl Default for FirstWordFilter {
+    fn default() -> Self {
+        FirstWordFilter(Box::new([0; FILTER_WORDS]))
+    }
+}
+
+impl FirstWordFilter {
+    fn place(key: u64) -> (usize, u64) {
+        let bit = (key >> (64 - FILTER_BITS)) as usize;
+        (bit / 64, 1 << (bit % 64))
+    }
+
+    fn insert(&mut self, key: u64) {
+        let (word, bit) = Self::place(key);
+        self.0[word] |= bit;
+    }
+
+    #[inline(always)]
+    fn may_hold(&self, key: u64) -> bool {
+        let (word, bit) = Self::place(key);
+        self.0[word] & bit != 0
+    }
 }
 
 type Index = HashMap<u64, Range<u32>, BuildHasherDefault<KeyIsHash>>;
@@ -184,6 +218,9 @@ impl PhraseSet {
                 }
             }
         }
+        for &(key, _) in exact_keys.iter().chain(&prefix_keys) {
+            set.first_words.insert(key);
+        }
         set.by_first_word = index(&exact_keys, &mut set.candidates);
         set.by_first_prefix = index(&prefix_keys, &mut set.candidates);
         set
@@ -218,9 +255,12 @@ impl PhraseSet {
         }
     }
 
-    /// The phrases indexed under the [`word_hash`] `key` in `index`.
+    /// The phrases indexed under the [`word_hash`] `key` in `index`; inlined,
+    /// so that most tokens, whose bit is clear, cost no call.
+    #[inline(always)]
     fn candidates_of(&self, index: &Index, key: u64) -> &[u32] {
-        if index.is_empty() {
+        // A clear bit (every bit, for an empty index) spares the lookup.
+        if !self.first_words.may_hold(key) {
             return &[];
         }
         index
