@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use serde::Deserialize;
-use support_core::{round3, text, write_joined, Context, RecordError, Ticket, Tool};
+use support_core::{round3, text, write_joined, Context, Decimal, RecordError, Ticket, Tool};
 use support_model::{Analysis, Model, Reason};
 use support_remote::{AnswerSource, RemoteClassifier, RemoteSettings};
 
@@ -402,8 +402,8 @@ impl Categorizer {
         if needs_review {
             reasons.push(text!(
                 "confidence {:.2} is under the review threshold {:.2}",
-                confidence,
-                self.config.review_threshold
+                Decimal(confidence),
+                Decimal(self.config.review_threshold)
             ));
         }
         reasons.extend(ticket.text_cut().map(|cut| cut.to_string()));

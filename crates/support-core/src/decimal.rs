@@ -7,7 +7,10 @@
 //! any other number is written by `Display` (reasons) or zmij (JSON), as
 //! before. The text is the same either way; finding the shortest digits
 //! (zmij, and `Display`'s Grisu) took 3.7% of support-triage's samples in
-//! `perf record`, more than their share of instructions.
+//! `perf record`, more than their share of instructions. A number shown
+//! to a fixed number of decimals (`{:.2}`, a detected language's
+//! confidence) is rounded here too, instead of by `Display`'s exact
+//! decimal expansion.
 
 use std::fmt;
 
@@ -25,43 +28,95 @@ pub(crate) fn thousandths(value: f64) -> Option<i64> {
     (exact && !(value == 0.0 && value.is_sign_negative())).then_some(nearest)
 }
 
-/// A number of thousandths as it is written, in pieces: `13645` → `13`
-/// and `.645`, `-500` → `-`, `0` and `.5`. A whole number ends in `.0` when
-/// `point_zero` (as JSON numbers do), else has no point (as `Display`
-/// writes it). Each writer takes the pieces as they come, with no buffer.
+/// ".000" to ".999", four bytes each: the point and digits of every
+/// fraction of thousandths, sliced out as text without checking it is
+/// UTF-8 each time (that took 50 instructions a number).
+const POINT_DIGITS: &str = {
+    const BYTES: [u8; 4000] = {
+        let mut bytes = [0; 4000];
+        let mut i = 0;
+        while i < 1000 {
+            bytes[4 * i] = b'.';
+            bytes[4 * i + 1] = b'0' + (i / 100) as u8;
+            bytes[4 * i + 2] = b'0' + (i / 10 % 10) as u8;
+            bytes[4 * i + 3] = b'0' + (i % 10) as u8;
+            i += 1;
+        }
+        bytes
+    };
+    match std::str::from_utf8(&BYTES) {
+        Ok(text) => text,
+        Err(_) => panic!("ASCII digits"),
+    }
+};
+
+/// A number as it is written, in pieces: `13.645` → `13` and `.645`,
+/// `-0.5` → `-`, `0` and `.5`. Each writer takes the pieces as they come,
+/// with no buffer.
 struct Pieces {
     negative: bool,
     whole: u64,
-    /// The point and the fraction's digits; the first `kept` bytes are written.
-    fraction: [u8; 4],
-    kept: usize,
+    /// The point and the decimals, if any.
+    fraction: &'static str,
 }
 
 impl Pieces {
+    /// A number of thousandths, with its shortest decimals. A whole number
+    /// ends in `.0` when `point_zero` (as JSON numbers do), else has no
+    /// point (as `Display` writes it).
     fn of(thousandths: i64, point_zero: bool) -> Pieces {
         let magnitude = thousandths.unsigned_abs();
-        let fraction = magnitude % 1000;
+        let fraction = (magnitude % 1000) as usize;
+        let kept = match fraction {
+            0 if point_zero => 2,
+            0 => 0,
+            f if f % 100 == 0 => 2,
+            f if f % 10 == 0 => 3,
+            _ => 4,
+        };
         Pieces {
             negative: thousandths < 0,
             whole: magnitude / 1000,
-            fraction: [
-                b'.',
-                b'0' + (fraction / 100) as u8,
-                b'0' + (fraction / 10 % 10) as u8,
-                b'0' + (fraction % 10) as u8,
-            ],
-            kept: match fraction {
-                0 if point_zero => 2,
-                0 => 0,
-                f if f % 100 == 0 => 2,
-                f if f % 10 == 0 => 3,
-                _ => 4,
-            },
+            fraction: &POINT_DIGITS[4 * fraction..4 * fraction + kept],
         }
     }
 
-    fn fraction(&self) -> &str {
-        std::str::from_utf8(&self.fraction[..self.kept]).expect("ASCII digits")
+    /// `value` rounded to `precision` decimals (1 to 3), as `{:.2}` writes
+    /// it, worked out from `value * 10^precision`. Under 10^6 that product
+    /// is within 1.2e-7 of the exact one, so it rounds the same unless a half
+    /// lies within 10^-6 of it: such a number is left to `Display`, which
+    /// rounds the exact value.
+    fn fixed(value: f64, precision: usize) -> Option<Pieces> {
+        const SCALES: [u64; 3] = [10, 100, 1000];
+        let scale = *SCALES.get(precision.checked_sub(1)?)?;
+        if value.is_nan() || value.abs() >= 1e6 {
+            return None;
+        }
+        let scaled = value.abs() * scale as f64;
+        let whole = scaled as u64;
+        let fraction = scaled - whole as f64;
+        if (fraction - 0.5).abs() < 1e-6 {
+            return None;
+        }
+        let units = whole + u64::from(fraction > 0.5);
+        // The decimals as thousandths: 5 hundredths are ".050", of which ".05" is kept.
+        let thousandths = (units % scale * (1000 / scale)) as usize;
+        Some(Pieces {
+            negative: value.is_sign_negative(),
+            whole: units / scale,
+            fraction: &POINT_DIGITS[4 * thousandths..4 * thousandths + 1 + precision],
+        })
+    }
+
+    /// Writes the number into a reason, with a `+` when `f` asks for one.
+    fn display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.negative {
+            f.write_str("-")?;
+        } else if f.sign_plus() {
+            f.write_str("+")?;
+        }
+        f.write_str(itoa::Buffer::new().format(self.whole))?;
+        f.write_str(self.fraction)
     }
 }
 
@@ -73,31 +128,27 @@ pub(crate) fn write_thousandths(thousandths: i64, point_zero: bool, out: &mut Ve
         out.push(b'-');
     }
     crate::json_out::write_integer(pieces.whole, out);
-    out.extend_from_slice(pieces.fraction().as_bytes());
+    out.extend_from_slice(pieces.fraction.as_bytes());
 }
 
-/// An `f64` shown exactly as `Display` shows it (`{}`, `{:+}`; with a
-/// width or precision it is `Display` itself), for the numbers of reasons:
+/// An `f64` shown exactly as `Display` shows it (`{}`, `{:+}`, `{:.2}`;
+/// with a width it is `Display` itself), for the numbers of reasons:
 /// `text!("score {}", Decimal(score))`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decimal(pub f64);
 
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match thousandths(self.0) {
-            Some(thousandths) if f.width().is_none() && f.precision().is_none() => {
-                // Written piece by piece into the reason: a buffer first
-                // was an allocation and a copy for each number.
-                let pieces = Pieces::of(thousandths, false);
-                if pieces.negative {
-                    f.write_str("-")?;
-                } else if f.sign_plus() {
-                    f.write_str("+")?;
-                }
-                f.write_str(itoa::Buffer::new().format(pieces.whole))?;
-                f.write_str(pieces.fraction())
-            }
-            _ => fmt::Display::fmt(&self.0, f),
+        // Written piece by piece into the reason: a buffer first was an
+        // allocation and a copy for each number.
+        let pieces = match (f.width(), f.precision()) {
+            (None, None) => thousandths(self.0).map(|t| Pieces::of(t, false)),
+            (None, Some(precision)) => Pieces::fixed(self.0, precision),
+            _ => None,
+        };
+        match pieces {
+            Some(pieces) => pieces.display(f),
+            None => fmt::Display::fmt(&self.0, f),
         }
     }
 }
@@ -121,6 +172,8 @@ mod tests {
                 (k % 1_000_000) as f64 / 1000.0,
                 k as f64 / 1000.0 + 1e-9,
                 f64::from_bits(state),
+                // Uniform in [0, 1), every bit of the fraction used: a confidence.
+                (state >> 11) as f64 / (1u64 << 53) as f64,
             ]
         })
         .take(100_000)
@@ -145,7 +198,10 @@ mod tests {
         for value in numbers() {
             assert_eq!(Decimal(value).to_string(), value.to_string(), "{value:e}");
             assert_eq!(format!("{:+}", Decimal(value)), format!("{value:+}"));
+            assert_eq!(format!("{:.1}", Decimal(value)), format!("{value:.1}"));
             assert_eq!(format!("{:.2}", Decimal(value)), format!("{value:.2}"));
+            assert_eq!(format!("{:+.2}", Decimal(value)), format!("{value:+.2}"));
+            assert_eq!(format!("{:.3}", Decimal(value)), format!("{value:.3}"));
             assert_eq!(format!("{:>9}", Decimal(value)), format!("{value:>9}"));
         }
     }

@@ -44,7 +44,7 @@ impl Profile {
         // An agent without a rating counts as the middle of the 1-5 scale.
         let satisfaction = agent.satisfaction.map_or(0.5, |s| (s.get() - 1.0) / 4.0);
         let satisfaction_reason = match agent.satisfaction {
-            Some(s) => text!("satisfaction {} of 5", s.get()),
+            Some(s) => text!("satisfaction {} of 5", Decimal(s.get())),
             None => "no satisfaction score (counted as 3 of 5)".to_string(),
         };
         let zone = &agent.hours.time_zone.name;

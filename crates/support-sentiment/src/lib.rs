@@ -21,7 +21,9 @@ mod trend;
 use std::cmp::Ordering;
 use std::sync::OnceLock;
 
-use support_core::{round3, text, Context, FieldName, RecordError, TextField, Ticket, Tool};
+use support_core::{
+    round3, text, Context, Decimal, FieldName, RecordError, TextField, Ticket, Tool,
+};
 use support_text::Language;
 
 pub use config::{
@@ -251,7 +253,7 @@ impl Analyzer {
             Some(o) => text!(
                 "{unsupported}the text is {} (confidence {:.2}), which has no lexicon; ",
                 o.code,
-                o.confidence
+                Decimal(o.confidence)
             ),
             None => unsupported,
         };
@@ -261,7 +263,7 @@ impl Analyzer {
             let reason = text!(
                 "language: {unsupported}{} detected (confidence {:.2})",
                 language.code(),
-                detection.confidence
+                Decimal(detection.confidence)
             );
             return (
                 language,
