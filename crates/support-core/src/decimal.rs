@@ -29,8 +29,9 @@ pub(crate) fn thousandths(value: f64) -> Option<i64> {
 }
 
 /// ".000" to ".999", four bytes each: the point and digits of every
-/// fraction of thousandths, sliced out as text without checking it is
-/// UTF-8 each time (that took 50 instructions a number).
+/// fraction of thousandths, sliced out as text ([`point_and_digits`])
+/// without checking it is UTF-8 each time (that took 50 instructions a
+/// number).
 const POINT_DIGITS: &str = {
     const BYTES: [u8; 4000] = {
         let mut bytes = [0; 4000];
@@ -49,6 +50,12 @@ const POINT_DIGITS: &str = {
         Err(_) => panic!("ASCII digits"),
     }
 };
+
+/// The first `len` bytes of ".ddd" for a fraction of `thousandths`
+/// (0-999): `(50, 3)` → ".05", `(0, 0)` → "".
+fn point_and_digits(thousandths: usize, len: usize) -> &'static str {
+    &POINT_DIGITS[4 * thousandths..4 * thousandths + len]
+}
 
 /// A number as it is written, in pieces: `13.645` → `13` and `.645`,
 /// `-0.5` → `-`, `0` and `.5`. Each writer takes the pieces as they come,
@@ -77,7 +84,7 @@ impl Pieces {
         Pieces {
             negative: thousandths < 0,
             whole: magnitude / 1000,
-            fraction: &POINT_DIGITS[4 * fraction..4 * fraction + kept],
+            fraction: point_and_digits(fraction, kept),
         }
     }
 
@@ -93,18 +100,18 @@ impl Pieces {
             return None;
         }
         let scaled = value.abs() * scale as f64;
-        let whole = scaled as u64;
-        let fraction = scaled - whole as f64;
-        if (fraction - 0.5).abs() < 1e-6 {
+        let truncated = scaled as u64;
+        let rest = scaled - truncated as f64;
+        if (rest - 0.5).abs() < 1e-6 {
             return None;
         }
-        let units = whole + u64::from(fraction > 0.5);
+        let units = truncated + u64::from(rest > 0.5);
         // The decimals as thousandths: 5 hundredths are ".050", of which ".05" is kept.
-        let thousandths = (units % scale * (1000 / scale)) as usize;
+        let decimals = (units % scale * (1000 / scale)) as usize;
         Some(Pieces {
             negative: value.is_sign_negative(),
             whole: units / scale,
-            fraction: &POINT_DIGITS[4 * thousandths..4 * thousandths + 1 + precision],
+            fraction: point_and_digits(decimals, 1 + precision),
         })
     }
 

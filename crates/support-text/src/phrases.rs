@@ -52,8 +52,10 @@ pub struct PhraseSet {
     first_words: FirstWordFilter,
 }
 
-/// A bit per key of the indexes, by the key's top bits: most tokens start
-/// no phrase, and a clear bit says so in one load instead of a lookup.
+/// A bit per key of the indexes, by the key's top bits: a clear bit says a
+/// token starts no phrase of the set in one load instead of a lookup. On
+/// 3,000 bench tickets in support-triage, 89% of the lookups found their bit
+/// clear (README, "b0408e1").
 #[derive(Debug, Clone)]
 struct FirstWordFilter(Box<[u64; FILTER_WORDS]>);
 
@@ -256,7 +258,7 @@ impl PhraseSet {
     }
 
     /// The phrases indexed under the [`word_hash`] `key` in `index`; inlined,
-    /// so that most tokens, whose bit is clear, cost no call.
+    /// so that a token whose bit is clear costs no call.
     #[inline(always)]
     fn candidates_of(&self, index: &Index, key: u64) -> &[u32] {
         // A clear bit (every bit, for an empty index) spares the lookup.
