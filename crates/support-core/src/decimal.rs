@@ -135,7 +135,7 @@ pub(crate) fn write_thousandths(thousandths: i64, point_zero: bool, out: &mut Ve
         out.push(b'-');
     }
     crate::json_out::write_integer(pieces.whole, out);
-    out.extend_from_slice(pieces.fraction.as_bytes());
+    crate::short_copy::append(out, pieces.fraction.as_bytes());
 }
 
 /// An `f64` shown exactly as `Display` shows it (`{}`, `{:+}`, `{:.2}`;

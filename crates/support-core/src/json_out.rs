@@ -12,6 +12,7 @@ use std::fmt::{self, Write as _};
 use serde::ser::{self, Impossible, Serialize};
 
 use crate::decimal;
+use crate::short_copy::append;
 
 type Result<T = ()> = std::result::Result<T, serde_json::Error>;
 
@@ -32,15 +33,14 @@ pub fn write_str(text: &str, out: &mut Vec<u8>) {
 /// (Rust names, or `rename`s in their source), never a record's text, and
 /// none has a byte to escape: they are written as they are, a hundred a
 /// ticket, without the check a string of the record needs.
-#[inline]
+#[inline(always)]
 fn write_field_name(key: &str, out: &mut Vec<u8>) {
     debug_assert!(
         first_to_escape(key.as_bytes()).is_none(),
         "field name {key:?}"
     );
-    out.reserve(key.len() + 3);
     out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
+    append(out, key.as_bytes());
     out.extend_from_slice(b"\":");
 }
 
@@ -143,7 +143,7 @@ fn word_needs_escape(word: u64) -> bool {
 /// The contents of a JSON string: `bytes` (UTF-8) with what needs it escaped.
 fn write_escaped(mut bytes: &[u8], out: &mut Vec<u8>) {
     while let Some(at) = first_to_escape(bytes) {
-        out.extend_from_slice(&bytes[..at]);
+        append(out, &bytes[..at]);
         let byte = bytes[at];
         match byte {
             b'"' => out.extend_from_slice(b"\\\""),
@@ -162,11 +162,11 @@ fn write_escaped(mut bytes: &[u8], out: &mut Vec<u8>) {
         }
         bytes = &bytes[at + 1..];
     }
-    out.extend_from_slice(bytes);
+    append(out, bytes);
 }
 
 pub(crate) fn write_integer(value: impl itoa::Integer, out: &mut Vec<u8>) {
-    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    append(out, itoa::Buffer::new().format(value).as_bytes());
 }
 
 /// A finite float as serde_json writes it; `null` for NaN and infinities.

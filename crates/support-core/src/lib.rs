@@ -15,6 +15,7 @@ pub mod json_text;
 pub mod record;
 pub mod results;
 pub mod schema;
+pub mod short_copy;
 pub mod status;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -48,7 +49,7 @@ macro_rules! text {
             ::std::option::Option::Some(plain) => ::std::borrow::ToOwned::to_owned(plain),
             ::std::option::Option::None => {
                 let mut text = ::std::string::String::with_capacity(128);
-                ::std::fmt::Write::write_fmt(&mut text, args)
+                ::std::fmt::Write::write_fmt(&mut $crate::short_copy::TextWriter(&mut text), args)
                     .expect("a Display implementation returned an error");
                 text
             }
@@ -80,6 +81,19 @@ pub fn capitalize(mut text: String) -> String {
         first.make_ascii_uppercase();
     }
     text
+}
+
+/// `text` lower-cased, borrowed when it already is: the labels and names
+/// tools read from earlier results nearly always are.
+pub fn lowercase(text: &str) -> std::borrow::Cow<'_, str> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.to_lowercase())
+    }
 }
 
 /// Rounds a score for output: three decimals are what a person reads, and
@@ -125,6 +139,15 @@ mod tests {
         );
         assert_eq!(capitalize("énfasis".into()), "énfasis");
         assert_eq!(capitalize(String::new()), "");
+    }
+
+    #[test]
+    fn lowercase_borrows_only_what_is_already_lower_case() {
+        use std::borrow::Cow;
+        assert!(matches!(lowercase("negative"), Cow::Borrowed("negative")));
+        assert!(matches!(lowercase("High"), Cow::Owned(ref s) if s == "high"));
+        assert_eq!(lowercase("ÉXITO"), "éxito");
+        assert_eq!(lowercase("éxito"), "éxito");
     }
 
     #[test]

@@ -76,6 +76,11 @@ pub struct Ticket<'a> {
     #[serde(skip)]
     #[schemars(skip)]
     analysis: OnceCell<TextAnalysis>,
+    /// What the analysis leaves out of the text, found once, on first use:
+    /// every tool's reasons say it.
+    #[serde(skip)]
+    #[schemars(skip)]
+    text_cut: OnceCell<Option<TextCut>>,
     /// The evidence of the text's language, counted once, on first use.
     #[serde(skip)]
     #[schemars(skip)]
@@ -357,6 +362,10 @@ impl<'a> Ticket<'a> {
     /// Whether [`Ticket::customer_texts`] leaves part of the customer's text
     /// out, and how much.
     pub fn text_cut(&self) -> Option<TextCut> {
+        *self.text_cut.get_or_init(|| self.find_text_cut())
+    }
+
+    fn find_text_cut(&self) -> Option<TextCut> {
         let mut cut = TextCut {
             analysed: 0,
             total: 0,
@@ -477,6 +486,12 @@ impl<'a> Ticket<'a> {
             vector,
         });
         Ok(Cow::Borrowed(&cached.vector))
+    }
+
+    /// Room for `results` more results: a chain of stages makes one
+    /// allocation for all of theirs, not one each time the list grows.
+    pub fn reserve_results(&mut self, results: usize) {
+        self.added.reserve_exact(results);
     }
 
     /// Adds a stage's result: later stages read it typed, and the record is
@@ -622,16 +637,7 @@ impl<'de> serde::Deserializer<'de> for MapRef<'de> {
 /// read them for every ticket).
 fn trimmed_lowercase(text: &str) -> Option<Cow<'_, str>> {
     let text = text.trim();
-    if text.is_empty() {
-        None
-    } else if text
-        .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-    {
-        Some(Cow::Borrowed(text))
-    } else {
-        Some(Cow::Owned(text.to_lowercase()))
-    }
+    (!text.is_empty()).then(|| crate::lowercase(text))
 }
 
 #[cfg(test)]

@@ -132,12 +132,16 @@ impl Pipeline {
 
 impl Stage for Pipeline {
     fn apply(&self, ticket: &mut Ticket<'_>, ctx: &Context) -> Result<(), RecordError> {
+        ticket.reserve_results(self.stages.len());
         self.stages
             .iter()
             .try_for_each(|stage| stage.apply(ticket, ctx))
     }
 
     fn apply_each(&self, tickets: &mut [Result<Ticket<'_>, RecordError>], ctx: &Context) {
+        for ticket in tickets.iter_mut().flatten() {
+            ticket.reserve_results(self.stages.len());
+        }
         for stage in &self.stages {
             stage.apply_each(tickets, ctx);
         }

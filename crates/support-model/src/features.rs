@@ -199,7 +199,13 @@ pub(crate) fn extract(tokens: &[Token], settings: &FeatureSettings, found: &mut 
                 break;
             }
             if ascii {
-                padded.windows(n).for_each(&mut emit_gram);
+                // The lengths models use, written out so that each gram's
+                // hash is compiled for its length, without a loop.
+                match n {
+                    3 => padded.windows(3).for_each(&mut emit_gram),
+                    4 => padded.windows(4).for_each(&mut emit_gram),
+                    _ => padded.windows(n).for_each(&mut emit_gram),
+                }
             } else {
                 (0..=chars - n)
                     .map(|start| &padded[char_starts[start]..char_starts[start + n]])
@@ -268,10 +274,10 @@ pub(crate) mod tests {
 
     /// The character n-grams, hashed one start at a time, are each gram's
     /// own hash, in length-then-position order, for any word length and
-    /// any range of lengths.
+    /// any range of lengths (3-4, the embedded model's, too).
     #[test]
     fn char_ngrams_are_each_gram_hashed_whole_in_order() {
-        for (char_min, char_max) in [(2, 5), (1, 1), (1, 8), (3, 3), (4, 7), (8, 8)] {
+        for (char_min, char_max) in [(2, 5), (1, 1), (1, 8), (3, 3), (3, 4), (4, 7), (8, 8)] {
             let s = FeatureSettings {
                 char_min,
                 char_max,

@@ -208,30 +208,31 @@ impl Prioritizer {
             .collect()
     }
 
-    fn sentiment_factors(&self, s: &SentimentReading) -> Vec<Factor> {
+    /// Negativity and frustration, each only when it adds points: its cause
+    /// is written only then.
+    fn sentiment_factors(&self, s: &SentimentReading) -> impl Iterator<Item = Factor> {
         let weights = &self.config.sentiment;
-        let negativity = Factor {
+        let negativity = weights.negativity_points * (-s.score).max(0.0);
+        let frustration = weights.frustration_points * s.frustration;
+        let negativity = (negativity != 0.0).then(|| Factor {
             kind: FactorKind::Negativity,
-            points: weights.negativity_points * (-s.score).max(0.0),
+            points: negativity,
             cause: text!(
                 "negative sentiment, score {} ({})",
                 Decimal(round3(s.score)),
                 s.source()
             ),
-        };
-        let frustration = Factor {
+        });
+        let frustration = (frustration != 0.0).then(|| Factor {
             kind: FactorKind::Frustration,
-            points: weights.frustration_points * s.frustration,
+            points: frustration,
             cause: text!(
                 "frustration {} ({})",
                 Decimal(round3(s.frustration)),
                 s.source()
             ),
-        };
-        [negativity, frustration]
-            .into_iter()
-            .filter(|f| f.points != 0.0)
-            .collect()
+        });
+        negativity.into_iter().chain(frustration)
     }
 
     fn tier_factor(&self, tier: Option<&str>) -> Option<Factor> {

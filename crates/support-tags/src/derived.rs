@@ -3,7 +3,7 @@
 
 use support_core::results::category::EarlierCategory;
 use support_core::results::priority::EarlierPriority;
-use support_core::{round3, text, Decimal, Ticket};
+use support_core::{lowercase, round3, text, Decimal, Ticket};
 
 use crate::candidate::Candidate;
 use crate::{Facts, SourceKind, Tagger};
@@ -21,8 +21,8 @@ impl Tagger {
         candidates: &mut Vec<Candidate>,
     ) {
         if let Some(sentiment) = &facts.sentiment {
-            if let Some(label) = sentiment.label.map(str::to_lowercase) {
-                if let Some(tag) = self.sentiment_labels.get(&label) {
+            if let Some(label) = sentiment.label.map(lowercase) {
+                if let Some(tag) = self.sentiment_labels.get(label.as_ref()) {
                     candidates.push(Candidate::derived(
                         tag.clone(),
                         upstream_confidence(sentiment.confidence),
@@ -51,8 +51,8 @@ impl Tagger {
             }
         }
         if let Some(priority) = ticket.reading::<EarlierPriority>() {
-            if let Some(level) = priority.level.map(str::to_lowercase) {
-                if let Some(tag) = self.priority_levels.get(&level) {
+            if let Some(level) = priority.level.map(lowercase) {
+                if let Some(tag) = self.priority_levels.get(level.as_ref()) {
                     candidates.push(Candidate::derived(
                         tag.clone(),
                         upstream_confidence(priority.confidence),
@@ -91,7 +91,7 @@ impl Tagger {
             let name = category
                 .as_ref()
                 .and_then(|c| c.name)
-                .map(|n| n.trim().to_lowercase())
+                .map(|n| lowercase(n.trim()))
                 .filter(|n| !n.is_empty());
             if let (Some(category), Some(name)) = (category, name) {
                 candidates.push(Candidate::derived(

@@ -16,6 +16,28 @@ pub(crate) fn word_hash(bytes: &[u8]) -> u64 {
 /// A map keyed by words, hashed with [`WordHasher`].
 pub type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
 
+/// A map keyed by word hashes already computed ([`crate::Token::word_hash`]):
+/// hashing them again would only cost time.
+pub type HashedMap<V> = HashMap<u64, V, BuildHasherDefault<KeyIsHash>>;
+
+/// The hasher of [`HashedMap`]: a key is its own hash.
+#[derive(Default)]
+pub struct KeyIsHash(u64);
+
+impl Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("the keys are u64 hashes")
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
 /// FNV-1a, finished with the splitmix64 mix.
 pub struct WordHasher(u64);
 

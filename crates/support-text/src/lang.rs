@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::hash::WordMap;
+use crate::hash::{word_hash, HashedMap, WordMap};
 use crate::normalize::Token;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -229,9 +229,11 @@ enum Evidence {
 /// The function words that belong to one language only, built once: this
 /// runs for every token of every ticket, so a lookup, not a scan of the lists.
 /// Spanish and English keep every word the other lacks; another language's
-/// word counts only if no other list has it.
-fn function_words() -> &'static WordMap<&'static str, Evidence> {
-    static WORDS: OnceLock<WordMap<&'static str, Evidence>> = OnceLock::new();
+/// word counts only if no other list has it. Keyed by the words' hashes, which
+/// every token carries: a lookup hashes nothing (no two of the words share a
+/// hash, `function_words_have_hashes_of_their_own`).
+fn function_words() -> &'static HashedMap<(&'static str, Evidence)> {
+    static WORDS: OnceLock<HashedMap<(&'static str, Evidence)>> = OnceLock::new();
     WORDS.get_or_init(|| {
         // Which lists hold each word, one bit a list (Spanish, English, then
         // OTHERS): one pass over the lists, where scanning them per word was
@@ -251,7 +253,7 @@ fn function_words() -> &'static WordMap<&'static str, Evidence> {
                 *lists.entry(word).or_default() |= bit;
             }
         }
-        let mut words = WordMap::default();
+        let mut words = HashedMap::default();
         for (word, held) in lists {
             let evidence = match held & (ES | EN) {
                 ES => Some(Evidence::Es),
@@ -261,10 +263,18 @@ fn function_words() -> &'static WordMap<&'static str, Evidence> {
                     .map(Evidence::Other),
                 _ => None,
             };
-            words.extend(evidence.map(|evidence| (word, evidence)));
+            words.extend(evidence.map(|evidence| (word_hash(word.as_bytes()), (word, evidence))));
         }
         words
     })
+}
+
+/// Whose function word `word` is, if any; `hash` is its [`word_hash`].
+fn function_word(word: &str, hash: u64) -> Option<Evidence> {
+    match function_words().get(&hash) {
+        Some(&(function_word, evidence)) if function_word == word => Some(evidence),
+        _ => None,
+    }
 }
 
 /// Spanish orthography (`ñ`, `¿`, `¡`, accented vowels) and each other
@@ -275,8 +285,10 @@ fn letter_counts<'t>(texts: impl IntoIterator<Item = &'t str>) -> (f64, [f64; OT
     const CAP: usize = 4;
     let mut spanish = 0;
     let mut others = [0usize; OTHERS.len()];
+    // Most texts are all ASCII, which a word-at-a-time check tells at once.
     for c in texts
         .into_iter()
+        .filter(|text| !text.is_ascii())
         .flat_map(str::chars)
         .filter(|c| !c.is_ascii())
     {
@@ -320,12 +332,11 @@ impl LanguageEvidence {
     /// letters of `texts`, the texts they came from.
     pub fn of<'t>(tokens: &[Token], texts: impl IntoIterator<Item = &'t str>) -> Self {
         let mut evidence = LanguageEvidence::default();
-        let words = function_words();
         for token in tokens {
-            match words.get(token.norm.as_str()) {
+            match function_word(&token.norm, token.word_hash()) {
                 Some(Evidence::Es) => evidence.es += 1.0,
                 Some(Evidence::En) => evidence.en += 1.0,
-                Some(Evidence::Other(i)) => evidence.others[*i] += 1.0,
+                Some(Evidence::Other(i)) => evidence.others[i] += 1.0,
                 None => {}
             }
         }
@@ -370,9 +381,24 @@ mod tests {
     use super::*;
     use crate::normalize::tokenize;
 
+    /// The lookup by hash finds a word only if no other word has its hash.
+    #[test]
+    fn function_words_have_hashes_of_their_own() {
+        let mut word_of_hash = std::collections::HashMap::new();
+        let lists = [SPANISH, ENGLISH]
+            .into_iter()
+            .chain(OTHERS.iter().map(|(_, list, _)| *list));
+        for &word in lists.flatten() {
+            let first = *word_of_hash
+                .entry(word_hash(word.as_bytes()))
+                .or_insert(word);
+            assert_eq!(first, word, "two function words share a hash");
+        }
+    }
+
     #[test]
     fn a_function_word_counts_for_the_one_language_that_owns_it() {
-        let owner = |word: &str| function_words().get(word).copied();
+        let owner = |word: &str| function_word(word, word_hash(word.as_bytes()));
         assert_eq!(owner("de"), Some(Evidence::Es));
         assert_eq!(owner("mas"), Some(Evidence::Es));
         assert_eq!(owner("the"), Some(Evidence::En));

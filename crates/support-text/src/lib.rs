@@ -4,7 +4,7 @@ pub mod lang;
 pub mod normalize;
 pub mod phrases;
 
-pub use hash::{WordHasher, WordMap};
+pub use hash::{HashedMap, KeyIsHash, WordHasher, WordMap};
 pub use lang::Detection;
 pub use lang::{Language, LanguageEvidence, OtherLanguage};
 pub use normalize::TokenKind;

@@ -5,11 +5,10 @@
 //! scanned once whatever the number of phrases. A trailing `*` on a word
 //! matches any word that starts with it (at least 3 letters before the `*`).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::ops::Range;
 
-use crate::hash::WordHasher;
+use crate::hash::{HashedMap, WordHasher};
 use crate::normalize::{fold, joined_words, tokenize, Token};
 
 /// One word of a phrase: the bytes `start..end` of [`PhraseSet::text`],
@@ -19,6 +18,9 @@ struct WordPattern {
     start: u32,
     end: u32,
     prefix: bool,
+    /// The whole word's [`word_hash`]: a token with another hash is another
+    /// word, told apart without comparing their bytes.
+    hash: u64,
 }
 
 /// A match of phrase number `phrase` over tokens `start..start + len`.
@@ -86,25 +88,7 @@ impl FirstWordFilter {
     }
 }
 
-type Index = HashMap<u64, Range<u32>, BuildHasherDefault<KeyIsHash>>;
-
-/// The index keys are [`word_hash`]es already: hashing them again would only cost time.
-#[derive(Default)]
-struct KeyIsHash(u64);
-
-impl Hasher for KeyIsHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("index keys are u64 hashes")
-    }
-
-    fn write_u64(&mut self, hash: u64) {
-        self.0 = hash;
-    }
-}
+type Index = HashedMap<Range<u32>>;
 
 /// The hash the indexes are keyed by; fixed, so a phrase's word and a
 /// token agree. Two words with one hash only share candidates, which are
@@ -207,6 +191,7 @@ impl PhraseSet {
                     start: start as u32,
                     end: set.text.len() as u32,
                     prefix: wildcard && word.chars().count() >= PREFIX_KEY_CHARS,
+                    hash: word_hash(word),
                 });
             }
             set.word_ends.push(set.words.len() as u32);
@@ -248,12 +233,12 @@ impl PhraseSet {
         &self.words[start..self.word_ends[phrase] as usize]
     }
 
-    fn matches(&self, pattern: WordPattern, word: &str) -> bool {
+    fn matches(&self, pattern: WordPattern, token: &Token) -> bool {
         let pattern_bytes = &self.text.as_bytes()[pattern.start as usize..pattern.end as usize];
         if pattern.prefix {
-            word.as_bytes().starts_with(pattern_bytes)
+            token.norm.as_bytes().starts_with(pattern_bytes)
         } else {
-            word.as_bytes() == pattern_bytes
+            token.keys.exact == pattern.hash && token.norm.as_bytes() == pattern_bytes
         }
     }
 
@@ -286,7 +271,7 @@ impl PhraseSet {
                     && pattern
                         .iter()
                         .zip(&tokens[start..end])
-                        .all(|(&p, t)| self.matches(p, &t.norm))
+                        .all(|(&p, t)| self.matches(p, t))
                 {
                     found.push(PhraseMatch {
                         phrase: phrase as usize,
