@@ -707,17 +707,16 @@ mod tests {
     /// one bit, a byte, just over a byte, a model's rows, and all 32 bits.
     #[test]
     fn radix_sort_orders_as_a_stable_sort() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            (state >> 32) as u32
-        };
         for max in [0, 1, 255, 256, 13_904, 65_535, 70_000, u32::MAX] {
             for len in [0, 1, 7, 300] {
+                // Ids scattered over 0..=max by a multiplicative hash of the place.
                 let mut pairs: Vec<(u32, u32)> = (0..len)
-                    .map(|i| (next() % max.saturating_add(1).max(1), i))
+                    .map(|i: u32| {
+                        (
+                            i.wrapping_mul(2_654_435_761) % max.saturating_add(1).max(1),
+                            i,
+                        )
+                    })
                     .collect();
                 if let Some(first) = pairs.first_mut() {
                     first.0 = max;

@@ -18,9 +18,6 @@ struct WordPattern {
     start: u32,
     end: u32,
     prefix: bool,
-    /// The whole word's [`word_hash`]: a token with another hash is another
-    /// word, told apart without comparing their bytes.
-    hash: u64,
 }
 
 /// A match of phrase number `phrase` over tokens `start..start + len`.
@@ -191,7 +188,6 @@ impl PhraseSet {
                     start: start as u32,
                     end: set.text.len() as u32,
                     prefix: wildcard && word.chars().count() >= PREFIX_KEY_CHARS,
-                    hash: word_hash(word),
                 });
             }
             set.word_ends.push(set.words.len() as u32);
@@ -233,12 +229,12 @@ impl PhraseSet {
         &self.words[start..self.word_ends[phrase] as usize]
     }
 
-    fn matches(&self, pattern: WordPattern, token: &Token) -> bool {
+    fn matches(&self, pattern: WordPattern, word: &str) -> bool {
         let pattern_bytes = &self.text.as_bytes()[pattern.start as usize..pattern.end as usize];
         if pattern.prefix {
-            token.norm.as_bytes().starts_with(pattern_bytes)
+            word.as_bytes().starts_with(pattern_bytes)
         } else {
-            token.keys.exact == pattern.hash && token.norm.as_bytes() == pattern_bytes
+            word.as_bytes() == pattern_bytes
         }
     }
 
@@ -271,7 +267,7 @@ impl PhraseSet {
                     && pattern
                         .iter()
                         .zip(&tokens[start..end])
-                        .all(|(&p, t)| self.matches(p, t))
+                        .all(|(&p, t)| self.matches(p, &t.norm))
                 {
                     found.push(PhraseMatch {
                         phrase: phrase as usize,
