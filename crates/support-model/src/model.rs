@@ -178,14 +178,19 @@ pub(crate) fn count_sorted(ids: &[u32]) -> (Vec<(u32, u32)>, Vec<u32>) {
     let mut positions: Vec<(u32, u32)> = ids.iter().zip(0..).map(|(&id, i)| (id, i)).collect();
     radix_sort_by_id(&mut positions);
     let mut counts: Vec<(u32, u32)> = Vec::with_capacity(ids.len());
-    let mut slot_of = vec![0; ids.len()];
+    // Written place by place, not zeroed first: a text has hundreds.
+    let mut slot_of: Vec<u32> = Vec::with_capacity(ids.len());
+    let places = slot_of.spare_capacity_mut();
     for (id, position) in positions {
         match counts.last_mut() {
             Some((last, n)) if *last == id => *n += 1,
             _ => counts.push((id, 1)),
         }
-        slot_of[position as usize] = counts.len() as u32 - 1;
+        places[position as usize].write(counts.len() as u32 - 1);
     }
+    // SAFETY: the positions are those of `ids`, 0..len each once, so every
+    // place up to `ids.len()` was written.
+    unsafe { slot_of.set_len(ids.len()) };
     (counts, slot_of)
 }
 
@@ -203,7 +208,8 @@ fn radix_sort_by_id(pairs: &mut Vec<(u32, u32)>) {
     }
     let width = bits.div_ceil(passes);
     let mask = (1u32 << width) - 1;
-    let mut sorted = vec![(0, 0); pairs.len()];
+    // Written place by place in each pass, not zeroed first.
+    let mut sorted: Vec<(u32, u32)> = Vec::with_capacity(pairs.len());
     for pass in 0..passes {
         let shift = pass * width;
         let digit = |id: u32| ((id >> shift) & mask) as usize;
@@ -215,12 +221,17 @@ fn radix_sort_by_id(pairs: &mut Vec<(u32, u32)>) {
         for slot in &mut next[..=mask as usize] {
             (*slot, start) = (start, start + *slot);
         }
+        let places = sorted.spare_capacity_mut();
         for &pair in pairs.iter() {
             let d = digit(pair.0);
-            sorted[next[d] as usize] = pair;
+            places[next[d] as usize].write(pair);
             next[d] += 1;
         }
+        // SAFETY: a digit's places start after the smaller digits' counts
+        // and take one more per pair, so the pairs fill 0..len, each once.
+        unsafe { sorted.set_len(pairs.len()) };
         std::mem::swap(pairs, &mut sorted);
+        sorted.clear();
     }
 }
 

@@ -143,27 +143,57 @@ impl Tokenizer {
 
     /// Appends the tokens of `text` to `tokens`.
     pub fn tokenize_into(&mut self, text: &str, tokens: &mut Vec<Token>) {
-        for chunk in text.split_whitespace() {
-            if chunk.starts_with('@')
-                || chunk.starts_with("http://")
-                || chunk.starts_with("https://")
-                || chunk.starts_with("www.")
-            {
+        if !text.is_ascii() {
+            for chunk in text.split_whitespace() {
+                self.chunk_into(chunk, chunk.is_ascii(), tokens);
+            }
+            return;
+        }
+        // Most texts are ASCII: their chunks are found byte by byte, without
+        // decoding characters.
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if is_ascii_space(bytes[i]) {
+                i += 1;
                 continue;
             }
-            let trimmed =
-                chunk.trim_matches(|c: char| c == ',' || c == '.' || c == '!' || c == '?');
-            if trimmed.len() <= LONGEST_EMOTICON && EMOTICONS.contains(&trimmed) {
-                tokens.push(Token::new(trimmed, TokenKind::Emoji, false));
-                continue;
+            let start = i;
+            while i < bytes.len() && !is_ascii_space(bytes[i]) {
+                i += 1;
             }
-            if chunk.is_ascii() {
-                split_ascii_chunk(chunk, &mut self.word, tokens);
-            } else {
-                split_chunk(chunk, &mut self.word, tokens);
-            }
+            self.chunk_into(&text[start..i], true, tokens);
         }
     }
+
+    /// The tokens of one chunk of text between white space.
+    fn chunk_into(&mut self, chunk: &str, ascii: bool, tokens: &mut Vec<Token>) {
+        let skipped = match chunk.as_bytes()[0] {
+            b'@' => true,
+            b'h' => chunk.starts_with("http://") || chunk.starts_with("https://"),
+            b'w' => chunk.starts_with("www."),
+            _ => false,
+        };
+        if skipped {
+            return;
+        }
+        let trimmed = chunk.trim_matches(|c: char| c == ',' || c == '.' || c == '!' || c == '?');
+        if trimmed.len() <= LONGEST_EMOTICON && EMOTICONS.contains(&trimmed) {
+            tokens.push(Token::new(trimmed, TokenKind::Emoji, false));
+            return;
+        }
+        if ascii {
+            split_ascii_chunk(chunk, &mut self.word, tokens);
+        } else {
+            split_chunk(chunk, &mut self.word, tokens);
+        }
+    }
+}
+
+/// White space as [`char::is_whitespace`] reads it in ASCII: with the
+/// vertical tab, which [`u8::is_ascii_whitespace`] leaves out.
+fn is_ascii_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t'..=b'\r')
 }
 
 /// What each ASCII byte is to a word, looked up once per byte.
@@ -356,6 +386,24 @@ mod tests {
         );
         let shouted: Vec<bool> = tokenize("ÉSTE NO ok").iter().map(|t| t.shouted).collect();
         assert_eq!(shouted, [true, true, false]);
+    }
+
+    /// The byte-by-byte split of ASCII text finds the chunks `split_whitespace` does.
+    #[test]
+    fn ascii_white_space_is_unicode_white_space() {
+        for byte in 0..128u8 {
+            assert_eq!(
+                is_ascii_space(byte),
+                char::from(byte).is_whitespace(),
+                "{byte:#x}"
+            );
+        }
+        let text = "a\x0Bb\x0Cc\rd\te\nf  g";
+        assert_eq!(norms(text), text.split_whitespace().collect::<Vec<_>>());
+        assert_eq!(
+            norms("@ana http://x https://y www.z hola wwwx"),
+            ["hola", "wwwx"]
+        );
     }
 
     /// One tokenizer over a text's parts gives each part's own tokens, in

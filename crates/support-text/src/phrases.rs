@@ -98,6 +98,14 @@ const PREFIX_KEY_CHARS: usize = 3;
 
 /// The first `PREFIX_KEY_CHARS` characters of `word`.
 fn prefix_key(word: &str) -> Option<&str> {
+    // Most words start with ASCII letters, one byte each: no decoding.
+    if word
+        .as_bytes()
+        .get(..PREFIX_KEY_CHARS)
+        .is_some_and(<[u8]>::is_ascii)
+    {
+        return Some(&word[..PREFIX_KEY_CHARS]);
+    }
     let (start, last) = word.char_indices().nth(PREFIX_KEY_CHARS - 1)?;
     Some(&word[..start + last.len_utf8()])
 }
@@ -314,6 +322,27 @@ mod tests {
             let keys = WordKeys::of(word);
             assert_eq!(keys.exact, word_hash(word), "{word}");
             assert_eq!(keys.prefix, prefix_key(word).map(word_hash), "{word}");
+        }
+    }
+
+    #[test]
+    fn prefix_keys_are_the_first_three_characters() {
+        for word in [
+            "",
+            "ab",
+            "abc",
+            "abcd",
+            "abñ",
+            "abño",
+            "ñandú",
+            "año",
+            "😡😡😡x",
+            "a😡",
+        ] {
+            let chars: Vec<char> = word.chars().collect();
+            let expected = (chars.len() >= PREFIX_KEY_CHARS)
+                .then(|| chars[..PREFIX_KEY_CHARS].iter().collect::<String>());
+            assert_eq!(prefix_key(word).map(str::to_string), expected, "{word}");
         }
     }
 
