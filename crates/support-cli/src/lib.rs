@@ -310,7 +310,8 @@ pub fn run_stdio(common: &CommonArgs, stage: &dyn Stage) -> ExitCode {
         },
     };
     let input = BufReader::with_capacity(256 << 10, io::stdin());
-    let mut output = BufWriter::with_capacity(256 << 10, io::stdout().lock());
+    let mut output =
+        BufWriter::with_capacity(support_runner::OUTPUT_BUFFER_BYTES, io::stdout().lock());
     let result = support_runner::run(
         stage,
         &opts,

@@ -422,10 +422,13 @@ struct Sink<'w> {
     summary: Summary,
 }
 
-/// `lines` are written once they hold this many bytes (the size of the
-/// tools' output buffer, which a write this large goes past) or this many
-/// lines (the most one `writev` takes on Linux).
-const LINES_BYTES: usize = 256 << 10;
+/// The size of the buffer a tool's output should have: `lines` are written
+/// once they hold this many bytes, so such a write goes past the buffer
+/// instead of being copied into it.
+pub const OUTPUT_BUFFER_BYTES: usize = 256 << 10;
+const LINES_BYTES: usize = OUTPUT_BUFFER_BYTES;
+/// `lines` are written once there are this many: the most one `writev`
+/// takes on Linux.
 const LINES_AT_ONCE: usize = 1024;
 
 impl Sink<'_> {
