@@ -88,14 +88,14 @@ impl Pieces {
         }
     }
 
-    /// `value` rounded to `precision` decimals (1 to 3), as `{:.2}` writes
+    /// `value` rounded to `precision` decimals (0 to 3), as `{:.2}` writes
     /// it, worked out from `value * 10^precision`. Under 10^6 that product
     /// is within 1.2e-7 of the exact one, so it rounds the same unless a half
     /// lies within 10^-6 of it: such a number is left to `Display`, which
     /// rounds the exact value.
     fn fixed(value: f64, precision: usize) -> Option<Pieces> {
-        const SCALES: [u64; 3] = [10, 100, 1000];
-        let scale = *SCALES.get(precision.checked_sub(1)?)?;
+        const SCALES: [u64; 4] = [1, 10, 100, 1000];
+        let scale = *SCALES.get(precision)?;
         if value.is_nan() || value.abs() >= 1e6 {
             return None;
         }
@@ -111,7 +111,8 @@ impl Pieces {
         Some(Pieces {
             negative: value.is_sign_negative(),
             whole: units / scale,
-            fraction: point_and_digits(decimals, 1 + precision),
+            // No point at all for no decimals.
+            fraction: point_and_digits(decimals, if precision == 0 { 0 } else { 1 + precision }),
         })
     }
 
@@ -205,6 +206,7 @@ mod tests {
         for value in numbers() {
             assert_eq!(Decimal(value).to_string(), value.to_string(), "{value:e}");
             assert_eq!(format!("{:+}", Decimal(value)), format!("{value:+}"));
+            assert_eq!(format!("{:.0}", Decimal(value)), format!("{value:.0}"));
             assert_eq!(format!("{:.1}", Decimal(value)), format!("{value:.1}"));
             assert_eq!(format!("{:.2}", Decimal(value)), format!("{value:.2}"));
             assert_eq!(format!("{:+.2}", Decimal(value)), format!("{value:+.2}"));

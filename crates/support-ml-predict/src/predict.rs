@@ -2,11 +2,12 @@
 //! before any training, from the embedded priors.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::path::Path;
 
 use anyhow::Context as _;
 use support_agents::Roster;
-use support_core::{round3, Context, RecordError, Ticket, Tool, ToolResult};
+use support_core::{round3, text, Context, Decimal, RecordError, Ticket, Tool, ToolResult};
 
 use crate::boosted::ResolutionEstimate;
 use crate::config::{MlPredictConfig, Prior};
@@ -89,13 +90,13 @@ impl Predictor {
         let resolution_minutes = match (&estimate, &model.resolution) {
             (Some(e), Some(resolution)) => {
                 let features = top_effects(schema, &inputs, &e.effects, explain, f64::exp);
-                reasons.push(format!(
+                reasons.push(text!(
                     "resolution in about {} ({:.0}% between {} and {}){}",
-                    human(e.minutes),
-                    (resolution.interval[1] - resolution.interval[0]) * 100.0,
-                    human(e.low),
-                    human(e.high),
-                    effect_clause(&features, |x| format!("×{x:.2}"))
+                    Human(e.minutes),
+                    Decimal((resolution.interval[1] - resolution.interval[0]) * 100.0),
+                    Human(e.low),
+                    Human(e.high),
+                    MovedMost(&features, Unit::Factor)
                 ));
                 Some(Estimate {
                     value: round_to(e.minutes, 1),
@@ -115,10 +116,10 @@ impl Predictor {
             let (log_odds, effects) = trees.explain(&bins);
             let p = sigmoid(log_odds);
             let features = top_effects(schema, &inputs, &effects, explain, |x| x);
-            reasons.push(format!(
+            reasons.push(text!(
                 "SLA breach risk {:.0}%{}",
-                p * 100.0,
-                effect_clause(&features, |x| format!("{x:+.2} log-odds"))
+                Decimal(p * 100.0),
+                MovedMost(&features, Unit::LogOdds)
             ));
             Risk {
                 probability: round3(p),
@@ -132,9 +133,12 @@ impl Predictor {
             let features = top_effects(schema, &inputs, &ridge.effects(&columns), explain, |x| x);
             let low = (value + ridge.residuals[0]).clamp(1.0, 5.0);
             let high = (value + ridge.residuals[1]).clamp(1.0, 5.0);
-            reasons.push(format!(
-                "expected rating {value:.1} (between {low:.1} and {high:.1}){}",
-                effect_clause(&features, |x| format!("{x:+.2}"))
+            reasons.push(text!(
+                "expected rating {:.1} (between {:.1} and {:.1}){}",
+                Decimal(value),
+                Decimal(low),
+                Decimal(high),
+                MovedMost(&features, Unit::Points)
             ));
             Estimate {
                 value: round3(value),
@@ -164,11 +168,11 @@ impl Predictor {
                 explain,
                 |x| x,
             );
-            reasons.push(format!(
+            reasons.push(text!(
                 "group `{}` handles such tickets (probability {:.2}){}",
                 classifier.classes[best],
-                p[best],
-                effect_clause(&features, |x| format!("{x:+.2} log-odds"))
+                Decimal(p[best]),
+                MovedMost(&features, Unit::LogOdds)
             ));
             Recommendation {
                 recommended: classifier.classes[best].clone(),
@@ -192,7 +196,7 @@ impl Predictor {
             self.recommend_agent(agents, schema, &inputs, &columns, estimate.as_ref())
         });
         if let Some(agent) = &agent {
-            reasons.push(format!(
+            reasons.push(text!(
                 "agent `{}` recommended: {}",
                 agent.recommended,
                 agent.candidates[0].reasons.join(", ")
@@ -201,7 +205,7 @@ impl Predictor {
 
         for (i, value) in inputs.0.iter().enumerate() {
             if value != MISSING && !columns[i].known {
-                reasons.push(format!(
+                reasons.push(text!(
                     "{} `{value}` is new or rare in the training data: treated as `other`",
                     schema.field_of(i)
                 ));
@@ -248,14 +252,20 @@ impl Predictor {
             .map(|&k| {
                 let name = &agents.classifier.classes[k];
                 let profile = &agents.profiles[k];
-                let mut reasons = vec![format!("handles such tickets (probability {:.2})", p[k])];
+                let mut reasons = vec![text!(
+                    "handles such tickets (probability {:.2})",
+                    Decimal(p[k])
+                )];
                 let speed = match profile.speed {
                     Some(s) => {
                         let factor = s.exp();
                         reasons.push(if factor <= 1.0 {
-                            format!("resolves ×{:.2} faster than expected", 1.0 / factor)
+                            text!(
+                                "resolves ×{:.2} faster than expected",
+                                Decimal(1.0 / factor)
+                            )
                         } else {
-                            format!("resolves ×{factor:.2} slower than expected")
+                            text!("resolves ×{:.2} slower than expected", Decimal(factor))
                         });
                         sigmoid(-s)
                     }
@@ -266,7 +276,11 @@ impl Predictor {
                 };
                 let satisfaction = match profile.csat {
                     Some(c) => {
-                        reasons.push(format!("mean rating {c:.1} ({} ratings)", profile.ratings));
+                        reasons.push(text!(
+                            "mean rating {:.1} ({} ratings)",
+                            Decimal(c),
+                            profile.ratings
+                        ));
                         (c - 1.0) / 4.0
                     }
                     None => 0.5,
@@ -279,9 +293,9 @@ impl Predictor {
                             (capacity.saturating_sub(load)) as f64 / capacity as f64
                         };
                         reasons.push(if free == 0.0 {
-                            format!("at capacity ({load} of {capacity})")
+                            text!("at capacity ({load} of {capacity})")
                         } else {
-                            format!("load {load} of {capacity}")
+                            text!("load {load} of {capacity}")
                         });
                         free
                     }
@@ -344,8 +358,8 @@ impl Predictor {
         let confidence = priors.confidence;
         let field = priors.priority_from.first().cloned().unwrap_or_default();
         let (prior, reason): (&Prior, String) = match (known, level.as_deref()) {
-            (Some((l, prior)), _) => (prior, format!("default prior for priority `{l}`")),
-            (None, Some(l)) => (unknown, format!("priority `{l}` has no prior: default prior for all tickets")),
+            (Some((l, prior)), _) => (prior, text!("default prior for priority `{l}`")),
+            (None, Some(l)) => (unknown, text!("priority `{l}` has no prior: default prior for all tickets")),
             (None, None) => (
                 unknown,
                 "no priority on the ticket (run support-priority first): default prior for all tickets".to_string(),
@@ -394,13 +408,13 @@ impl Predictor {
             agent: None,
             confidence,
             reasons: vec![
-                format!(
+                text!(
                     "{reason}: resolution in about {} ({} to {}), SLA breach risk {:.0}%, rating {:.1}",
-                    human(prior.resolution_minutes),
-                    human(prior.low),
-                    human(prior.high),
-                    prior.sla_breach * 100.0,
-                    prior.csat
+                    Human(prior.resolution_minutes),
+                    Human(prior.low),
+                    Human(prior.high),
+                    Decimal(prior.sla_breach * 100.0),
+                    Decimal(prior.csat)
                 ),
                 "embedded defaults, not learned: train a model on your history with `support-ml-predict train` and pass --model".into(),
             ],
@@ -452,16 +466,32 @@ fn top_effects(
         .collect()
 }
 
-/// "; most: field `value` (effect), ..." for a reason sentence.
-fn effect_clause(effects: &[Effect], shown: impl Fn(f64) -> String) -> String {
-    if effects.is_empty() {
-        return String::new();
+/// How a reason shows an effect: a factor on the time (`×1.25`), a change
+/// of the log-odds (`+0.40 log-odds`) or of the rating (`+0.40`).
+#[derive(Clone, Copy)]
+enum Unit {
+    Factor,
+    LogOdds,
+    Points,
+}
+
+/// "; moved most by field `value` (effect), ..." for a reason sentence, or
+/// nothing without effects: written straight into the reason.
+struct MovedMost<'a>(&'a [Effect], Unit);
+
+impl fmt::Display for MovedMost<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            f.write_str(if i == 0 { "; moved most by " } else { ", " })?;
+            let effect = Decimal(e.effect);
+            match self.1 {
+                Unit::Factor => write!(f, "{} `{}` ×{effect:.2}", e.field, e.value),
+                Unit::LogOdds => write!(f, "{} `{}` {effect:+.2} log-odds", e.field, e.value),
+                Unit::Points => write!(f, "{} `{}` {effect:+.2}", e.field, e.value),
+            }?;
+        }
+        Ok(())
     }
-    let parts: Vec<String> = effects
-        .iter()
-        .map(|e| format!("{} `{}` {}", e.field, e.value, shown(e.effect)))
-        .collect();
-    format!("; moved most by {}", parts.join(", "))
 }
 
 fn lowest(values: &[Option<f64>]) -> f64 {
@@ -475,14 +505,19 @@ fn lowest(values: &[Option<f64>]) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Minutes as a person reads them.
-fn human(minutes: f64) -> String {
-    if minutes < 90.0 {
-        format!("{minutes:.0} min")
-    } else if minutes < 48.0 * 60.0 {
-        format!("{:.1} h", minutes / 60.0)
-    } else {
-        format!("{:.1} d", minutes / 1440.0)
+/// Minutes as a person reads them, shown straight into a reason.
+struct Human(f64);
+
+impl fmt::Display for Human {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let minutes = self.0;
+        if minutes < 90.0 {
+            write!(f, "{:.0} min", Decimal(minutes))
+        } else if minutes < 48.0 * 60.0 {
+            write!(f, "{:.1} h", Decimal(minutes / 60.0))
+        } else {
+            write!(f, "{:.1} d", Decimal(minutes / 1440.0))
+        }
     }
 }
 
@@ -522,8 +557,8 @@ mod tests {
 
     #[test]
     fn durations_read_as_people_say_them() {
-        assert_eq!(human(45.0), "45 min");
-        assert_eq!(human(150.0), "2.5 h");
-        assert_eq!(human(4320.0), "3.0 d");
+        assert_eq!(Human(45.0).to_string(), "45 min");
+        assert_eq!(Human(150.0).to_string(), "2.5 h");
+        assert_eq!(Human(4320.0).to_string(), "3.0 d");
     }
 }

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
+use support_core::{text, Decimal};
 
 use crate::fields::{self, FieldError, Fields};
 use crate::stats::{quantile, round_to};
@@ -85,9 +86,11 @@ impl LoadScale {
             let value = relative.map_or(1.0, |r| r[k]);
             let band = edges.partition_point(|&e| e <= value);
             match (band.checked_sub(1).map(|b| edges[b]), edges.get(band)) {
-                (None, Some(high)) => format!("below {high:.2}x usual"),
-                (Some(low), Some(high)) => format!("{low:.2}-{high:.2}x usual"),
-                (Some(low), None) => format!("{low:.2}x usual or more"),
+                (None, Some(high)) => text!("below {:.2}x usual", Decimal(*high)),
+                (Some(low), Some(high)) => {
+                    text!("{:.2}-{:.2}x usual", Decimal(low), Decimal(*high))
+                }
+                (Some(low), None) => text!("{:.2}x usual or more", Decimal(low)),
                 (None, None) => "usual".to_string(),
             }
         })
