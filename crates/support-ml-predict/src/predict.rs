@@ -92,10 +92,10 @@ impl Predictor {
                 let features = top_effects(schema, &inputs, &e.effects, explain, f64::exp);
                 reasons.push(text!(
                     "resolution in about {} ({:.0}% between {} and {}){}",
-                    Human(e.minutes),
+                    HumanDuration(e.minutes),
                     Decimal((resolution.interval[1] - resolution.interval[0]) * 100.0),
-                    Human(e.low),
-                    Human(e.high),
+                    HumanDuration(e.low),
+                    HumanDuration(e.high),
                     MovedMost(&features, Unit::Factor)
                 ));
                 Some(Estimate {
@@ -410,9 +410,9 @@ impl Predictor {
             reasons: vec![
                 text!(
                     "{reason}: resolution in about {} ({} to {}), SLA breach risk {:.0}%, rating {:.1}",
-                    Human(prior.resolution_minutes),
-                    Human(prior.low),
-                    Human(prior.high),
+                    HumanDuration(prior.resolution_minutes),
+                    HumanDuration(prior.low),
+                    HumanDuration(prior.high),
                     Decimal(prior.sla_breach * 100.0),
                     Decimal(prior.csat)
                 ),
@@ -506,9 +506,9 @@ fn lowest(values: &[Option<f64>]) -> f64 {
 }
 
 /// Minutes as a person reads them, shown straight into a reason.
-struct Human(f64);
+struct HumanDuration(f64);
 
-impl fmt::Display for Human {
+impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let minutes = self.0;
         if minutes < 90.0 {
@@ -557,8 +557,38 @@ mod tests {
 
     #[test]
     fn durations_read_as_people_say_them() {
-        assert_eq!(Human(45.0).to_string(), "45 min");
-        assert_eq!(Human(150.0).to_string(), "2.5 h");
-        assert_eq!(Human(4320.0).to_string(), "3.0 d");
+        assert_eq!(HumanDuration(45.0).to_string(), "45 min");
+        assert_eq!(HumanDuration(150.0).to_string(), "2.5 h");
+        assert_eq!(HumanDuration(4320.0).to_string(), "3.0 d");
+    }
+
+    #[test]
+    fn effects_read_as_a_clause_in_their_unit() {
+        let effect = |field: &str, value: &str, effect: f64| Effect {
+            field: field.into(),
+            value: value.into(),
+            effect,
+        };
+        // 0.245 lies just under the half: rounded as `Display` rounds it.
+        let effects = [
+            effect("channel", "email", 0.245),
+            effect("hour", "09", -1.0),
+        ];
+        assert_eq!(
+            MovedMost(&effects, Unit::Factor).to_string(),
+            format!(
+                "; moved most by channel `email` ×{:.2}, hour `09` ×{:.2}",
+                0.245, -1.0
+            )
+        );
+        assert_eq!(
+            MovedMost(&effects, Unit::LogOdds).to_string(),
+            "; moved most by channel `email` +0.24 log-odds, hour `09` -1.00 log-odds"
+        );
+        assert_eq!(
+            MovedMost(&effects[1..], Unit::Points).to_string(),
+            "; moved most by hour `09` -1.00"
+        );
+        assert_eq!(MovedMost(&[], Unit::Points).to_string(), "");
     }
 }
