@@ -190,7 +190,8 @@ fn rejection(json: &[u8]) -> RecordError {
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
+/// What kind of JSON value `v` is, as an error message names it: "a number".
+pub fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

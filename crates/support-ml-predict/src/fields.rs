@@ -7,6 +7,7 @@ use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
+use support_core::record::json_type;
 use support_core::Ticket;
 
 /// A field that cannot be read as the model needs it.
@@ -61,17 +62,6 @@ pub fn value_at<'f>(fields: &'f impl Fields, path: &str) -> Option<Cow<'f, Value
     Some(value)
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// The first of `paths` holding a value, with its path. Null and blank
 /// strings count as absent.
 fn first<'f>(fields: &'f impl Fields, paths: &'f [String]) -> Option<(&'f str, Cow<'f, Value>)> {
@@ -103,7 +93,7 @@ pub fn text(fields: &impl Fields, paths: &[String]) -> Result<Option<String>, Fi
             path,
             format!(
                 "expected text, found {}; the model reads {}",
-                kind(other),
+                json_type(other),
                 paths.join(" or ")
             ),
         )),
@@ -174,7 +164,7 @@ pub fn time(fields: &impl Fields, paths: &[String]) -> Result<Option<Timestamp>,
         }),
         other => Err(FieldError::new(
             path,
-            format!("expected a time as text, found {}", kind(other)),
+            format!("expected a time as text, found {}", json_type(other)),
         )),
     }
 }
@@ -197,7 +187,7 @@ fn shown(value: &Value) -> String {
     match value {
         Value::String(s) => format!("{:?}", s.chars().take(40).collect::<String>()),
         Value::Number(n) => n.to_string(),
-        other => kind(other).to_string(),
+        other => json_type(other).to_string(),
     }
 }
 
