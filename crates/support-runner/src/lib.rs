@@ -80,9 +80,12 @@ pub fn run<'w, R: BufRead + Send>(
         summary: Summary::default(),
     };
     let result = run_records(stage, opts, threads, records, &mut sink).and_then(|()| sink.finish());
-    // A small output is first written by the final flush, so a reader that
-    // has gone (`| head -1`) shows up there as often as in the loop.
-    match result.and_then(|()| sink.flush()) {
+    // Flushed even when the run failed (the input broke off): the records
+    // done before it, some still waiting in `sink`, are not lost. A small
+    // output is first written here, so a reader that has gone (`| head -1`)
+    // shows up here as often as in the loop.
+    let flushed = sink.flush();
+    match result.and(flushed) {
         Err(RunError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
             sink.summary.output_closed = true;
             Ok(())
@@ -809,6 +812,39 @@ mod tests {
                     out.vectored_calls
                 );
             }
+        }
+    }
+
+    /// Gives `lines` of input, then fails: a stdin whose device errs part way.
+    struct FailsAfter(io::Cursor<Vec<u8>>);
+    impl io::Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(io::Error::other("the device failed")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    /// Records read before the input fails are all written, whether they
+    /// were processed one by one or by the workers, and the run reports
+    /// the failure.
+    #[test]
+    fn records_before_an_input_failure_are_written() {
+        for count in [3, 100, LINES_AT_ONCE + 5] {
+            let input: String = (0..count)
+                .map(|i| format!("{{\"id\":\"{i}\",\"subject\":\"hola\"}}\n"))
+                .collect();
+            let reader = io::BufReader::new(FailsAfter(io::Cursor::new(input.into_bytes())));
+            let mut out = Vec::new();
+            let result = run(&Echo, &opts(1 << 20), reader, &mut out, None);
+            assert!(matches!(result, Err(RunError::Input(_))), "{count} records");
+            let ids: Vec<String> = lines(&String::from_utf8(out).unwrap())
+                .iter()
+                .map(|line| line["id"].as_str().unwrap().to_owned())
+                .collect();
+            let expected: Vec<String> = (0..count).map(|i| i.to_string()).collect();
+            assert_eq!(ids, expected, "{count} records");
         }
     }
 
